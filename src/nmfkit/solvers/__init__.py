@@ -1,0 +1,41 @@
+"""Solvers: pure functions over validated arrays, one module per family.
+
+Every solver has the signature of :func:`fit_mu` (data, initial factors,
+:class:`~nmfkit._objective.Penalties`, then keyword options shared by all:
+``max_iter``, ``tol``, ``max_time``, ``update_H``, ``verbose``) and returns a
+:class:`SolverResult`. Solvers never validate user input.
+"""
+
+from ._monitor import ConvergenceMonitor, SolverResult
+from ._mu import fit_mu
+
+__all__ = ["ConvergenceMonitor", "SolverResult", "available", "get_solver"]
+
+# (solver name, beta loss) -> solver function. Later solvers register here.
+_REGISTRY = {
+    ("mu", 2.0): fit_mu,
+}
+
+
+def available():
+    """List the available ``(solver, beta_loss)`` combinations."""
+    return sorted(_REGISTRY)
+
+
+def get_solver(solver, beta):
+    """Return the solver function for ``solver`` and the numeric ``beta``.
+
+    Raises
+    ------
+    ValueError
+        When the combination is not implemented; the message lists those that
+        are.
+    """
+    try:
+        return _REGISTRY[(solver, float(beta))]
+    except KeyError:
+        combos = ", ".join(f"solver={s!r} with beta_loss={b:g}" for s, b in available())
+        raise ValueError(
+            f"solver={solver!r} with beta_loss={beta!r} is not available; "
+            f"available: {combos}."
+        ) from None

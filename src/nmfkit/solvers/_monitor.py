@@ -1,0 +1,109 @@
+"""One stopping rule and one history for every solver.
+
+A solver reports the objective before its first iteration and after each
+one; the monitor keeps the history ``(iteration, elapsed seconds, objective)``
+and says when to stop:
+
+- ``tol``: stop after iteration ``k`` when the relative decrease of the
+  objective, ``(L[k-1] - L[k]) / L[k-1]``, falls below ``tol`` (``tol=0``
+  never stops early; an objective that reaches exactly zero stops);
+- ``max_iter``: stop after that many iterations (then ``converged`` is False);
+- ``max_time``: stop after that many seconds of solver time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ConvergenceMonitor", "SolverResult"]
+
+
+@dataclass
+class SolverResult:
+    """What every solver returns.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_samples, n_components)
+    H : ndarray of shape (n_components, n_features)
+    n_iter : int
+        Iterations done.
+    history : ndarray of shape (n_iter + 1, 3)
+        Rows ``(iteration, elapsed seconds, objective)``, the first row before
+        any update.
+    converged : bool
+        Whether ``tol`` stopped the run (rather than ``max_iter`` or
+        ``max_time``).
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    n_iter: int
+    history: np.ndarray
+    converged: bool
+    info: dict = field(default_factory=dict)
+
+
+class ConvergenceMonitor:
+    """Record the objective of a run and decide when it stops.
+
+    Parameters
+    ----------
+    tol : float
+        Relative decrease of the objective below which the run stops.
+    max_iter : int
+        Largest number of iterations.
+    max_time : float or None
+        Largest number of seconds, or None for no limit.
+    verbose : int
+        When positive, print the objective after every iteration.
+    """
+
+    def __init__(self, tol=1e-4, max_iter=200, max_time=None, verbose=0):
+        self.tol = float(tol)
+        self.max_iter = int(max_iter)
+        self.max_time = None if max_time is None else float(max_time)
+        self.verbose = verbose
+        self._rows = []
+        self.converged = False
+        self._start = None
+
+    def start(self, objective):
+        """Record the objective of the initial factors (iteration 0)."""
+        self._start = time.perf_counter()
+        self._rows = [(0, 0.0, float(objective))]
+        self.converged = False
+        if self.verbose:
+            print(f"iteration    0  objective {objective:.10g}")
+
+    @property
+    def n_iter(self):
+        """Iterations recorded so far."""
+        return self._rows[-1][0] if self._rows else 0
+
+    def update(self, objective):
+        """Record the objective after one more iteration; return True to stop."""
+        elapsed = time.perf_counter() - self._start
+        iteration = self.n_iter + 1
+        previous = self._rows[-1][2]
+        objective = float(objective)
+        self._rows.append((iteration, elapsed, objective))
+        if self.verbose:
+            print(
+                f"iteration {iteration:4d}  objective {objective:.10g}  "
+                f"{elapsed:.3f} s"
+            )
+        if self.tol > 0:
+            if objective == 0.0 or (previous - objective) < self.tol * previous:
+                self.converged = True
+                return True
+        if iteration >= self.max_iter:
+            return True
+        return self.max_time is not None and elapsed >= self.max_time
+
+    def history(self):
+        """History as an array of rows ``(iteration, seconds, objective)``."""
+        return np.array(self._rows, dtype=np.float64).reshape(-1, 3)

@@ -282,12 +282,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             X, n_components, self.init, random_state=self.random_state
         )
 
-    def _solver_options(self):
+    def _solver_options(self, callbacks=()):
+        """Keyword arguments of the solver: the monitor and its own options."""
         options = dict(
-            max_iter=self.max_iter,
-            tol=self.tol,
-            max_time=self.max_time,
-            verbose=self.verbose,
+            monitor=solvers.ConvergenceMonitor(
+                tol=self.tol,
+                max_iter=self.max_iter,
+                max_time=self.max_time,
+                verbose=self.verbose,
+                callbacks=callbacks,
+            )
         )
         if self.solver == "mu":
             options.update(

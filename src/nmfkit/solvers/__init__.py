@@ -1,9 +1,11 @@
 """Solvers: pure functions over validated arrays, one module per family.
 
-Every solver has the signature of :func:`fit_mu` (data, initial factors,
-:class:`~nmfkit._objective.Penalties`, then keyword options shared by all:
-``max_iter``, ``tol``, ``max_time``, ``update_H``, ``verbose``) and returns a
-:class:`SolverResult`. Solvers never validate user input.
+Every solver has the signature of :func:`fit_mu`: data, initial factors
+(not modified), :class:`~nmfkit._objective.Penalties`, then the keywords
+``monitor`` (a :class:`ConvergenceMonitor`: stopping rule, history,
+callbacks), ``update_H`` and its own options. It calls ``monitor.start`` with
+the initial objective and ``monitor.update`` after every iteration, and
+returns a :class:`SolverResult`. Solvers never validate user input.
 """
 
 from ._monitor import ConvergenceMonitor, SolverResult

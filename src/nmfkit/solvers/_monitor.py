@@ -60,22 +60,34 @@ class ConvergenceMonitor:
         Largest number of seconds, or None for no limit.
     verbose : int
         When positive, print the objective after every iteration.
+    callbacks : sequence of callables
+        Each is called as ``callback(monitor)`` after every iteration.
     """
 
-    def __init__(self, tol=1e-4, max_iter=200, max_time=None, verbose=0):
+    def __init__(self, tol=1e-4, max_iter=200, max_time=None, verbose=0,
+                 callbacks=()):
         self.tol = float(tol)
         self.max_iter = int(max_iter)
         self.max_time = None if max_time is None else float(max_time)
         self.verbose = verbose
+        self.callbacks = list(callbacks)
         self._rows = []
         self.converged = False
         self._start = None
+        self.W = None
+        self.H = None
 
-    def start(self, objective):
-        """Record the objective of the initial factors (iteration 0)."""
+    def start(self, objective, W, H):
+        """Record the objective of the initial factors (iteration 0).
+
+        ``W`` and ``H`` are kept by reference (``H`` may be a transposed
+        view), so that whoever holds the monitor can reach the latest factors,
+        for example after an interruption.
+        """
         self._start = time.perf_counter()
         self._rows = [(0, 0.0, float(objective))]
         self.converged = False
+        self.W, self.H = W, H
         if self.verbose:
             print(f"iteration    0  objective {objective:.10g}")
 
@@ -84,13 +96,20 @@ class ConvergenceMonitor:
         """Iterations recorded so far."""
         return self._rows[-1][0] if self._rows else 0
 
-    def update(self, objective):
-        """Record the objective after one more iteration; return True to stop."""
+    def update(self, objective, W, H):
+        """Record the objective and factors after one more iteration.
+
+        Calls every callback with the monitor, then returns True when the
+        run should stop.
+        """
         elapsed = time.perf_counter() - self._start
         iteration = self.n_iter + 1
         previous = self._rows[-1][2]
         objective = float(objective)
         self._rows.append((iteration, elapsed, objective))
+        self.W, self.H = W, H
+        for callback in self.callbacks:
+            callback(self)
         if self.verbose:
             print(
                 f"iteration {iteration:4d}  objective {objective:.10g}  "

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._objective import frobenius_fit_from_products, squared_norm
-from ._monitor import ConvergenceMonitor, SolverResult
+from ._monitor import SolverResult
 
 __all__ = ["fit_mu", "mu_step"]
 
@@ -101,13 +101,10 @@ def fit_mu(
     H,
     penalties,
     *,
-    max_iter=200,
-    tol=1e-4,
-    max_time=None,
+    monitor,
     update_H=True,
     l1_placement="numerator",
     update_order="HW",
-    verbose=0,
 ):
     """Minimize the penalized Frobenius objective with multiplicative updates.
 
@@ -121,8 +118,8 @@ def fit_mu(
         Initial dictionary; not modified.
     penalties : Penalties
         Penalty weights.
-    max_iter, tol, max_time, verbose
-        Stopping rule, see :class:`ConvergenceMonitor`.
+    monitor : ConvergenceMonitor
+        Stopping rule and history, shared by all solvers.
     update_H : bool
         If False, H stays fixed and only W is fitted (``transform``).
     l1_placement : {"numerator", "denominator"}
@@ -156,9 +153,8 @@ def fit_mu(
         return products.X_times(Ht), Ht.T @ Ht
 
     XHt, HHt, WtW = products.X_times(Ht), Ht.T @ Ht, W.T @ W
-    monitor = ConvergenceMonitor(tol, max_iter, max_time, verbose)
-    monitor.start(objective(XHt, WtW, HHt))
-    stop = max_iter <= 0
+    monitor.start(objective(XHt, WtW, HHt), W, Ht.T)
+    stop = monitor.max_iter <= 0
     while not stop:
         if update_order == "HW":
             if update_H:
@@ -168,7 +164,7 @@ def fit_mu(
             WtW = update_W(XHt, HHt)
             if update_H:
                 XHt, HHt = update_H_products(WtW)
-        stop = monitor.update(objective(XHt, WtW, HHt))
+        stop = monitor.update(objective(XHt, WtW, HHt), W, Ht.T)
     return SolverResult(
         W=W,
         H=np.ascontiguousarray(Ht.T),

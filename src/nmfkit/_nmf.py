@@ -11,7 +11,11 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -25,6 +29,7 @@ from ._objective import (
 from ._validation import check_data_matrix, check_factor, check_n_components
 
 __all__ = ["NMF", "non_negative_factorization"]
+
 
 def _check_real(name, value, *, low=0.0, high=None, allow=()):
     if value in allow and isinstance(value, str):
@@ -262,9 +267,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                         "init='custom' needs initial W and H; pass them to "
                         "fit_transform(X, W=..., H=...)."
                     )
-                n_components = (
-                    np.shape(H)[0] if H is not None else np.shape(W)[1]
-                )
+                n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
             H = check_factor(H, (n_components, n_features), X.dtype, "H")
             W = check_factor(W, (n_samples, n_components), X.dtype, "W")
             return W, H
@@ -482,7 +485,8 @@ def non_negative_factorization(
     H = check_factor(H, (n_components, X.shape[1]), X.dtype, "H")
     if W is not None:
         warnings.warn(
-            "When update_H=False, the given W is not used.", RuntimeWarning,
+            "When update_H=False, the given W is not used.",
+            RuntimeWarning,
             stacklevel=2,
         )
     result = solver_fn(

@@ -186,8 +186,10 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
                 f"array of shape {X.shape}.{hint}"
             )
         dtype = _as_float_dtype(X.dtype)
-        X = np.array(X, dtype=dtype, order="C", copy=True) if copy else (
-            np.ascontiguousarray(X, dtype=dtype)
+        X = (
+            np.array(X, dtype=dtype, order="C", copy=True)
+            if copy
+            else (np.ascontiguousarray(X, dtype=dtype))
         )
     n_samples, n_features = X.shape
     if n_samples == 0 or n_features == 0:

@@ -38,7 +38,9 @@ def _demo(args):
             W = model.fit_transform(X)
             seconds = time.perf_counter() - start
             rows.append((name, model.reconstruction_err_, seconds, W))
-    print(f"digits {X.shape[0]} x {X.shape[1]}, rank {rank}, {args.max_iter} iterations")
+    print(
+        f"digits {X.shape[0]} x {X.shape[1]}, rank {rank}, {args.max_iter} iterations"
+    )
     print(f"{'model':<18}{'||X - WH||_F':>14}{'seconds':>10}")
     for name, err, seconds, _ in rows:
         print(f"{name:<18}{err:>14.6f}{seconds:>10.3f}")

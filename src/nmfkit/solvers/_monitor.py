@@ -64,8 +64,7 @@ class ConvergenceMonitor:
         Each is called as ``callback(monitor)`` after every iteration.
     """
 
-    def __init__(self, tol=1e-4, max_iter=200, max_time=None, verbose=0,
-                 callbacks=()):
+    def __init__(self, tol=1e-4, max_iter=200, max_time=None, verbose=0, callbacks=()):
         self.tol = float(tol)
         self.max_iter = int(max_iter)
         self.max_time = None if max_time is None else float(max_time)
@@ -112,8 +111,7 @@ class ConvergenceMonitor:
             callback(self)
         if self.verbose:
             print(
-                f"iteration {iteration:4d}  objective {objective:.10g}  "
-                f"{elapsed:.3f} s"
+                f"iteration {iteration:4d}  objective {objective:.10g}  {elapsed:.3f} s"
             )
         if self.tol > 0:
             if objective == 0.0 or (previous - objective) < self.tol * previous:

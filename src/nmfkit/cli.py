@@ -1,72 +1,67 @@
-"""The ``nmfkit`` command."""
+"""The ``nmfkit`` command.
+
+Each subcommand lives in its own module with an ``add_parser(subparsers)``
+function that registers it; :data:`SUBCOMMANDS` lists them in ``--help``
+order. To add one, write ``_cli_<name>.py`` with ``add_parser`` (set
+``func`` with ``parser.set_defaults(func=run)``; ``run(args)`` returns the
+exit code) and append it here.
+
+Bad input (a missing file, a negative value, an existing output without
+``--force``, a missing optional package) ends the command with one line on
+stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
-
-import numpy as np
 
 from . import __version__
+from ._cli_common import OneLineErrorParser
+from ._cli_demo import add_parser as _add_demo
+from ._cli_faces import add_parser as _add_faces
+from ._cli_fit import add_parser as _add_fit
+from ._cli_topics import add_parser as _add_topics
 
-__all__ = ["main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
+#: Functions that each register one subcommand on the subparsers object.
+SUBCOMMANDS = [_add_demo, _add_faces, _add_topics, _add_fit]
 
-def _demo(args):
-    """Fit nmfkit and scikit-learn on scikit-learn's bundled digits."""
-    import warnings
-
-    from sklearn.datasets import load_digits
-    from sklearn.decomposition import NMF as SklearnNMF
-    from sklearn.exceptions import ConvergenceWarning
-
-    from . import NMF
-
-    X = load_digits().data / 16.0
-    rank = args.rank
-    settings = dict(n_components=rank, init="nndsvda", max_iter=args.max_iter, tol=0)
-    rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for name, model in (
-            ("nmfkit mu", NMF(solver="mu", **settings)),
-            ("scikit-learn mu", SklearnNMF(solver="mu", **settings)),
-            ("scikit-learn cd", SklearnNMF(solver="cd", **settings)),
-        ):
-            start = time.perf_counter()
-            W = model.fit_transform(X)
-            seconds = time.perf_counter() - start
-            rows.append((name, model.reconstruction_err_, seconds, W))
-    print(
-        f"digits {X.shape[0]} x {X.shape[1]}, rank {rank}, {args.max_iter} iterations"
-    )
-    print(f"{'model':<18}{'||X - WH||_F':>14}{'seconds':>10}")
-    for name, err, seconds, _ in rows:
-        print(f"{name:<18}{err:>14.6f}{seconds:>10.3f}")
-    return 0
+#: Exceptions that mean bad input rather than a bug (one-line error, exit 2).
+BAD_INPUT = (ValueError, OSError, ImportError)
 
 
 def build_parser():
     """Return the argument parser of the ``nmfkit`` command."""
-    parser = argparse.ArgumentParser(
-        prog="nmfkit", description="Non-negative matrix factorization."
+    parser = OneLineErrorParser(
+        prog="nmfkit",
+        description="Non-negative matrix factorization: faces, topics and any "
+        "matrix, compared with scikit-learn, with HTML reports.",
     )
     parser.add_argument("--version", action="version", version=f"nmfkit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job on built-in data")
-    demo.add_argument("--rank", type=int, default=16)
-    demo.add_argument("--max-iter", type=int, default=200)
-    demo.set_defaults(func=_demo)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in SUBCOMMANDS:
+        register(subparsers)
     return parser
+
+
+def _one_line(exc):
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 def main(argv=None):
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    np.set_printoptions(precision=4)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BAD_INPUT as exc:
+        print(f"nmfkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nmfkit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

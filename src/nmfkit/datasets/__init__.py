@@ -1,3 +1,32 @@
 """Data set loaders: real data, read offline from a cache or fetched once."""
 
+from ._images import (
+    load_digits_images,
+    load_image_folder,
+    load_lfw_subset,
+    load_olivetti_faces,
+)
+from ._matrix import load_matrix
+from ._text import (
+    load_lee_corpus,
+    load_newsgroups,
+    load_text_folder,
+    load_text_table,
+    vectorize_texts,
+)
+
 __all__: list[str] = []
+__all__ += [
+    "load_digits_images",
+    "load_image_folder",
+    "load_lfw_subset",
+    "load_olivetti_faces",
+]
+__all__ += [
+    "load_lee_corpus",
+    "load_newsgroups",
+    "load_text_folder",
+    "load_text_table",
+    "vectorize_texts",
+]
+__all__ += ["load_matrix"]

@@ -1,0 +1,43 @@
+"""Sparsity of codes and components."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["hoyer_sparsity", "zero_share"]
+
+
+def hoyer_sparsity(A, axis=1):
+    r"""Hoyer's sparsity of each row (or column) of ``A``, in [0, 1].
+
+    .. math:: s(a) = \frac{\sqrt{n} - \|a\|_1 / \|a\|_2}{\sqrt{n} - 1}
+
+    1 for a vector with one non-zero entry, 0 for a constant vector
+    (Hoyer, "Non-negative matrix factorization with sparseness
+    constraints", JMLR 2004). A zero vector gets 1 (nothing is active), and a
+    vector of length 1 gets 0.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n, m)
+    axis : int, default=1
+        1: one value per row; 0: one per column.
+
+    Returns
+    -------
+    s : ndarray
+    """
+    A = np.abs(np.asarray(A, dtype=np.float64))
+    n = A.shape[axis]
+    if n <= 1:
+        return np.zeros(A.shape[1 - axis])
+    l1 = A.sum(axis=axis)
+    l2 = np.sqrt((A * A).sum(axis=axis))
+    ratio = np.divide(l1, l2, out=np.ones_like(l1), where=l2 > 0)
+    return np.clip((np.sqrt(n) - ratio) / (np.sqrt(n) - 1), 0.0, 1.0)
+
+
+def zero_share(A):
+    """Share of the entries of ``A`` that are exactly zero."""
+    A = np.asarray(A)
+    return float(np.count_nonzero(A == 0)) / max(A.size, 1)

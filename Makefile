@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.nmfkit-installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean chromium
 
 venv: $(STAMP)
 
@@ -16,10 +16,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo needs only the applications' extra.
+$(VENV)/.nmfkit-apps: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[apps]"
+	touch $@
+
+demo: $(VENV)/.nmfkit-apps
 	$(BIN)/nmfkit demo
 
-test: $(STAMP)
+# Headless Chromium opens the HTML reports in the tests (Debian's package).
+chromium:
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	  echo "chromium could not be installed; the browser tests will skip"
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 

@@ -14,11 +14,11 @@ from .._optional import import_optional
 __all__ = ["figure_to_png", "new_figure"]
 
 
-def new_figure(width, height):
+def new_figure(width, height, *, layout="constrained"):
     """A new figure of ``width`` x ``height`` inches, drawn with Agg."""
     figure = import_optional("matplotlib.figure", purpose="plots")
     backend = import_optional("matplotlib.backends.backend_agg", purpose="plots")
-    fig = figure.Figure(figsize=(width, height), layout="constrained")
+    fig = figure.Figure(figsize=(width, height), layout=layout)
     backend.FigureCanvasAgg(fig)
     return fig
 

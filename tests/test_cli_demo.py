@@ -1,0 +1,151 @@
+"""``nmfkit demo`` end to end, and its report opened in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("skimage")
+pytest.importorskip("gensim")
+
+from nmfkit.cli import main  # noqa: E402
+
+SECTIONS = [
+    "faces-data",
+    "faces-parameters",
+    "faces-results",
+    "faces-figures",
+    "topics-data",
+    "topics-parameters",
+    "topics-results",
+    "topics-words",
+    "topics-figures",
+]
+FIGURES = [
+    "faces-samples",
+    "faces-matched",
+    "faces-components",
+    "faces-reconstructions",
+    "faces-convergence",
+    "faces-sparsity",
+    "topics-words-nmfkit",
+    "topics-words-sklearn",
+    "topics-convergence",
+    "topics-sparsity",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    report = folder / "demo.html"
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["demo", "--report", str(report), "--quiet", "--max-iter", "80"])
+    return code, out.getvalue(), report
+
+
+def test_demo_prints_summary_and_writes_report(demo_run):
+    code, out, report = demo_run
+    assert code == 0
+    assert out.strip().endswith(f"report: {report}")
+    assert "faces: Labeled Faces in the Wild" in out
+    assert "topics: Lee news corpus" in out
+    check = next(line for line in out.splitlines() if "scikit-learn's settings" in line)
+    cos_mean, cos_min = (float(v) for v in check.split()[-2:])  # faces table first
+    assert cos_min >= 0.99 and cos_mean >= 0.99
+    page = report.read_text()
+    assert re.findall(r'data-section="([^"]+)"', page) == SECTIONS
+    assert re.findall(r'data-figure="([^"]+)"', page) == FIGURES
+
+
+def test_demo_refuses_to_overwrite_the_report(demo_run, capsys):
+    _, _, report = demo_run
+    before = report.stat().st_mtime_ns
+    assert main(["demo", "--report", str(report), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already exists" in err[0] and "--force" in err[0]
+    assert report.stat().st_mtime_ns == before
+
+
+class _Dom(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections, self.figures, self.images, self.body = [], [], [], {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.sections.append(attrs.get("data-section"))
+        elif tag == "figure":
+            self.figures.append(attrs.get("data-figure"))
+        elif tag == "img":
+            self.images.append(attrs.get("src", ""))
+        elif tag == "body":
+            self.body = attrs
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip(
+        "headless Chromium is not installed (make test installs Debian's chromium "
+        "package; it could not be installed here)"
+    )
+
+
+def _run_chromium(binary, profile, *args):
+    command = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, timeout=120, check=True)
+
+
+def test_report_in_headless_chromium(demo_run, tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    binary = _chromium()
+    _, _, report = demo_run
+    url = report.resolve().as_uri()
+    dom = _run_chromium(
+        binary, tmp_path / "p1", "--virtual-time-budget=5000", "--dump-dom", url
+    ).stdout.decode("utf-8")
+    parsed = _Dom()
+    parsed.feed(dom)
+    assert parsed.sections == SECTIONS
+    assert parsed.figures == FIGURES
+    assert len(parsed.images) == len(FIGURES)
+    assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    # Set by the page's script once loaded: every image was decoded.
+    assert parsed.body.get("data-images-loaded") == f"{len(FIGURES)}/{len(FIGURES)}"
+
+    shot = tmp_path / "shot.png"
+    _run_chromium(
+        binary, tmp_path / "p2", "--window-size=1280,2000", f"--screenshot={shot}", url
+    )
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
+    assert pixels.shape[:2] == (2000, 1280)
+    gray = pixels.mean(axis=2)
+    assert gray.std() > 20, "the screenshot is blank"
+    # The header bar is the report's dark blue, the page below is light.
+    assert np.allclose(pixels[10, 640], [0x1D, 0x35, 0x57], atol=3)
+    assert len(np.unique(gray.astype(int))) > 50

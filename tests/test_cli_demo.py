@@ -50,7 +50,7 @@ def demo_run(tmp_path_factory):
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["demo", "--report", str(report), "--quiet", "--max-iter", "80"])
+        code = main(["demo", "--report", str(report), "--quiet", "--max-iter", "40"])
     return code, out.getvalue(), report
 
 

@@ -8,7 +8,9 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    """A step counter shown as a tqdm bar; a no-op when quiet or without tqdm.
+    """A step counter shown as a tqdm bar on a terminal.
+
+    A no-op when quiet, when stderr is not a terminal, or without tqdm.
 
     Parameters
     ----------
@@ -27,7 +29,12 @@ class Progress:
         except ImportError:  # the apps extra brings tqdm; without it, no bar
             return
         self._bar = tqdm(
-            total=total, desc=description, file=sys.stderr, leave=False, unit="step"
+            total=total,
+            desc=description,
+            file=sys.stderr,
+            leave=False,
+            unit="step",
+            disable=None,  # no bar when stderr is not a terminal (logs, pipes)
         )
 
     def step(self, description):

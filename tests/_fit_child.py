@@ -1,4 +1,7 @@
-"""A long NMF fit run in a child process by the interruption and checkpoint tests.
+"""Helpers of the interruption and checkpoint tests.
+
+:class:`InterruptAt` interrupts a fit in this process at a chosen iteration.
+Run as a script, this module is a long NMF fit in a child process:
 
 Usage: python _fit_child.py OUT_JSON [--checkpoint PATH] [--on-interrupt keep|raise]
 
@@ -11,12 +14,38 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import warnings
 
 import numpy as np
 
 from nmfkit import NMF, FitInterruptedWarning
 from nmfkit._objective import penalized_objective
+
+
+class InterruptAt(NMF):
+    """NMF whose monitor gets one more callback, acting at iteration ``at``.
+
+    ``how="signal"`` sends a real SIGINT to this process (as Ctrl-C does);
+    ``how="raise"`` raises KeyboardInterrupt from the callback.
+    """
+
+    at = 5
+    how = "signal"
+
+    def _solver_options(self, callbacks=(), history=None):
+        def act(monitor):
+            if monitor.n_iter == self.at:
+                if self.how == "signal":
+                    os.kill(os.getpid(), signal.SIGINT)
+                else:
+                    raise KeyboardInterrupt
+
+        # Before the guard's closing callback, like any user callback.
+        callbacks = [*callbacks[:-1], act, *callbacks[-1:]]
+        return super()._solver_options(callbacks=callbacks, history=history)
+
 
 PARAMS = dict(n_components=4, init="random", random_state=7, tol=0, l2_H=0.05)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,33 +13,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from _fit_child import InterruptAt as _InterruptAt
 from nmfkit import NMF, FitInterruptedWarning
 from nmfkit._objective import penalized_objective
 
 CHILD = Path(__file__).with_name("_fit_child.py")
-
-
-class _InterruptAt(NMF):
-    """NMF whose monitor gets one more callback, acting at iteration ``at``.
-
-    ``how="signal"`` sends a real SIGINT to this process (as Ctrl-C does);
-    ``how="raise"`` raises KeyboardInterrupt from the callback.
-    """
-
-    at = 5
-    how = "signal"
-
-    def _solver_options(self, callbacks=(), history=None):
-        def act(monitor):
-            if monitor.n_iter == self.at:
-                if self.how == "signal":
-                    os.kill(os.getpid(), signal.SIGINT)
-                else:
-                    raise KeyboardInterrupt
-
-        # Before the guard's closing callback, like any user callback.
-        callbacks = [*callbacks[:-1], act, *callbacks[-1:]]
-        return super()._solver_options(callbacks=callbacks, history=history)
 
 
 def _data(sparse=False):

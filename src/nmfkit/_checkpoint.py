@@ -86,6 +86,14 @@ def data_fingerprint(X):
     }
 
 
+def _nmfkit_class_name(cls):
+    """Name of the nmfkit estimator class ``cls`` is or derives from."""
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] == "nmfkit":
+            return klass.__name__
+    return cls.__name__
+
+
 def _compared_params(estimator):
     params = estimator.get_params(deep=False)
     return encode_params(
@@ -111,7 +119,7 @@ class Checkpoint:
     def __init__(self, path, every, estimator, X):
         self.path = Path(path)
         self.every = float(every)
-        self.estimator_name = type(estimator).__name__
+        self.estimator_name = _nmfkit_class_name(type(estimator))
         self.params = _compared_params(estimator)
         self.fingerprint = data_fingerprint(X)
         self._last_write = time.monotonic()

@@ -170,6 +170,11 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         if X.dtype == object:
             try:
                 X = X.astype(np.float64)
+            except OverflowError as exc:
+                raise ValueError(
+                    f"{what} has dtype object and holds a number too large for "
+                    f"float64 ({exc}); rescale it before fitting."
+                ) from exc
             except (TypeError, ValueError) as exc:
                 raise TypeError(
                     f"{what} has dtype object and holds a value that is not a "

@@ -278,3 +278,49 @@ def test_rank_deficient_data_with_nndsvd_gives_finite_factors(init):
     W = model.fit_transform(X)
     assert np.isfinite(W).all() and np.isfinite(model.components_).all()
     np.testing.assert_allclose(W @ model.components_, X, atol=1e-3)
+
+
+def _reference_fit(X):
+    model = NMF(n_components=2, init="nndsvda", random_state=0, tol=0, max_iter=25)
+    return model.fit_transform(X), model.components_
+
+
+def test_layouts_give_the_fit_of_the_contiguous_array():
+    X = np.random.default_rng(2).random((7, 5))
+    W, H = _reference_fit(X)
+    big = np.zeros((14, 10))
+    big[::2, ::2] = X
+    readonly = X.copy()
+    readonly.setflags(write=False)
+    for variant in (np.asfortranarray(X), big[::2, ::2], readonly, X.T.copy().T):
+        W2, H2 = _reference_fit(variant)
+        np.testing.assert_allclose(W2, W, rtol=1e-12)
+        np.testing.assert_allclose(H2, H, rtol=1e-12)
+    assert not readonly.flags.writeable
+
+
+def test_integer_and_boolean_data_fit_as_float64():
+    X = np.random.default_rng(3).integers(0, 5, size=(7, 5))
+    for variant in (X, X.astype(np.uint8), X.astype(np.int32)):
+        W, H = _reference_fit(variant)
+        W_ref, H_ref = _reference_fit(X.astype(np.float64))
+        assert W.dtype == np.float64
+        np.testing.assert_array_equal(W, W_ref)
+    B = X > 2
+    np.testing.assert_array_equal(_reference_fit(B)[0], _reference_fit(B * 1.0)[0])
+
+
+def test_sparse_explicit_zeros_duplicates_and_unsorted_indices():
+    # Row 0 holds 1.0 at column 2 given as 0.25 + 0.75 (duplicate), an
+    # explicit zero at column 0 and unsorted column indices.
+    data = np.array([0.25, 0.0, 2.0, 0.75, 3.0, 1.0, 0.5, 4.0])
+    indices = np.array([2, 0, 3, 2, 1, 0, 3, 2], dtype=np.int32)
+    indptr = np.array([0, 5, 7, 8])
+    X = sp.csr_matrix((data, indices, indptr), shape=(3, 4))
+    assert not X.has_canonical_format
+    dense = np.array([[0, 3, 1, 2], [1, 0, 0, 0.5], [0, 0, 4, 0]], dtype=float)
+    W, H = _reference_fit(dense)
+    for variant in (X, X.tocoo(), sp.csc_matrix(X), sp.csr_array(X)):
+        W2, H2 = _reference_fit(variant)
+        np.testing.assert_allclose(W2 @ H2, W @ H, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(X.data, data)  # the caller's matrix is untouched

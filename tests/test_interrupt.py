@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -130,3 +131,39 @@ def test_real_sigint_with_on_interrupt_raise_stops_the_child(tmp_path):
     assert proc.returncode != 0
     assert "KeyboardInterrupt" in stderr
     assert not out.exists()
+
+
+def test_second_sigint_raises_at_once():
+    from nmfkit._interrupt import InterruptGuard
+
+    with InterruptGuard() as guard:
+        os.kill(os.getpid(), signal.SIGINT)  # first: only noted
+        assert guard.requested
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)  # second: raises here
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_interrupt_inside_an_iteration_propagates():
+    """A KeyboardInterrupt between two monitor updates (factors half updated)
+    is not kept, even with on_interrupt='keep'."""
+    from nmfkit._fit_runner import fit_with_recovery
+    from nmfkit._objective import Penalties
+
+    def half_updating_solver(X, W, H, penalties, *, monitor, update_H=True, **opts):
+        W, H = W.copy(), H.copy()
+        monitor.start(1.0, W, H)
+        monitor.update(0.5, W, H)
+        H *= 0.5  # the first half of iteration 2
+        raise KeyboardInterrupt
+
+    X = _data()
+    model = NMF(max_iter=10, **PARAMS)
+    with pytest.raises(KeyboardInterrupt):
+        fit_with_recovery(
+            model,
+            X,
+            half_updating_solver,
+            lambda: (np.ones((40, 3)), np.ones((3, 25))),
+            Penalties(),
+        )

@@ -210,6 +210,13 @@ def test_add_checkpoint_arguments_on_a_small_parser(tmp_path):
             parser.parse_args(["data.csv", "--checkpoint-every", bad])
 
 
+def test_checkpoint_in_a_missing_folder_is_refused_before_fitting(tmp_path):
+    model = NMF(checkpoint=tmp_path / "no" / "c.npz", max_iter=5, **PARAMS)
+    with pytest.raises(FileNotFoundError, match="does not exist; create it"):
+        model.fit(_data())
+    assert not hasattr(model, "components_")
+
+
 def test_invalid_checkpoint_parameters_are_refused():
     with pytest.raises(ValueError, match="checkpoint_every=-1"):
         NMF(checkpoint_every=-1).fit(_data())

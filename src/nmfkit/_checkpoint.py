@@ -118,6 +118,11 @@ class Checkpoint:
 
     def __init__(self, path, every, estimator, X):
         self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(
+                f"the folder of the checkpoint {self.path} does not exist; create "
+                "it first or choose another checkpoint path."
+            )
         self.every = float(every)
         self.estimator_name = _nmfkit_class_name(type(estimator))
         self.params = _compared_params(estimator)

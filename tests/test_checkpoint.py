@@ -19,6 +19,7 @@ from _fit_child import child_data
 from nmfkit import NMF, FitInterruptedWarning, ModelFileError
 from nmfkit._checkpoint import (
     CHECKPOINT_FORMAT,
+    CheckpointWarning,
     add_checkpoint_arguments,
     checkpoint_params,
     data_fingerprint,
@@ -208,6 +209,32 @@ def test_add_checkpoint_arguments_on_a_small_parser(tmp_path):
     for bad in ("-1", "nan", "soon"):
         with pytest.raises(SystemExit):
             parser.parse_args(["data.csv", "--checkpoint-every", bad])
+
+
+def test_failed_checkpoint_write_warns_and_the_fit_goes_on(tmp_path):
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    path = folder / "c.npz"
+
+    class RemoveFolder(NMF):
+        def _solver_options(self, callbacks=(), history=None):
+            def remove(monitor):
+                if monitor.n_iter == 3:
+                    path.unlink()
+                    folder.rmdir()
+
+            return super()._solver_options([remove, *callbacks], history)
+
+    X = _data()
+    model = RemoveFolder(
+        checkpoint=path, checkpoint_every=0.0, tol=0, max_iter=20, **PARAMS
+    )
+    with pytest.warns(CheckpointWarning, match="could not write the checkpoint"):
+        model.fit(X)
+    assert model.n_iter_ == 20
+    np.testing.assert_array_equal(
+        model.components_, NMF(tol=0, max_iter=20, **PARAMS).fit(X).components_
+    )
 
 
 def test_checkpoint_in_a_missing_folder_is_refused_before_fitting(tmp_path):

@@ -1,6 +1,7 @@
 """nmfkit: non-negative matrix factorization, a faster and complete drop-in
 for scikit-learn's NMF."""
 
+from ._checkpoint import CheckpointWarning
 from ._fit_runner import FitInterruptedWarning
 from ._nmf import NMF, non_negative_factorization
 from ._persistence import ModelFileError, load
@@ -9,6 +10,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NMF",
+    "CheckpointWarning",
     "FitInterruptedWarning",
     "ModelFileError",
     "load",

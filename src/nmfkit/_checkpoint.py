@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ from ._persistence import (
 __all__ = [
     "CHECKPOINT_FORMAT",
     "Checkpoint",
+    "CheckpointWarning",
     "add_checkpoint_arguments",
     "checkpoint_params",
     "data_fingerprint",
@@ -56,6 +58,10 @@ RESUMABLE_CHANGES = frozenset(
         "on_interrupt",
     }
 )
+
+
+class CheckpointWarning(UserWarning):
+    """A checkpoint could not be written; the fit went on."""
 
 
 def data_fingerprint(X):
@@ -129,6 +135,7 @@ class Checkpoint:
         self.fingerprint = data_fingerprint(X)
         self._last_write = time.monotonic()
         self.writes = 0
+        self.failed = False
 
     # ---------------------------------------------------------------- write
     def write(self, monitor):
@@ -159,7 +166,20 @@ class Checkpoint:
         if monitor.stopping:
             return
         if time.monotonic() - self._last_write >= self.every:
-            self.write(monitor)
+            try:
+                self.write(monitor)
+            except OSError as exc:
+                # A full disk or a vanished folder must not end a long fit:
+                # warn once, keep fitting, try again at the next interval.
+                self._last_write = time.monotonic()
+                if not self.failed:
+                    warnings.warn(
+                        f"could not write the checkpoint {self.path} ({exc}); the "
+                        "fit goes on and retries at the next interval.",
+                        CheckpointWarning,
+                        stacklevel=2,
+                    )
+                self.failed = True
 
     def remove(self):
         """Delete the checkpoint file (after a finished fit)."""

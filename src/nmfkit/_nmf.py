@@ -138,7 +138,8 @@ class NMF(
         Ctrl-C). If it exists when :meth:`fit` starts, the fit resumes from
         it; the data and the parameters must be the same (``max_iter``,
         ``tol``, ``max_time``, ``verbose``, ``on_interrupt`` and the
-        checkpoint options may change). A finished fit deletes it. A killed
+        checkpoint options may change). A finished fit deletes it. A failed
+        write warns (:class:`~nmfkit.CheckpointWarning`) and the fit goes on. A killed
         and resumed ``"mu"`` fit ends with the same factors as an
         uninterrupted one.
     checkpoint_every : float, default=60.0

@@ -8,6 +8,7 @@ does no arithmetic on the factors itself.
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -20,12 +21,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import solvers
+from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
     beta_to_float,
     combine_penalties,
     reconstruction_error,
 )
+from ._persistence import PersistenceMixin
 from ._validation import check_data_matrix, check_factor, check_n_components
 
 __all__ = ["NMF", "non_negative_factorization"]
@@ -49,7 +52,9 @@ def _check_real(name, value, *, low=0.0, high=None, allow=()):
         )
 
 
-class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class NMF(
+    PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Non-negative matrix factorization with penalties.
 
     Finds non-negative ``W`` (n_samples x n_components, the codes that
@@ -120,6 +125,26 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scikit-learn's order).
     max_time : float or None, default=None
         Stop after this many seconds of solver time.
+    on_interrupt : {"keep", "raise"}, default="keep"
+        What Ctrl-C (KeyboardInterrupt) during :meth:`fit` does. ``"keep"``:
+        the fit stops at the end of the current iteration and the estimator
+        keeps the factors of that iteration (``n_iter_`` and the history stop
+        there), with a :class:`~nmfkit.FitInterruptedWarning`; a second Ctrl-C
+        interrupts at once and propagates. ``"raise"``: the interrupt
+        propagates and no factors are stored.
+    checkpoint : str, path-like or None, default=None
+        File where the state of the fit is saved during :meth:`fit`
+        (atomically, at most every ``checkpoint_every`` seconds, and on
+        Ctrl-C). If it exists when :meth:`fit` starts, the fit resumes from
+        it; the data and the parameters must be the same (``max_iter``,
+        ``tol``, ``max_time``, ``verbose``, ``on_interrupt`` and the
+        checkpoint options may change). A finished fit deletes it. A failed
+        write warns (:class:`~nmfkit.CheckpointWarning`) and the fit goes on. A killed
+        and resumed ``"mu"`` fit ends with the same factors as an
+        uninterrupted one.
+    checkpoint_every : float, default=60.0
+        Smallest number of seconds between two checkpoint writes (``0``:
+        after every iteration).
 
     Attributes
     ----------
@@ -174,6 +199,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         l1_placement="numerator",
         update_order="HW",
         max_time=None,
+        on_interrupt="keep",
+        checkpoint=None,
+        checkpoint_every=60.0,
     ):
         self.n_components = n_components
         self.init = init
@@ -194,6 +222,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.l1_placement = l1_placement
         self.update_order = update_order
         self.max_time = max_time
+        self.on_interrupt = on_interrupt
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
@@ -217,9 +248,18 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
                 "or None."
             )
+        _check_real("checkpoint_every", self.checkpoint_every)
+        if self.checkpoint is not None and not isinstance(
+            self.checkpoint, (str, os.PathLike)
+        ):
+            raise ValueError(
+                f"checkpoint={self.checkpoint!r} is not valid; give a file path "
+                "or None."
+            )
         for name, options in (
             ("l1_placement", ("numerator", "denominator")),
             ("update_order", ("HW", "WH")),
+            ("on_interrupt", ("keep", "raise")),
         ):
             if getattr(self, name) not in options:
                 raise ValueError(
@@ -287,8 +327,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             X, n_components, self.init, random_state=self.random_state
         )
 
-    def _solver_options(self, callbacks=()):
-        """Keyword arguments of the solver: the monitor and its own options."""
+    def _solver_options(self, callbacks=(), history=None):
+        """Keyword arguments of the solver: the monitor and its own options.
+
+        ``history`` continues the history of a resumed checkpoint.
+        """
         options = dict(
             monitor=solvers.ConvergenceMonitor(
                 tol=self.tol,
@@ -296,6 +339,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 max_time=self.max_time,
                 verbose=self.verbose,
                 callbacks=callbacks,
+                history=history,
             )
         )
         if self.solver == "mu":
@@ -343,11 +387,15 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=True)
-        W0, H0 = self._initial_factors(X, W, H)
-        result = solver_fn(
-            X, W0, H0, self._penalties(X), update_H=True, **self._solver_options()
+        result = fit_with_recovery(
+            self,
+            X,
+            solver_fn,
+            lambda: self._initial_factors(X, W, H),
+            self._penalties(X),
         )
-        self._warn_if_not_converged(result)
+        if not result.info["interrupted"]:
+            self._warn_if_not_converged(result)
         self.components_ = result.H
         self.n_components_ = result.H.shape[0]
         self.n_iter_ = result.n_iter

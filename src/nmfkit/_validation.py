@@ -15,9 +15,11 @@ import scipy.sparse as sp
 __all__ = [
     "check_data_matrix",
     "check_factor",
+    "check_magnitude",
     "check_non_negative_values",
     "check_n_components",
     "describe_negative_entries",
+    "magnitude_range",
 ]
 
 _SPARSE_FORMATS = ("csr", "csc")
@@ -169,6 +171,11 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         if X.dtype == object:
             try:
                 X = X.astype(np.float64)
+            except OverflowError as exc:
+                raise ValueError(
+                    f"{what} has dtype object and holds a number too large for "
+                    f"float64 ({exc}); rescale it before fitting."
+                ) from exc
             except (TypeError, ValueError) as exc:
                 raise TypeError(
                     f"{what} has dtype object and holds a value that is not a "
@@ -202,7 +209,45 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         )
     _check_finite(X, what)
     check_non_negative_values(X, what)
+    check_magnitude(X, what)
     return X
+
+
+def magnitude_range(dtype):
+    """The range ``[low, high]`` of the largest value of X that NMF accepts.
+
+    The fourth roots of the smallest normal and the largest finite number of
+    ``dtype``: the solvers form products of up to four factors of the data's
+    scale (for example ``W (W^T W) (H H^T)`` for NNDSVDA starts), which then
+    neither overflow nor sink into subnormal numbers.
+    """
+    info = np.finfo(dtype)
+    return float(info.tiny) ** 0.25, float(info.max) ** 0.25
+
+
+def check_magnitude(X, what="X"):
+    """Raise a ValueError when the largest value of X is outside
+    :func:`magnitude_range` (an all-zero X is accepted)."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    peak = float(values.max())
+    low, high = magnitude_range(X.dtype)
+    if peak == 0 or low <= peak <= high:
+        return
+    widen = ""
+    if X.dtype == np.float32:
+        low64, high64 = magnitude_range(np.float64)
+        widen = (
+            f", or convert it to float64 (X.astype(np.float64) accepts "
+            f"[{low64:.3g}, {high64:.3g}])"
+        )
+    raise ValueError(
+        f"{what}'s largest value is {peak:.6g}, outside [{low:.3g}, {high:.3g}], "
+        f"the range NMF accepts for {X.dtype} data (the products it forms would "
+        f"{'overflow' if peak > high else 'underflow'}). Rescale {what}, for "
+        f"example {what} / {what}.max(){widen}."
+    )
 
 
 def _check_dtype_kind(dtype, what):

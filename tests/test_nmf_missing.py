@@ -265,3 +265,42 @@ def test_sparse_observations_never_form_a_dense_matrix(solver):
     # Far below one dense n x p float64 array (8e12 bytes): a few O(n x rank)
     # arrays only.
     assert peak < 400e6
+
+
+@pytest.mark.parametrize("solver", ["mu", "hals"])
+def test_bias_components_fit_offsets(solver):
+    rng = np.random.default_rng(10)
+    n, p = 50, 40
+    user = rng.random(n)
+    item = rng.random(p)
+    X = _low_rank(n, p, r=2, seed=11) + user[:, None] + item[None, :]
+    X_nan, hidden = _hide(X, 0.3, seed=12)
+    model = NMF(
+        4,
+        solver=solver,
+        init="random",
+        bias=True,
+        missing_values=np.nan,
+        tol=0,
+        max_iter=300,
+        random_state=0,
+    )
+    W = model.fit_transform(X_nan)
+    H = model.components_
+    assert W.shape == (n, 6) and H.shape == (6, p) and model.n_components_ == 6
+    np.testing.assert_array_equal(W[:, -1], 1.0)
+    np.testing.assert_array_equal(H[-2], 1.0)
+    assert np.all(np.diff(model.loss_curve_) <= 1e-12 * model.loss_curve_[:-1])
+    completed = model.inverse_transform(W)
+    np.testing.assert_allclose(
+        completed, W[:, :4] @ H[:4] + W[:, [4]] + H[[5]], rtol=1e-12
+    )
+    error = np.linalg.norm(completed[hidden] - X[hidden]) / np.linalg.norm(X[hidden])
+    assert error < 0.05
+    codes = model.transform(X_nan[:5])
+    np.testing.assert_array_equal(codes[:, -1], 1.0)
+
+
+def test_bias_needs_partially_observed_data():
+    with pytest.raises(ValueError, match="partially observed data only"):
+        NMF(2, bias=True).fit(_low_rank())

@@ -143,6 +143,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``"zero"`` (observed zeros, as in a term count matrix) or
         ``"missing"`` (unknown, as in a ratings matrix; explicitly stored
         zeros are then observed zeros).
+    bias : bool, default=False
+        Partially observed data only. Add two offset components to the
+        model: a learned column of W times a fixed row of ones in H (a
+        non-negative offset per sample, e.g. a user bias) and a fixed column
+        of ones in W times a learned row of H (a non-negative offset per
+        feature, e.g. an item bias). They are the last two columns of W (the
+        second-last learned, the last all ones) and rows of ``components_``
+        (the second-last all ones, the last learned), so ``n_components_`` is
+        ``n_components + 2`` and ``inverse_transform(W)`` includes them.
+        Both are penalized like the other entries of W and H.
 
     Partially observed data
     -----------------------
@@ -218,6 +228,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         max_time=None,
         missing_values=None,
         sparse_unobserved="zero",
+        bias=False,
     ):
         self.n_components = n_components
         self.init = init
@@ -240,6 +251,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.max_time = max_time
         self.missing_values = missing_values
         self.sparse_unobserved = sparse_unobserved
+        self.bias = bias
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, masked=False):
@@ -273,6 +285,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"{options}."
                 )
         check_missing_values(self.missing_values)
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise ValueError(f"bias={self.bias!r} is not valid; give True or False.")
         if self.sparse_unobserved not in SPARSE_UNOBSERVED:
             raise ValueError(
                 f"sparse_unobserved={self.sparse_unobserved!r} is not valid; choose "
@@ -383,6 +397,33 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scale = (n_samples * n_features) / observed.nnz
         return filled * filled.dtype.type(scale)
 
+    def _bias_layout(self, n_components):
+        """Solver options that keep the ones of the offset components fixed."""
+        if not self.bias:
+            return {}
+        return dict(fixed_W_columns=(n_components + 1,), fixed_H_rows=(n_components,))
+
+    def _add_bias_components(self, observed, W0, H0):
+        """Append the offset components (see ``bias``) to initial factors."""
+        n_components = W0.shape[1]
+        start = W0.dtype.type(0.25 * float(np.mean(observed.values)))
+        n_samples, n_features = observed.shape
+        W0 = np.hstack(
+            [
+                W0,
+                np.full((n_samples, 1), start, W0.dtype),
+                np.ones((n_samples, 1), W0.dtype),
+            ]
+        )
+        H0 = np.vstack(
+            [
+                H0,
+                np.ones((1, n_features), H0.dtype),
+                np.full((1, n_features), start, H0.dtype),
+            ]
+        )
+        return W0, H0, self._bias_layout(n_components)
+
     def _solver_options(self, callbacks=()):
         """Keyword arguments of the solver: the monitor and its own options."""
         options = dict(
@@ -444,6 +485,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         if self._is_masked(X, mask):
             return self._fit_transform_observed(X, W, H, mask)
+        self._check_bias_needs_masked()
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=True)
         W0, H0 = self._initial_factors(X, W, H)
@@ -464,6 +506,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         beta, solver_fn = self._check_params(masked=True)
         observed = self._validate_observed(X, mask, reset=True)
         W0, H0 = self._initial_factors(self._init_matrix(observed), W, H)
+        fixed = {}
+        if self.bias:
+            W0, H0, fixed = self._add_bias_components(observed, W0, H0)
         result = solver_fn(
             observed,
             W0,
@@ -471,6 +516,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._penalties(observed),
             update_H=True,
             **self._solver_options(),
+            **fixed,
         )
         self._warn_if_not_converged(result)
         self._store_result(result)
@@ -478,6 +524,14 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             observed, result.W, result.H
         )
         return result.W
+
+    def _check_bias_needs_masked(self):
+        if self.bias:
+            raise ValueError(
+                "bias=True is available for partially observed data only (with "
+                "missing_values, a mask, or sparse_unobserved='missing'); for "
+                "complete data set bias=False."
+            )
 
     def _store_result(self, result):
         self.components_ = result.H
@@ -522,6 +576,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             observed = self._validate_observed(X, mask, reset=False)
             H = self.components_.astype(observed.dtype, copy=False)
             W0 = _constant_codes_observed(observed, H.shape[0])
+            fixed = {}
+            if self.bias:
+                W0[:, -1] = 1
+                fixed = self._bias_layout(H.shape[0] - 2)
             result = solver_fn(
                 observed,
                 W0,
@@ -529,8 +587,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self._penalties(observed),
                 update_H=False,
                 **self._solver_options(),
+                **fixed,
             )
             return result.W
+        self._check_bias_needs_masked()
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
         H = self.components_.astype(X.dtype, copy=False)
@@ -689,6 +749,11 @@ def non_negative_factorization(
         return W, est.components_, est.n_iter_
     if H is None:
         raise ValueError("update_H=False needs H, the fixed dictionary.")
+    if est.bias:
+        raise ValueError(
+            "bias=True is available through NMF(...).fit_transform and transform, "
+            "not non_negative_factorization."
+        )
     if est._is_masked(X, None):
         beta, solver_fn = est._check_params(masked=True)
         observed = est._validate_observed(X, None, reset=True)

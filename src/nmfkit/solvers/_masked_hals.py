@@ -32,14 +32,17 @@ from ._monitor import SolverResult
 __all__ = ["fit_masked_hals"]
 
 
-def _update_block(F, G, R, own, other, size, l1, l2):
+def _update_block(F, G, R, own, other, size, l1, l2, fixed=()):
     """Exact minimization over each column of ``F`` in turn, in place.
 
     ``F`` is the factor being updated (rows indexed by ``own``), ``G`` the
     fixed one (rows indexed by ``other``), ``R`` the residual at the observed
-    entries (float64, updated in place).
+    entries (float64, updated in place); columns listed in ``fixed`` are
+    left as they are.
     """
     for k in range(F.shape[1]):
+        if k in fixed:
+            continue
         g = G[other, k].astype(np.float64)
         f_old = F[:, k]
         R += f_old[own] * g
@@ -60,7 +63,9 @@ def _update_block(F, G, R, own, other, size, l1, l2):
         R -= F[own, k] * g
 
 
-def fit_masked_hals(X, W, H, penalties, *, monitor, update_H=True):
+def fit_masked_hals(
+    X, W, H, penalties, *, monitor, update_H=True, fixed_W_columns=(), fixed_H_rows=()
+):
     """Minimize the penalized masked Frobenius objective by coordinate descent.
 
     Parameters
@@ -76,6 +81,10 @@ def fit_masked_hals(X, W, H, penalties, *, monitor, update_H=True):
     update_H : bool
         If False, only W is fitted (each row of W is then the exact
         solution of its non-negative least-squares problem, in the limit).
+    fixed_W_columns, fixed_H_rows : sequence of int
+        Columns of W and rows of H kept at their initial values (for example
+        a column of ones in W makes the matching row of H a non-negative
+        per-feature offset).
 
     Returns
     -------
@@ -87,6 +96,8 @@ def fit_masked_hals(X, W, H, penalties, *, monitor, update_H=True):
     Ht = np.array(H.T, order="C", copy=True)
     values = X.values.astype(np.float64)
     p = penalties
+    fixed_W = frozenset(int(k) for k in fixed_W_columns)
+    fixed_H = frozenset(int(k) for k in fixed_H_rows)
 
     def residual_and_objective():
         predictions = sampled_product(W, Ht, rows, cols).astype(np.float64)
@@ -98,8 +109,8 @@ def fit_masked_hals(X, W, H, penalties, *, monitor, update_H=True):
     stop = monitor.max_iter <= 0
     while not stop:
         if update_H:
-            _update_block(Ht, W, R, cols, rows, n_features, p.l1_H, p.l2_H)
-        _update_block(W, Ht, R, rows, cols, n_samples, p.l1_W, p.l2_W)
+            _update_block(Ht, W, R, cols, rows, n_features, p.l1_H, p.l2_H, fixed_H)
+        _update_block(W, Ht, R, rows, cols, n_samples, p.l1_W, p.l2_W, fixed_W)
         # A fresh residual each iteration keeps rounding from accumulating.
         R, value = residual_and_objective()
         stop = monitor.update(value, W, Ht.T)

@@ -76,6 +76,8 @@ def fit_masked_mu(
     update_H=True,
     l1_placement="numerator",
     update_order="HW",
+    fixed_W_columns=(),
+    fixed_H_rows=(),
 ):
     """Minimize the penalized masked Frobenius objective by multiplicative updates.
 
@@ -96,6 +98,10 @@ def fit_masked_mu(
         If False, only W is fitted.
     l1_placement : {"numerator", "denominator"}
     update_order : {"HW", "WH"}
+    fixed_W_columns, fixed_H_rows : sequence of int
+        Columns of W and rows of H kept at their initial values. The
+        majorizer is separable, so updating the other entries only still
+        never increases the objective.
 
     Returns
     -------
@@ -110,6 +116,10 @@ def fit_masked_mu(
     Ht = np.array(H.T, order="C", copy=True)
     p = penalties
     predictions = np.empty(X.nnz, dtype=dtype)
+    fixed_W = np.asarray(sorted(fixed_W_columns), dtype=np.intp)
+    fixed_H = np.asarray(sorted(fixed_H_rows), dtype=np.intp)
+    kept_W = W[:, fixed_W].copy()
+    kept_Ht = Ht[:, fixed_H].copy()
 
     def predict():
         return sampled_product(W, Ht, rows, cols, out=predictions)
@@ -121,12 +131,14 @@ def fit_masked_mu(
         P = np.asarray(MX @ Ht)
         Q = np.asarray(X.with_values(predictions) @ Ht)
         masked_mu_step(W, P, Q, p.l1_W, p.l2_W, l1_placement)
+        W[:, fixed_W] = kept_W
         predict()
 
     def step_H():
         P = np.asarray(MXt @ W)
         Q = np.asarray(X.with_values_transposed(predictions) @ W)
         masked_mu_step(Ht, P, Q, p.l1_H, p.l2_H, l1_placement)
+        Ht[:, fixed_H] = kept_Ht
         predict()
 
     predict()

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ._observed import ObservedEntries
 from ._persistence import (
     ModelFileError,
     encode_params,
@@ -69,7 +70,7 @@ def data_fingerprint(X):
 
     Parameters
     ----------
-    X : ndarray or sparse matrix (CSR/CSC in canonical format)
+    X : ndarray, sparse matrix (CSR/CSC in canonical format) or ObservedEntries
 
     Returns
     -------
@@ -77,7 +78,11 @@ def data_fingerprint(X):
         JSON-safe.
     """
     h = hashlib.sha256()
-    if sp.issparse(X):
+    if isinstance(X, ObservedEntries):
+        storage = "observed"
+        for part in (X.rows, X.cols, X.values):
+            h.update(np.ascontiguousarray(part).tobytes())
+    elif sp.issparse(X):
         storage = X.format
         for part in (X.indptr, X.indices, X.data):
             h.update(np.ascontiguousarray(part).tobytes())

@@ -19,6 +19,14 @@ trace identity
 
 which costs O(nnz(X) r + (n + p) r^2) given the products the solvers already
 hold.
+
+For a partially observed X (a mask M of observed entries, see
+:class:`~nmfkit._observed.ObservedEntries`) the fit term is
+
+    1/2 ||M * (X - W H)||_F^2 = 1/2 sum_{(i, j) observed} (X_ij - W_i. H_.j)^2,
+
+evaluated at the observed entries only (:func:`sampled_product`,
+:func:`masked_fit`), O(|observed| r): never an n x p product or mask.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ __all__ = [
     "reconstruction_error",
     "BETA_LOSSES",
     "beta_to_float",
+    "sampled_product",
+    "masked_fit",
+    "masked_penalized_objective",
+    "masked_reconstruction_error",
 ]
 
 
@@ -232,3 +244,82 @@ def beta_to_float(beta_loss):
     if not np.isfinite(beta):
         raise ValueError(f"beta_loss={beta_loss!r} must be finite.")
     return beta
+
+
+# --------------------------------------------------------------------------
+# Partially observed data: the fit term at the observed entries only.
+
+_SAMPLE_CHUNK = 1 << 16
+
+
+def sampled_product(W, Ht, rows, cols, *, out=None):
+    """Entries ``(W H)[rows[t], cols[t]]`` without forming ``W H``.
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_samples, n_components)
+    Ht : ndarray of shape (n_features, n_components)
+        ``H`` transposed (a view is fine).
+    rows, cols : ndarray of int, same length m
+        Positions.
+    out : ndarray of shape (m,), optional
+        Where to write the result.
+
+    Returns
+    -------
+    values : ndarray of shape (m,)
+        ``sum_k W[rows, k] H[k, cols]``, computed in chunks of 65,536 entries,
+        so the temporary memory is O(65,536 x n_components) whatever m is.
+    """
+    m = len(rows)
+    if out is None:
+        out = np.empty(m, dtype=np.result_type(W.dtype, Ht.dtype))
+    for start in range(0, m, _SAMPLE_CHUNK):
+        stop = min(start + _SAMPLE_CHUNK, m)
+        np.einsum(
+            "ij,ij->i",
+            W[rows[start:stop]],
+            Ht[cols[start:stop]],
+            out=out[start:stop],
+        )
+    return out
+
+
+def masked_fit(values, predictions):
+    """``1/2 sum (values - predictions)^2`` over observed entries, in float64.
+
+    Parameters
+    ----------
+    values : ndarray of shape (nnz,)
+        Observed entries of X.
+    predictions : ndarray of shape (nnz,)
+        ``(W H)`` at the same entries (:func:`sampled_product`).
+    """
+    residual = values.astype(np.float64) - predictions
+    return 0.5 * float(np.dot(residual, residual))
+
+
+def masked_penalized_objective(observed, W, H, penalties=None, *, predictions=None):
+    """``1/2 ||M * (X - W H)||_F^2`` plus the penalties.
+
+    Parameters
+    ----------
+    observed : ObservedEntries
+        The observed entries of X (the mask M and the values).
+    W : ndarray of shape (n_samples, n_components)
+    H : ndarray of shape (n_components, n_features)
+    penalties : Penalties or None
+    predictions : ndarray of shape (nnz,), optional
+        ``(W H)`` at the observed entries, if already known.
+    """
+    if predictions is None:
+        predictions = sampled_product(W, H.T, observed.rows, observed.cols)
+    value = masked_fit(observed.values, predictions)
+    if penalties is not None:
+        value += penalties.value_W(W) + penalties.value_H(H)
+    return value
+
+
+def masked_reconstruction_error(observed, W, H):
+    """``||M * (X - W H)||_F``, the reconstruction error on observed entries."""
+    return float(np.sqrt(2.0 * masked_penalized_objective(observed, W, H)))

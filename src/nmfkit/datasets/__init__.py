@@ -7,6 +7,7 @@ from ._images import (
     load_olivetti_faces,
 )
 from ._matrix import load_matrix
+from ._movielens import fetch_movielens_100k
 from ._text import (
     load_lee_corpus,
     load_newsgroups,
@@ -30,3 +31,4 @@ __all__ += [
     "vectorize_texts",
 ]
 __all__ += ["load_matrix"]
+__all__ += ["fetch_movielens_100k"]

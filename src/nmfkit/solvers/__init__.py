@@ -8,10 +8,18 @@ the initial objective and ``monitor.update`` after every iteration, and
 returns a :class:`SolverResult`. Solvers never validate user input.
 """
 
+from ._masked_hals import fit_masked_hals
+from ._masked_mu import fit_masked_mu
 from ._monitor import ConvergenceMonitor, SolverResult
 from ._mu import fit_mu
 
-__all__ = ["ConvergenceMonitor", "SolverResult", "available", "get_solver"]
+__all__ = [
+    "ConvergenceMonitor",
+    "SolverResult",
+    "available",
+    "get_masked_solver",
+    "get_solver",
+]
 
 # (solver name, beta loss) -> solver function. Later solvers register here.
 _REGISTRY = {
@@ -40,4 +48,33 @@ def get_solver(solver, beta):
         raise ValueError(
             f"solver={solver!r} with beta_loss={beta!r} is not available; "
             f"available: {combos}."
+        ) from None
+
+
+# Solvers for partially observed data: the same contract, with an
+# ObservedEntries in place of X (see nmfkit._observed).
+_MASKED_REGISTRY = {
+    ("mu", 2.0): fit_masked_mu,
+    ("hals", 2.0): fit_masked_hals,
+}
+
+
+def get_masked_solver(solver, beta):
+    """Return the solver for partially observed data (``missing_values``, masks).
+
+    Raises
+    ------
+    ValueError
+        When the combination has no masked version; the message lists those
+        that do.
+    """
+    try:
+        return _MASKED_REGISTRY[(solver, float(beta))]
+    except KeyError:
+        combos = ", ".join(
+            f"solver={s!r} with beta_loss={b:g}" for s, b in sorted(_MASKED_REGISTRY)
+        )
+        raise ValueError(
+            f"solver={solver!r} with beta_loss={beta!r} has no version for "
+            f"partially observed data; available: {combos}."
         ) from None

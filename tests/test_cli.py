@@ -333,7 +333,7 @@ def test_fit_bad_inputs(tmp_path, capsys):
         "1 negative entry",
         "row 1, column 1",
     )
-    assert line.startswith("nmfkit fit: error: X contains")
+    assert line.startswith("nmfkit fit: error: ") and "X contains 1 negative" in line
     assert not (tmp_path / "neg-nmf" / "W.npy").exists()
     text = tmp_path / "words.csv"
     text.write_text("1,2\n3,abc\n")
@@ -353,6 +353,21 @@ def test_fit_bad_inputs(tmp_path, capsys):
     _assert_bad_input(
         capsys, ["fit", str(tmp_path / "x.xlsx"), "--rank", "1", "-q"], ".npy, .npz"
     )
+    np.save(tmp_path / "ok.npy", np.ones((3, 3)))
+    _assert_bad_input(
+        capsys,
+        [
+            "fit",
+            str(tmp_path / "ok.npy"),
+            "--rank",
+            "1",
+            "-q",
+            "--report",
+            str(tmp_path / "no" / "r.html"),
+        ],
+        "does not exist; create it first",
+    )
+    assert not (tmp_path / "ok-nmf").exists()
 
 
 def test_installed_command_exit_code_and_stderr(tmp_path):

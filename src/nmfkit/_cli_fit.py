@@ -104,6 +104,13 @@ def _output_paths(args):
     }
     if args.report:
         paths["report"] = Path(args.report)
+        if paths["report"].suffix.lower() not in (".html", ".htm"):
+            raise CommandError(f"--report {args.report}: give a name ending in .html")
+        if not paths["report"].parent.is_dir():
+            raise CommandError(
+                f"--report {args.report}: the folder {paths['report'].parent} does "
+                "not exist; create it first"
+            )
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"{folder} exists and is not a folder; choose --output-dir")
     for path in paths.values():

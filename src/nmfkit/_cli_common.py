@@ -20,7 +20,11 @@ __all__ = [
 
 
 class CommandError(ValueError):
-    """Bad input to a subcommand: shown as one line, exit code 2."""
+    """Bad input to a subcommand: shown as one line, exit code 2 by default."""
+
+    def __init__(self, message, *, exit_code=2):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_write, check_writable
+from ._checkpoint import add_checkpoint_arguments, checkpoint_params
 from ._cli_common import CommandError, add_output_options
+from ._fit_runner import FitInterruptedWarning
 
 __all__ = ["add_parser", "run"]
 
@@ -66,6 +68,7 @@ def add_parser(subparsers):
             default=0.0,
             help=f"{meaning} (default: 0)",
         )
+    add_checkpoint_arguments(parser)
     add_output_options(parser, report=False)
     parser.add_argument(
         "--report", metavar="PATH", help="also write an HTML report to PATH"
@@ -141,6 +144,7 @@ def run(args):
             l2_W=args.l2_W,
             l1_H=args.l1_H,
             l2_H=args.l2_H,
+            **checkpoint_params(args),
         )
         progress.step("fitting")
         with warnings.catch_warnings(record=True) as caught:
@@ -148,6 +152,16 @@ def run(args):
             start = time.perf_counter()
             W = model.fit_transform(X)
             seconds = time.perf_counter() - start
+        if any(issubclass(w.category, FitInterruptedWarning) for w in caught):
+            where = (
+                f"; run the same command again to resume from {args.checkpoint}"
+                if args.checkpoint
+                else "; give --checkpoint to make a long fit resumable"
+            )
+            raise CommandError(
+                f"interrupted at iteration {model.n_iter_}, nothing written{where}",
+                exit_code=130,
+            )
         notes = sorted({str(w.message).splitlines()[0] for w in caught})
         H = model.components_
         summary = {

@@ -20,6 +20,7 @@ from scipy.cluster.hierarchy import cophenet, linkage
 from scipy.spatial.distance import squareform
 
 from ._objective import reconstruction_error, squared_norm
+from .sparsity import hoyer_sparsity
 
 __all__ = [
     "connectivity_matrix",
@@ -40,10 +41,10 @@ def explained_variance(X, W, H):
 
 
 def hoyer_sparseness(A, axis=0):
-    """Mean Hoyer sparseness of the vectors of ``A`` along ``axis``.
+    """Mean Hoyer sparseness of the non-zero vectors of ``A`` along ``axis``.
 
-    0 for a constant vector, 1 for a vector with one non-zero entry. All-zero
-    vectors are left out; vectors of length 1 count as 1 (maximally sparse).
+    The per-vector values come from :func:`nmfkit.sparsity.hoyer_sparsity`;
+    all-zero vectors are left out of the mean (0 when every vector is zero).
 
     Parameters
     ----------
@@ -51,17 +52,11 @@ def hoyer_sparseness(A, axis=0):
     axis : int
         ``axis=0`` measures columns (use it for W), ``axis=1`` rows (for H).
     """
-    A = np.abs(np.asarray(A, dtype=np.float64))
-    n = A.shape[axis]
-    l1 = A.sum(axis=axis)
-    l2 = np.sqrt((A**2).sum(axis=axis))
-    keep = l2 > 0
-    if not keep.any():
+    A = np.asarray(A, dtype=np.float64)
+    nonzero = np.any(A != 0, axis=axis)
+    if not nonzero.any():
         return 0.0
-    if n == 1:
-        return 1.0
-    values = (np.sqrt(n) - l1[keep] / l2[keep]) / (np.sqrt(n) - 1)
-    return float(values.mean())
+    return float(hoyer_sparsity(A, axis=axis)[nonzero].mean())
 
 
 def connectivity_matrix(W):

@@ -59,7 +59,7 @@ def main(argv=None):
         return args.func(args)
     except BAD_INPUT as exc:
         print(f"nmfkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print(f"nmfkit {args.command}: interrupted", file=sys.stderr)
         return 130

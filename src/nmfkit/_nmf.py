@@ -26,7 +26,12 @@ from ._objective import (
     combine_penalties,
     reconstruction_error,
 )
-from ._validation import check_data_matrix, check_factor, check_n_components
+from ._validation import (
+    check_data_for_beta,
+    check_data_matrix,
+    check_factor,
+    check_n_components,
+)
 
 __all__ = ["NMF", "non_negative_factorization"]
 
@@ -227,6 +232,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"{options}."
                 )
         beta = beta_to_float(self.beta_loss)
+        # Solver choice hook: a solver="auto" resolves here to a name for which
+        # solvers.supports_beta(name, beta) holds ("mu" handles every beta).
         solver_fn = solvers.get_solver(self.solver, beta)
         return beta, solver_fn
 
@@ -341,6 +348,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=True)
+        check_data_for_beta(X, beta)
         W0, H0 = self._initial_factors(X, W, H)
         result = solver_fn(
             X, W0, H0, self._penalties(X), update_H=True, **self._solver_options()
@@ -352,7 +360,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.history_ = result.history
         self.loss_curve_ = result.history[:, 2].copy()
         self.loss_ = float(self.loss_curve_[-1])
-        self.reconstruction_err_ = reconstruction_error(X, result.W, result.H)
+        self.reconstruction_err_ = reconstruction_error(
+            X, result.W, result.H, beta=beta
+        )
         return result.W
 
     def _warn_if_not_converged(self, result):
@@ -383,6 +393,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
+        check_data_for_beta(X, beta)
         H = self.components_.astype(X.dtype, copy=False)
         W0 = _constant_codes(X, H.shape[0])
         result = solver_fn(

@@ -1,0 +1,142 @@
+"""The arithmetic of online (mini-batch) NMF for any beta.
+
+Lefevre, Bach and Fevotte, "Online algorithms for nonnegative matrix
+factorization with the Itakura-Saito divergence" (WASPAA 2011), as in
+scikit-learn's MiniBatchNMF: for each mini-batch ``X_b`` the codes ``W_b``
+get one multiplicative update (or are solved afresh), then the dictionary
+follows the running majorizer of all batches seen so far,
+
+    A <- rho A + (num_b * H^(1/gamma)),   B <- rho B + den_b,
+    H <- (A / B)^gamma,
+
+where ``num_b`` and ``den_b`` are the numerator and the (penalized)
+denominator of the multiplicative update of H on the batch and ``rho`` is the
+forget factor. The exponent ``gamma`` is :func:`~._mu_beta.mm_exponent`.
+These are pure functions over arrays; the estimator keeps ``A``, ``B`` and
+``H`` between calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._objective import EPSILON, penalized_objective
+from ._mu import mu_step
+from ._mu_beta import BetaKernel, _Updater, mm_exponent
+
+__all__ = [
+    "update_codes",
+    "solve_codes",
+    "dictionary_products",
+    "online_dictionary_update",
+]
+
+_F64_EPS = float(np.finfo(np.float64).eps)
+
+
+def _xtimes(X, A):
+    return np.asarray(X @ A)
+
+
+def update_codes(X, W, H, penalties, beta):
+    """One multiplicative update of the codes ``W`` with ``H`` fixed.
+
+    The L1 weight goes into the denominator (scikit-learn's placement).
+
+    Returns
+    -------
+    W : ndarray
+        A new array (``W`` is not modified).
+    """
+    Ht = np.ascontiguousarray(H.T)
+    if beta == 2:
+        W = np.array(W, order="C", copy=True)
+        mu_step(
+            W, _xtimes(X, Ht), H @ Ht, penalties.l1_W, penalties.l2_W, "denominator"
+        )
+        return W
+    upd = _Updater(BetaKernel(X, beta), penalties, "denominator", "mm")
+    W_new, _, _ = upd.run_pass(
+        np.ascontiguousarray(W), Ht, update_W=True, h_stats=False, obj_at=None
+    )
+    return W_new
+
+
+def solve_codes(X, H, penalties, beta, max_iter, tol):
+    """Codes of X under a fixed dictionary, from a constant start.
+
+    Starts from ``sqrt(mean(X) / n_components)`` and stops after
+    ``max_iter`` updates or when ``||W_new - W|| / ||W_new|| <= tol``.
+    """
+    n_components = H.shape[0]
+    mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
+    W = np.full((X.shape[0], n_components), np.sqrt(mean / n_components), X.dtype)
+    for _ in range(max_iter):
+        W_new = update_codes(X, W, H, penalties, beta)
+        norm = np.linalg.norm(W_new)
+        change = np.linalg.norm(W_new - W) / norm if norm > 0 else 0.0
+        W = W_new
+        if tol > 0 and change <= tol:
+            break
+    return W
+
+
+def dictionary_products(X, W, H, penalties, beta):
+    """Numerator, penalized denominator of the H update, and the objective.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_batch, n_features)
+    W : ndarray of shape (n_batch, n_components)
+    H : ndarray of shape (n_components, n_features)
+    penalties : Penalties
+        Weights for this batch.
+    beta : float
+
+    Returns
+    -------
+    num : ndarray of shape (n_components, n_features)
+        ``W^T (X * Y^(beta-2))``.
+    den : ndarray of shape (n_components, n_features)
+        ``W^T Y^(beta-1) + l1_H + l2_H H``, zeros replaced by ``EPSILON``.
+    objective : float
+        The penalized objective of the batch at ``(W, H)``.
+    """
+    Ht = np.ascontiguousarray(H.T)
+    if beta == 2:
+        num = _xtimes(X.T if not sp.issparse(X) else X.T.tocsr(), W)
+        den = Ht @ (W.T @ W)
+        objective = penalized_objective(X, W, H, penalties)
+    else:
+        upd = _Updater(BetaKernel(X, beta), penalties, "denominator", "mm")
+        _, objective, (num, den) = upd.run_pass(
+            np.ascontiguousarray(W), Ht, update_W=False, h_stats=True, obj_at="after"
+        )
+    den = np.broadcast_to(den, Ht.shape).astype(Ht.dtype, copy=True)
+    if penalties.l1_H:
+        den += Ht.dtype.type(penalties.l1_H)
+    if penalties.l2_H:
+        den += Ht.dtype.type(penalties.l2_H) * Ht
+    np.putmask(den, den == 0, Ht.dtype.type(EPSILON))
+    return np.ascontiguousarray(num.T), np.ascontiguousarray(den.T), objective
+
+
+def online_dictionary_update(H, num, den, A, B, rho, beta, l2_H):
+    """Fold a batch into the running majorizer and return the new H.
+
+    ``A`` and ``B`` are updated in place.
+    """
+    gamma = mm_exponent(beta, l2_H)
+    H_scaled = H ** (1.0 / gamma) if gamma != 1 else H
+    num = num * H_scaled
+    A *= rho
+    B *= rho
+    A += num
+    B += den
+    H_new = A / B
+    if gamma != 1:
+        H_new **= gamma
+    if beta <= 1:
+        H_new[H_new < _F64_EPS] = 0.0
+    return H_new

@@ -277,7 +277,9 @@ class BetaKernel:
             model = float(np.dot(W_sum, Ht.sum(axis=0, dtype=np.float64)))
         elif self.beta == 0:
             model = float(self.shape[0] * self.shape[1])
-        return divergence_from_parts(self.beta, self.constant, cross, model) + direct
+        value = divergence_from_parts(self.beta, self.constant, cross, model)
+        # the parts cancel near an exact fit: rounding may dip below zero
+        return max(value + direct, 0.0)
 
 
 def _wide_blocks(n_rows, n_cols, budget):

@@ -238,8 +238,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return beta, solver_fn
 
     def _validate_X(self, X, *, reset):
+        X_checked = check_data_matrix(X)
+        # feature names come from the original object (a DataFrame's columns)
         validate_data(self, X, skip_check_array=True, reset=reset)
-        X = check_data_matrix(X)
+        X = X_checked
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:

@@ -62,7 +62,8 @@ def describe_negative_entries(X, what="X"):
     row, col = _entry_location(X, argmin)
     plural = "entry" if n_negative == 1 else "entries"
     return (
-        f"{what} contains {n_negative} negative {plural}, the smallest "
+        f"Negative values in data: {what} contains {n_negative} negative "
+        f"{plural}, the smallest "
         f"{values[argmin]:.6g} at row {row}, column {col}; NMF needs "
         "non-negative data. Shift or clip the data (for example "
         "X - X.min() or np.clip(X, 0, None)) before fitting."
@@ -176,8 +177,8 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         _check_dtype_kind(X.dtype, what)
         if X.ndim != 2:
             hint = (
-                " Reshape it with X.reshape(-1, 1) for a single feature or "
-                "X.reshape(1, -1) for a single sample."
+                " Reshape your data with X.reshape(-1, 1) for a single feature "
+                "or X.reshape(1, -1) for a single sample."
                 if X.ndim == 1
                 else ""
             )
@@ -210,7 +211,8 @@ def _check_dtype_kind(dtype, what):
         return
     if kind == "c":
         raise ValueError(
-            f"{what} has complex dtype {dtype}; NMF needs real non-negative data. "
+            f"Complex data not supported: {what} has dtype {dtype}; NMF needs real "
+            "non-negative data. "
             "Use np.abs(X) or X.real explicitly."
         )
     raise TypeError(

@@ -1,0 +1,260 @@
+"""Choosing the rank: cross-validation on held-out entries, consensus, measures.
+
+:func:`select_rank` fits every candidate rank and scores it by one or both
+methods:
+
+``"cv"``
+    The entries of X are split at random into ``n_folds`` folds. For each fold
+    the entries of that fold are hidden, a masked NMF (which fits only the
+    observed entries) is fitted to the rest and predicts the hidden ones; the
+    score is the root mean squared error on the hidden entries, averaged over
+    folds, with its standard error. The chosen rank follows the
+    one-standard-error rule: the smallest rank whose mean error is within one
+    standard error of the lowest mean error.
+
+``"consensus"``
+    ``n_runs`` fits from random initializations; each run assigns every sample
+    to its dominant component (``argmax`` of its row of W); the consensus
+    matrix is the fraction of runs in which two samples share it. Its
+    cophenetic correlation (Brunet et al. 2004) and dispersion (Kim and Park
+    2007) measure how stable the clustering is. The chosen rank follows
+    Brunet et al.: the last rank before the cophenetic correlation first
+    decreases.
+
+For every rank it also reports the objective, the explained variance and the
+Hoyer sparseness of W and H of its best fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ._quality import (
+    connectivity_matrix,
+    consensus_dispersion,
+    cophenetic_correlation,
+    explained_variance,
+    hoyer_sparseness,
+)
+from ._validation import check_data_matrix
+
+__all__ = ["RankSelection", "select_rank"]
+
+METHODS = ("cv", "consensus")
+
+
+@dataclass
+class RankSelection:
+    """The result of :func:`select_rank`.
+
+    Attributes
+    ----------
+    ranks : list of int
+        The candidate ranks, in increasing order.
+    best_rank : int
+        The rank chosen by the first method in ``methods``.
+    best_rank_by : dict
+        The rank chosen by each method.
+    scores : dict
+        ``scores[rank][name]`` for every measure: ``"objective"``,
+        ``"explained_variance"``, ``"sparseness_W"``, ``"sparseness_H"``, and
+        with ``"cv"``: ``"cv_rmse"``, ``"cv_se"``, ``"cv_fold_rmse"``; with
+        ``"consensus"``: ``"cophenetic"``, ``"dispersion"``.
+    consensus : dict
+        ``consensus[rank]``: the consensus matrix (with ``"consensus"``).
+    methods : tuple of str
+    """
+
+    ranks: list
+    best_rank: int
+    best_rank_by: dict
+    scores: dict
+    methods: tuple
+    consensus: dict = field(default_factory=dict)
+
+    def table(self):
+        """One dict per rank with every scalar measure, for display."""
+        rows = []
+        for rank in self.ranks:
+            row = {"rank": rank}
+            row.update({k: v for k, v in self.scores[rank].items() if np.isscalar(v)})
+            rows.append(row)
+        return rows
+
+    def to_markdown(self):
+        """The table as Markdown, the chosen rank marked with ``*``."""
+        rows = self.table()
+        columns = list(rows[0])
+        lines = [
+            "| " + " | ".join(columns) + " |",
+            "|" + "---:|" * len(columns),
+        ]
+        for row in rows:
+            cells = []
+            for name in columns:
+                value = row[name]
+                if name == "rank":
+                    cells.append(f"{value}*" if value == self.best_rank else str(value))
+                else:
+                    cells.append(f"{value:.4g}")
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.to_markdown()
+
+
+def _make_nmf(rank, seed, params, **extra):
+    from ._nmf import NMF
+
+    settings = dict(init="random", max_iter=500, tol=1e-6)
+    settings.update(params)
+    settings.update(extra)
+    return NMF(n_components=rank, random_state=seed, **settings)
+
+
+def _quiet_fit(model, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W = model.fit_transform(X)
+    return W
+
+
+def _fold_assignment(shape, n_folds, rng):
+    n_entries = shape[0] * shape[1]
+    folds = np.arange(n_entries) % n_folds
+    rng.shuffle(folds)
+    return folds.reshape(shape)
+
+
+def _cv_scores(X, rank, n_folds, folds, seeds, params):
+    if sp.issparse(X):
+        X = X.toarray()
+    errors = []
+    for fold in range(n_folds):
+        hidden = folds == fold
+        X_train = X.copy()
+        X_train[hidden] = np.nan
+        model = _make_nmf(rank, seeds[fold], params, missing_values=np.nan)
+        W = _quiet_fit(model, X_train)
+        prediction = (W @ model.components_)[hidden]
+        errors.append(float(np.sqrt(np.mean((prediction - X[hidden]) ** 2))))
+    errors = np.array(errors)
+    return {
+        "cv_rmse": float(errors.mean()),
+        "cv_se": float(errors.std(ddof=1) / np.sqrt(n_folds)) if n_folds > 1 else 0.0,
+        "cv_fold_rmse": errors,
+    }
+
+
+def _one_standard_error_rank(ranks, scores):
+    means = np.array([scores[r]["cv_rmse"] for r in ranks])
+    best = int(np.argmin(means))
+    threshold = means[best] + scores[ranks[best]]["cv_se"]
+    return ranks[int(np.flatnonzero(means <= threshold)[0])]
+
+
+def _brunet_rank(ranks, scores):
+    coph = [scores[r]["cophenetic"] for r in ranks]
+    for i in range(len(ranks) - 1):
+        if coph[i + 1] < coph[i]:
+            return ranks[i]
+    return ranks[-1]
+
+
+def select_rank(
+    X,
+    ranks,
+    method="cv",
+    *,
+    n_folds=5,
+    n_runs=10,
+    random_state=None,
+    **nmf_params,
+):
+    """Score candidate ranks of an NMF of X and choose one.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        Non-negative data.
+    ranks : iterable of int
+        Candidate ranks.
+    method : {"cv", "consensus"} or sequence of them, default="cv"
+        Scoring methods (see the module documentation); the first one chooses
+        ``best_rank``.
+    n_folds : int, default=5
+        Folds of entries for ``"cv"``.
+    n_runs : int, default=10
+        Restarts per rank for ``"consensus"``.
+    random_state : int, RandomState instance or None
+        Seed of the fold split and of every fit.
+    **nmf_params
+        Passed to :class:`nmfkit.NMF` (for example ``solver``, ``max_iter``,
+        ``tol``, penalties). Defaults: ``init="random", max_iter=500,
+        tol=1e-6``.
+
+    Returns
+    -------
+    RankSelection
+    """
+    methods = (method,) if isinstance(method, str) else tuple(method)
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"method={m!r} is not valid; choose from {METHODS}.")
+    if not methods:
+        raise ValueError(f"method is empty; choose from {METHODS}.")
+    ranks = sorted({int(r) for r in ranks})
+    if not ranks or ranks[0] < 1:
+        raise ValueError(f"ranks={ranks!r} is not valid; give positive integers.")
+    if "cv" in methods and n_folds < 2:
+        raise ValueError(
+            f"n_folds={n_folds} is not valid; cross-validation needs >= 2."
+        )
+    if "consensus" in methods and n_runs < 1:
+        raise ValueError(f"n_runs={n_runs} is not valid; give at least 1.")
+    X = check_data_matrix(X)
+    rng = check_random_state(random_state)
+    folds = _fold_assignment(X.shape, n_folds, rng) if "cv" in methods else None
+
+    scores, consensus = {}, {}
+    for rank in ranks:
+        runs = n_runs if "consensus" in methods else 1
+        seeds = rng.randint(np.iinfo(np.int32).max, size=max(runs, n_folds))
+        fits = []
+        for seed in seeds[:runs]:
+            model = _make_nmf(rank, int(seed), nmf_params)
+            fits.append((_quiet_fit(model, X), model))
+        W, best = min(fits, key=lambda fit: fit[1].loss_)
+        H = best.components_
+        rank_scores = {
+            "objective": float(best.loss_),
+            "explained_variance": explained_variance(X, W, H),
+            "sparseness_W": hoyer_sparseness(W, axis=0),
+            "sparseness_H": hoyer_sparseness(H, axis=1),
+        }
+        if "consensus" in methods:
+            C = np.mean([connectivity_matrix(w) for w, _ in fits], axis=0)
+            consensus[rank] = C
+            rank_scores["cophenetic"] = cophenetic_correlation(C)
+            rank_scores["dispersion"] = consensus_dispersion(C)
+        if "cv" in methods:
+            rank_scores.update(_cv_scores(X, rank, n_folds, folds, seeds, nmf_params))
+        scores[rank] = rank_scores
+
+    chooser = {"cv": _one_standard_error_rank, "consensus": _brunet_rank}
+    best_by = {m: chooser[m](ranks, scores) for m in methods}
+    return RankSelection(
+        ranks=ranks,
+        best_rank=best_by[methods[0]],
+        best_rank_by=best_by,
+        scores=scores,
+        methods=methods,
+        consensus=consensus,
+    )

@@ -63,8 +63,9 @@ def test_matches_scikit_learn(beta_loss, fresh_restarts, sparse):
 
 def test_early_stopping_matches_scikit_learn():
     X, W0, H0 = _problem(1, 1.0)
-    kw = dict(n_components=3, init="custom", batch_size=10, beta_loss="kullback-leibler",
-              max_iter=50, tol=1e-3, max_no_improvement=3)  # fmt: skip
+    kw = dict(n_components=3, init="custom", batch_size=10,
+              beta_loss="kullback-leibler", max_iter=50, tol=1e-3,
+              max_no_improvement=3)  # fmt: skip
     ref = SklearnMiniBatchNMF(**kw).fit(X, W=W0.copy(), H=H0.copy())
     ours = MiniBatchNMF(**kw).fit(X, W=W0, H=H0)
     assert ours.n_steps_ == ref.n_steps_ < 50 * 9
@@ -84,7 +85,8 @@ def test_partial_fit_over_chunks_equals_fit(beta, sparse):
     Xi = sp.csr_matrix(X) if sparse else X
     kw = dict(n_components=3, init="custom", batch_size=30, beta_loss=beta,
               forget_factor=1.0, fresh_restarts=True, fresh_restarts_max_iter=4,
-              tol=0, max_no_improvement=None, alpha_W=0.01, alpha_H=0.01,
+              transform_max_iter=6, tol=0, max_no_improvement=None,
+              alpha_W=0.01, alpha_H=0.01,
               l1_ratio=0.5, l1_W=0.1, l2_W=0.05, l1_H=0.2, l2_H=0.3)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -127,11 +129,14 @@ def test_every_beta_fits_without_nan():
             X = X + 0.1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model = MiniBatchNMF(n_components=3, beta_loss=beta, batch_size=20,
-                                 max_iter=5, random_state=0, init="random").fit(X)  # fmt: skip
+            model = MiniBatchNMF(
+                n_components=3, beta_loss=beta, batch_size=20, max_iter=5,
+                random_state=0, init="random",
+            ).fit(X)  # fmt: skip
+            W_fit = model.fit_transform(X)
         W = model.transform(X)
         assert np.isfinite(model.components_).all() and np.isfinite(W).all()
-        err = np.sqrt(2 * beta_divergence(X, model.fit_transform(X), model.components_, beta))
+        err = np.sqrt(2 * beta_divergence(X, W_fit, model.components_, beta))
         assert model.reconstruction_err_ == pytest.approx(err, rel=1e-12)
 
 
@@ -154,9 +159,16 @@ def test_bad_parameters_are_named(param, value):
         MiniBatchNMF(n_components=2, **{param: value}).fit(X)
 
 
+# As in scikit-learn's own checks of its MiniBatchNMF: fresh restarts, so that
+# fit_transform returns the codes that transform computes.
 @parametrize_with_checks(
-    [MiniBatchNMF(n_components=2, max_iter=20, batch_size=10, random_state=0)]
-)
+    [
+        MiniBatchNMF(
+            n_components=2, max_iter=20, batch_size=10, fresh_restarts=True,
+            random_state=0,
+        )
+    ]
+)  # fmt: skip
 def test_scikit_learn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

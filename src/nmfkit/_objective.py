@@ -290,17 +290,27 @@ def model_at_entries(W, Ht, rows, cols, out=None, chunk=1 << 14):
         ``H`` transposed.
     rows, cols : ndarray of int
         Coordinates of the entries (for CSR X, the expanded row indices and
-        ``X.indices``).
+        ``X.indices``), all within bounds.
     out : ndarray or None
         Where to write the values.
+    chunk : int
+        Entries per step: the gathered rows of both factors stay in cache.
     """
+    dtype = np.result_type(W.dtype, Ht.dtype)
     if out is None:
-        out = np.empty(len(rows), dtype=np.result_type(W.dtype, Ht.dtype))
+        out = np.empty(len(rows), dtype=dtype)
+    r = W.shape[1]
+    size = min(chunk, len(rows))
+    left, right = np.empty((size, r), dtype), np.empty((size, r), dtype)
+    ones = np.ones(r, dtype)
     for start in range(0, len(rows), chunk):
-        stop = start + chunk
-        np.einsum(
-            "ij,ij->i", W[rows[start:stop]], Ht[cols[start:stop]], out=out[start:stop]
-        )
+        stop = min(start + chunk, len(rows))
+        m = stop - start
+        # mode="clip" skips the bounds check (indices come from a valid matrix)
+        np.take(W, rows[start:stop], axis=0, out=left[:m], mode="clip")
+        np.take(Ht, cols[start:stop], axis=0, out=right[:m], mode="clip")
+        np.multiply(left[:m], right[:m], out=left[:m])
+        np.dot(left[:m], ones, out=out[start:stop])
     return out
 
 

@@ -124,6 +124,32 @@ def mu_beta_factor(num, den, F, l1, l2, gamma, numerator_l1=False):
     return num
 
 
+def _power(M, exponent):
+    """``M ** exponent`` (new array), fast for integer and half-integer exponents.
+
+    ``np.power`` with a general exponent costs an exp and a log per entry;
+    for ``exponent = k / 2`` a square root and a few products give the same
+    value to a few units in the last place (beta = 0.5, 1.5, 2.5, 3 ...).
+    """
+    twice = 2.0 * exponent
+    if twice != round(twice) or abs(twice) > 8:
+        return M**exponent
+    k = int(round(twice))
+    if k == 0:
+        return np.ones_like(M)
+    if k % 2:  # M^(|k|/2) = sqrt(M) M^((|k| - 1) / 2)
+        out = np.sqrt(M)
+        repeats = (abs(k) - 1) // 2
+    else:
+        out = M.copy()
+        repeats = abs(k) // 2 - 1
+    for _ in range(repeats):
+        out *= M
+    if k < 0:
+        np.reciprocal(out, out=out)
+    return out
+
+
 class BetaKernel:
     """Products of X with the factors for the beta-divergence updates.
 
@@ -138,7 +164,7 @@ class BetaKernel:
     from the same powers so that the objective costs almost nothing extra.
     """
 
-    def __init__(self, X, beta, block_values=1 << 18):
+    def __init__(self, X, beta, block_values=1 << 16):
         self.beta = float(beta)
         self.sparse = sp.issparse(X)
         n_samples, n_features = X.shape
@@ -183,8 +209,8 @@ class BetaKernel:
         beta = self.beta
         total = float(np.dot(B.ravel(), M.ravel()))
         if beta < 1:
-            tiny = M < EPSILON
-            if tiny.any():
+            if M.size and M.min() < EPSILON:
+                tiny = M < EPSILON
                 Mt = M[tiny]
                 total += model_power_sum(Mt, beta) * beta - float(np.dot(B[tiny], Mt))
         return total
@@ -207,17 +233,16 @@ class BetaKernel:
                     direct = divergence_data_terms(Xb, M, beta)
             A *= Mc
             return A, Mc, (cross, model, direct)
-        P = Mc ** (beta - 2)
+        P = _power(Mc, beta - 2)
         A = Xb * P
         cross, direct = self._parts(Xb, M, Mc, A, want_obj)
         if beta < 1:
             P *= Mc
         else:
             P *= M
-            if beta < 2:
+            if beta < 2 and M.size and M.min() < EPSILON:
                 tiny = M < EPSILON
-                if tiny.any():
-                    P[tiny] = M[tiny] ** (beta - 1)
+                P[tiny] = M[tiny] ** (beta - 1)
         if want_obj:
             model = self._model_sum(M, P)
         return A, P, (cross, model, direct)
@@ -257,13 +282,12 @@ class BetaKernel:
                         direct = divergence_data_terms(x, y, beta)
                 a *= r
             else:
-                a = x * y_hat ** (beta - 2)
+                a = x * _power(y_hat, beta - 2)
                 cross, direct = self._parts(x, y, y_hat, a, want_obj)
             if beta < 1:
-                B = np.maximum(M, EPSILON)
-                B **= beta - 1
+                B = _power(np.maximum(M, EPSILON), beta - 1)
             else:
-                B = M ** (beta - 1)
+                B = _power(M, beta - 1)
             if want_obj and beta != 0:
                 model = self._model_sum(M, B)
         A = sp.csr_matrix((a, cols, indptr), shape=(Wb.shape[0], self.shape[1]))

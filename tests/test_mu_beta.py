@@ -215,3 +215,24 @@ def test_float32_stays_float32():
     W = model.fit_transform(X, W=W0, H=H0)
     assert W.dtype == np.float32 and model.components_.dtype == np.float32
     assert np.isfinite(model.loss_curve_).all()
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 1.0, 1.5, 3.0])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_objective_with_entries_below_epsilon(beta, sparse):
+    """Entries in (0, eps] leave the divergence (scikit-learn's rule); the
+    solvers' per-iteration objective follows it."""
+    X, W0, H0 = _problem(9, beta)
+    X[:3, :5] = 1e-9
+    X[5, 5] = 2e-8
+    Xi = sp.csr_matrix(X) if sparse else X
+    pen = Penalties(0.1, 0.2, 0.3, 0.4)
+    res = fit_mu_beta(
+        Xi, W0, H0, pen, monitor=ConvergenceMonitor(tol=0, max_iter=4), beta=beta
+    )
+    expected = beta_divergence(X, res.W, res.H, beta) + pen.value_W(res.W)
+    expected += pen.value_H(res.H)
+    assert res.history[-1, 2] == pytest.approx(expected, rel=1e-12)
+    assert _beta_divergence(X, res.W, res.H, beta) == pytest.approx(
+        beta_divergence(Xi, res.W, res.H, beta), rel=1e-12
+    )

@@ -56,7 +56,6 @@ import scipy.sparse as sp
 from .._objective import (
     EPSILON,
     divergence_constant,
-    divergence_data_terms,
     divergence_from_parts,
     model_at_entries,
     model_power_sum,
@@ -186,23 +185,46 @@ class BetaKernel:
             values = self.X
             self.blocks = _wide_blocks(n_samples, n_features, block_values)
         # entries in (0, EPSILON] are left out of the divergence (scikit-learn's
-        # rule): then the block parts come from the reference formula
-        self.exact_parts = not np.any((values > 0) & (values <= EPSILON))
-        self.constant = 0.0
-        if self.exact_parts:
-            self.constant = divergence_constant(values, self.beta)
+        # rule): the blocks compute the cross part over all entries, then take
+        # these entries' share back out
+        self.constant = divergence_constant(values, self.beta)
+        self._tiny = {}
+        if np.any((values > 0) & (values <= EPSILON)):
+            for block in self.blocks:
+                if self.sparse:
+                    lo, hi = X.indptr[block.start], X.indptr[block.stop]
+                    xb = X.data[lo:hi]
+                else:
+                    xb = self.X[block].ravel()
+                idx = np.flatnonzero((xb > 0) & (xb <= EPSILON))
+                if idx.size:
+                    self._tiny[block.start] = (idx, xb[idx])
 
     # ---------------------------------------------------------------- weights
-    def _parts(self, x, y, y_hat, A, want_obj):
-        """Cross part of the divergence at given entries."""
-        if not want_obj:
-            return 0.0, 0.0
+    def _cross(self, block, x, y, y_hat, A):
+        """Cross part of the divergence on a block (see ``divergence_from_parts``).
+
+        ``y`` holds the model at the block's entries (dense: the block of W H),
+        ``y_hat`` its clipped values, ``A`` the numerator weights.
+        """
         beta = self.beta
-        if not self.exact_parts:
-            return 0.0, divergence_data_terms(x, y, beta)
         if beta == 1:
-            return float(np.dot(x.ravel(), np.log(y_hat).ravel())), 0.0
-        return float(np.dot(A.ravel(), y_hat.ravel())), 0.0
+            cross = float(np.dot(x.ravel(), np.log(y_hat).ravel()))
+        elif beta == 0:  # here A = x / y_hat and y_hat = 1 / y_hat
+            cross = float(A.sum() - np.log(y_hat).sum())
+        else:
+            cross = float(np.dot(A.ravel(), y_hat.ravel()))
+        tiny = self._tiny.get(block.start)
+        if tiny is not None:
+            idx, xt = tiny
+            yt = np.maximum(y.ravel()[idx], EPSILON) if beta < 2 else y.ravel()[idx]
+            if beta == 1:
+                cross -= float(np.dot(xt, np.log(yt)))
+            elif beta == 0:
+                cross -= float(np.sum(xt / yt + np.log(yt)))
+            else:
+                cross -= float(np.dot(xt, _power(yt, beta - 1)))
+        return cross
 
     def _model_sum(self, M, B):
         """``sum M^beta`` from ``B = M^(beta-1)`` (clipped for beta < 1)."""
@@ -215,27 +237,26 @@ class BetaKernel:
                 total += model_power_sum(Mt, beta) * beta - float(np.dot(B[tiny], Mt))
         return total
 
-    def _dense_weights(self, Xb, M, want_obj):
+    def _dense_weights(self, block, Xb, M, want_obj):
         beta = self.beta
-        cross = direct = model = 0.0
+        cross = model = 0.0
         Mc = np.maximum(M, EPSILON) if beta < 2 else M
         if beta == 1:
             A = Xb / Mc
-            cross, direct = self._parts(Xb, M, Mc, A, want_obj)
-            return A, None, (cross, model, direct)
+            if want_obj:
+                cross = self._cross(block, Xb, M, Mc, A)
+            return A, None, (cross, model, 0.0)
         if beta == 0:
             np.reciprocal(Mc, out=Mc)
             A = Xb * Mc
             if want_obj:
-                if self.exact_parts:
-                    cross = float(A.sum() - np.log(Mc).sum())
-                else:
-                    direct = divergence_data_terms(Xb, M, beta)
+                cross = self._cross(block, Xb, M, Mc, A)
             A *= Mc
-            return A, Mc, (cross, model, direct)
+            return A, Mc, (cross, model, 0.0)
         P = _power(Mc, beta - 2)
         A = Xb * P
-        cross, direct = self._parts(Xb, M, Mc, A, want_obj)
+        if want_obj:
+            cross = self._cross(block, Xb, M, Mc, A)
         if beta < 1:
             P *= Mc
         else:
@@ -245,26 +266,27 @@ class BetaKernel:
                 P[tiny] = M[tiny] ** (beta - 1)
         if want_obj:
             model = self._model_sum(M, P)
-        return A, P, (cross, model, direct)
+        return A, P, (cross, model, 0.0)
 
     def block_weights(self, block, Wb, Ht, H, want_obj):
         """Weights ``A`` (dense or CSR), ``B`` (dense or None) and the parts
         ``(cross, model, direct)`` of the divergence on this block."""
         beta = self.beta
         if not self.sparse:
-            return self._dense_weights(self.X[block], Wb @ H, want_obj)
+            return self._dense_weights(block, self.X[block], Wb @ H, want_obj)
         X = self.X
         lo, hi = X.indptr[block.start], X.indptr[block.stop]
         indptr = X.indptr[block.start : block.stop + 1] - lo
         cols = X.indices[lo:hi]
         x = X.data[lo:hi]
         local_rows = self.rows[lo:hi] - block.start
-        model = 0.0
+        cross = model = 0.0
         B = None
         if beta == 1:
             y = model_at_entries(Wb, Ht, local_rows, cols)
             y_hat = np.maximum(y, EPSILON)
-            cross, direct = self._parts(x, y, y_hat, None, want_obj)
+            if want_obj:
+                cross = self._cross(block, x, y, y_hat, None)
             np.divide(x, y_hat, out=y_hat)
             a = y_hat
         else:
@@ -274,16 +296,13 @@ class BetaKernel:
             if beta == 0:
                 r = 1.0 / y_hat
                 a = x * r
-                cross = direct = 0.0
                 if want_obj:
-                    if self.exact_parts:
-                        cross = float(a.sum() + np.log(y_hat).sum())
-                    else:
-                        direct = divergence_data_terms(x, y, beta)
+                    cross = self._cross(block, x, y, r, a)
                 a *= r
             else:
                 a = x * _power(y_hat, beta - 2)
-                cross, direct = self._parts(x, y, y_hat, a, want_obj)
+                if want_obj:
+                    cross = self._cross(block, x, y, y_hat, a)
             if beta < 1:
                 B = _power(np.maximum(M, EPSILON), beta - 1)
             else:
@@ -291,7 +310,7 @@ class BetaKernel:
             if want_obj and beta != 0:
                 model = self._model_sum(M, B)
         A = sp.csr_matrix((a, cols, indptr), shape=(Wb.shape[0], self.shape[1]))
-        return A, B, (cross, model, direct)
+        return A, B, (cross, model, 0.0)
 
     def objective(self, parts, W, Ht):
         """The divergence from the accumulated block parts."""

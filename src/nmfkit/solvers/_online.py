@@ -19,9 +19,8 @@ These are pure functions over arrays; the estimator keeps ``A``, ``B`` and
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._objective import EPSILON, penalized_objective
+from .._objective import EPSILON, frobenius_fit_from_products, squared_norm
 from ._mu import mu_step
 from ._mu_beta import BetaKernel, _Updater, mm_exponent
 
@@ -105,9 +104,15 @@ def dictionary_products(X, W, H, penalties, beta):
     """
     Ht = np.ascontiguousarray(H.T)
     if beta == 2:
-        num = _xtimes(X.T if not sp.issparse(X) else X.T.tocsr(), W)
-        den = Ht @ (W.T @ W)
-        objective = penalized_objective(X, W, H, penalties)
+        num = _xtimes(X.T, W)
+        WtW = W.T @ W
+        den = Ht @ WtW
+        HHt = Ht.T @ Ht
+        objective = (
+            frobenius_fit_from_products(squared_norm(X), _xtimes(X, Ht), W, WtW, HHt)
+            + penalties.value_W(W, WtW)
+            + penalties.value_H(H, HHt)
+        )
     else:
         upd = _Updater(BetaKernel(X, beta), penalties, "denominator", "mm")
         _, objective, (num, den) = upd.run_pass(

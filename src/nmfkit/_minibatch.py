@@ -26,6 +26,7 @@ from ._nmf import NMF, _check_real
 from ._objective import beta_divergence, beta_to_float, combine_penalties
 from ._validation import check_data_for_beta
 from .solvers._online import (
+    _kernel,
     dictionary_products,
     online_dictionary_update,
     solve_codes,
@@ -229,21 +230,23 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return self.transform_max_iter
 
     # ---------------------------------------------------------------- one step
-    def _step(self, X, W, H, beta):
-        """Update the codes of one batch and the dictionary; return the codes,
-        the new H and the batch's mean objective."""
+    def _step(self, X, W, Ht, beta):
+        """Update the codes of one batch and the dictionary (held transposed);
+        return the codes, the new ``H^T`` and the batch's mean objective."""
         pen = self._batch_penalties(X.shape[0], X.shape[1])
         if self.fresh_restarts or W is None:
-            W = solve_codes(X, H, pen, beta, self.fresh_restarts_max_iter, self.tol)
+            W = solve_codes(X, Ht, pen, beta, self.fresh_restarts_max_iter, self.tol)
+            kernel = None
         else:
-            W = update_codes(X, W, H, pen, beta)
+            kernel = _kernel(X, beta)
+            W = update_codes(X, W, Ht, pen, beta, kernel)
         if beta < 1:
             W[W < _F64_EPS] = 0.0
-        num, den, objective = dictionary_products(X, W, H, pen, beta)
-        H = online_dictionary_update(
-            H, num, den, self._numerator, self._denominator, self._rho, beta, pen.l2_H
+        num, den, objective = dictionary_products(X, W, Ht, pen, beta, kernel)
+        Ht = online_dictionary_update(
+            Ht, num, den, self._numerator, self._denominator, self._rho, beta, pen.l2_H
         )
-        return W, H, objective / X.shape[0]
+        return W, Ht, objective / X.shape[0]
 
     def _converged(self, batch_rows, cost, H, H_old, n_samples, step, n_steps):
         step = step + 1
@@ -276,12 +279,15 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         )
 
     def _start(self, X, W, H):
+        """Initial factors, ``H`` transposed; the running majorizer's sums
+        (``A``, ``B``) are held transposed too."""
         W, H = NMF._initial_factors(self, X, W, H)
-        self._numerator = H.copy()
-        self._denominator = np.ones_like(H)
+        Ht = np.ascontiguousarray(H.T)
+        self._numerator = Ht.copy()
+        self._denominator = np.ones_like(Ht)
         self._batch_rows = min(self.batch_size, X.shape[0])
         self._rho = self.forget_factor ** (self._batch_rows / X.shape[0])
-        return W, H
+        return W, Ht
 
     # --------------------------------------------------------------- fitting
     def fit(self, X, y=None, **params):
@@ -321,7 +327,7 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         beta = self._check_params()
         X = NMF._validate_X(self, X, reset=True)
         check_data_for_beta(X, beta)
-        W, H = self._start(X, W, H)
+        W, Ht = self._start(X, W, H)
         n_samples = X.shape[0]
         self._ewa_cost = self._ewa_cost_min = None
         self._no_improvement = 0
@@ -331,15 +337,15 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         step = 0
         for step, batch in zip(range(n_steps), batches, strict=False):
             Xb = X[batch]
-            W_b, H_new, cost = self._step(Xb, W[batch], H, beta)
+            W_b, Ht_new, cost = self._step(Xb, W[batch], Ht, beta)
             if not self.fresh_restarts:
                 W[batch] = W_b
-            H_old, H = H, H_new
-            if self._converged(Xb.shape[0], cost, H, H_old, n_samples, step, n_steps):
+            Ht_old, Ht = Ht, Ht_new
+            if self._converged(Xb.shape[0], cost, Ht, Ht_old, n_samples, step, n_steps):
                 break
         if self.fresh_restarts:
             pen = self._batch_penalties(n_samples, X.shape[1])
-            W = solve_codes(X, H, pen, beta, self._transform_iterations(), self.tol)
+            W = solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
         n_steps_done = step + 1
         self.n_iter_ = int(np.ceil(n_steps_done / steps_per_pass))
         self.n_steps_ = n_steps_done
@@ -350,6 +356,7 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        H = np.ascontiguousarray(Ht.T)
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.reconstruction_err_ = float(
@@ -382,11 +389,12 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         X = NMF._validate_X(self, X, reset=first)
         check_data_for_beta(X, beta)
         if first:
-            _, H = self._start(X, W, H)
+            _, Ht = self._start(X, W, H)
             self.n_steps_ = 0
         else:
-            H = self.components_
-        _, H, _ = self._step(X, None, H, beta)
+            Ht = np.ascontiguousarray(self.components_.T)
+        _, Ht, _ = self._step(X, None, Ht, beta)
+        H = np.ascontiguousarray(Ht.T)
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_steps_ += 1
@@ -407,9 +415,9 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         beta = self._check_params()
         X = NMF._validate_X(self, X, reset=False)
         check_data_for_beta(X, beta)
-        H = self.components_.astype(X.dtype, copy=False)
+        Ht = np.ascontiguousarray(self.components_.T, dtype=X.dtype)
         pen = self._batch_penalties(X.shape[0], X.shape[1])
-        return solve_codes(X, H, pen, beta, self._transform_iterations(), self.tol)
+        return solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
 
     def inverse_transform(self, X):
         """Map codes back to the data space: ``X @ components_``.

@@ -187,7 +187,8 @@ class BetaKernel:
         # entries in (0, EPSILON] are left out of the divergence (scikit-learn's
         # rule): the blocks compute the cross part over all entries, then take
         # these entries' share back out
-        self.constant = divergence_constant(values, self.beta)
+        self._values = values
+        self._constant = None
         self._tiny = {}
         if np.any((values > 0) & (values <= EPSILON)):
             for block in self.blocks:
@@ -311,6 +312,13 @@ class BetaKernel:
                 model = self._model_sum(M, B)
         A = sp.csr_matrix((a, cols, indptr), shape=(Wb.shape[0], self.shape[1]))
         return A, B, (cross, model, 0.0)
+
+    @property
+    def constant(self):
+        """The data-only part of the divergence (computed once, on demand)."""
+        if self._constant is None:
+            self._constant = divergence_constant(self._values, self.beta)
+        return self._constant
 
     def objective(self, parts, W, Ht):
         """The divergence from the accumulated block parts."""

@@ -38,41 +38,58 @@ def _xtimes(X, A):
     return np.asarray(X @ A)
 
 
-def update_codes(X, W, H, penalties, beta):
+def _kernel(X, beta):
+    return None if beta == 2 else BetaKernel(X, beta)
+
+
+def update_codes(X, W, Ht, penalties, beta, kernel=None):
     """One multiplicative update of the codes ``W`` with ``H`` fixed.
 
     The L1 weight goes into the denominator (scikit-learn's placement).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_batch, n_features)
+    W : ndarray of shape (n_batch, n_components)
+    Ht : ndarray of shape (n_features, n_components)
+        The dictionary, transposed (C-contiguous).
+    penalties : Penalties
+    beta : float
+    kernel : BetaKernel or None
+        A kernel built on X, reused across calls.
 
     Returns
     -------
     W : ndarray
         A new array (``W`` is not modified).
     """
-    Ht = np.ascontiguousarray(H.T)
     if beta == 2:
         W = np.array(W, order="C", copy=True)
         mu_step(
-            W, _xtimes(X, Ht), H @ Ht, penalties.l1_W, penalties.l2_W, "denominator"
+            W, _xtimes(X, Ht), Ht.T @ Ht, penalties.l1_W, penalties.l2_W, "denominator"
         )
         return W
-    upd = _Updater(BetaKernel(X, beta), penalties, "denominator", "mm")
+    kernel = kernel if kernel is not None else BetaKernel(X, beta)
+    upd = _Updater(kernel, penalties, "denominator", "mm")
     W_new, _, _ = upd.run_pass(
         np.ascontiguousarray(W), Ht, update_W=True, h_stats=False, obj_at=None
     )
     return W_new
 
 
-def solve_codes(X, H, penalties, beta, max_iter, tol):
-    """Codes of X under a fixed dictionary, from a constant start.
+def solve_codes(X, Ht, penalties, beta, max_iter, tol):
+    """Codes of X under a fixed dictionary ``Ht`` (transposed), from a constant
+    start.
 
     Starts from ``sqrt(mean(X) / n_components)`` and stops after
     ``max_iter`` updates or when ``||W_new - W|| / ||W_new|| <= tol``.
     """
-    n_components = H.shape[0]
+    n_components = Ht.shape[1]
     mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
     W = np.full((X.shape[0], n_components), np.sqrt(mean / n_components), X.dtype)
+    kernel = _kernel(X, beta)
     for _ in range(max_iter):
-        W_new = update_codes(X, W, H, penalties, beta)
+        W_new = update_codes(X, W, Ht, penalties, beta, kernel)
         norm = np.linalg.norm(W_new)
         change = np.linalg.norm(W_new - W) / norm if norm > 0 else 0.0
         W = W_new
@@ -81,28 +98,29 @@ def solve_codes(X, H, penalties, beta, max_iter, tol):
     return W
 
 
-def dictionary_products(X, W, H, penalties, beta):
+def dictionary_products(X, W, Ht, penalties, beta, kernel=None):
     """Numerator, penalized denominator of the H update, and the objective.
 
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_batch, n_features)
     W : ndarray of shape (n_batch, n_components)
-    H : ndarray of shape (n_components, n_features)
+    Ht : ndarray of shape (n_features, n_components)
+        The dictionary, transposed.
     penalties : Penalties
         Weights for this batch.
     beta : float
+    kernel : BetaKernel or None
 
     Returns
     -------
-    num : ndarray of shape (n_components, n_features)
-        ``W^T (X * Y^(beta-2))``.
-    den : ndarray of shape (n_components, n_features)
-        ``W^T Y^(beta-1) + l1_H + l2_H H``, zeros replaced by ``EPSILON``.
+    num : ndarray of shape (n_features, n_components)
+        ``(X * Y^(beta-2))^T W``.
+    den : ndarray of shape (n_features, n_components)
+        ``(Y^(beta-1))^T W + l1_H + l2_H H^T``, zeros replaced by ``EPSILON``.
     objective : float
         The penalized objective of the batch at ``(W, H)``.
     """
-    Ht = np.ascontiguousarray(H.T)
     if beta == 2:
         num = _xtimes(X.T, W)
         WtW = W.T @ W
@@ -111,37 +129,38 @@ def dictionary_products(X, W, H, penalties, beta):
         objective = (
             frobenius_fit_from_products(squared_norm(X), _xtimes(X, Ht), W, WtW, HHt)
             + penalties.value_W(W, WtW)
-            + penalties.value_H(H, HHt)
+            + penalties.value_H(Ht, HHt)
         )
     else:
-        upd = _Updater(BetaKernel(X, beta), penalties, "denominator", "mm")
+        kernel = kernel if kernel is not None else BetaKernel(X, beta)
+        upd = _Updater(kernel, penalties, "denominator", "mm")
         _, objective, (num, den) = upd.run_pass(
             np.ascontiguousarray(W), Ht, update_W=False, h_stats=True, obj_at="after"
         )
-    den = np.broadcast_to(den, Ht.shape).astype(Ht.dtype, copy=True)
-    if penalties.l1_H:
-        den += Ht.dtype.type(penalties.l1_H)
+    dtype = Ht.dtype.type
+    den = den + dtype(penalties.l1_H) if penalties.l1_H else den
     if penalties.l2_H:
-        den += Ht.dtype.type(penalties.l2_H) * Ht
-    np.putmask(den, den == 0, Ht.dtype.type(EPSILON))
-    return np.ascontiguousarray(num.T), np.ascontiguousarray(den.T), objective
+        den = den + dtype(penalties.l2_H) * Ht
+    den = np.array(np.broadcast_to(den, Ht.shape), dtype=Ht.dtype)
+    np.putmask(den, den == 0, dtype(EPSILON))
+    return num, den, objective
 
 
-def online_dictionary_update(H, num, den, A, B, rho, beta, l2_H):
-    """Fold a batch into the running majorizer and return the new H.
+def online_dictionary_update(Ht, num, den, A, B, rho, beta, l2_H):
+    """Fold a batch into the running majorizer and return the new ``H^T``.
 
-    ``A`` and ``B`` are updated in place.
+    All arrays have the shape of ``H^T``; ``A`` and ``B`` are updated in
+    place and ``num`` is overwritten.
     """
     gamma = mm_exponent(beta, l2_H)
-    H_scaled = H ** (1.0 / gamma) if gamma != 1 else H
-    num = num * H_scaled
+    num *= Ht ** (1.0 / gamma) if gamma != 1 else Ht
     A *= rho
     B *= rho
     A += num
     B += den
-    H_new = A / B
+    Ht_new = A / B
     if gamma != 1:
-        H_new **= gamma
+        Ht_new **= gamma
     if beta <= 1:
-        H_new[H_new < _F64_EPS] = 0.0
-    return H_new
+        Ht_new[Ht_new < _F64_EPS] = 0.0
+    return Ht_new

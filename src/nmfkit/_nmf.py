@@ -92,7 +92,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Combinations not implemented raise a ValueError listing what is.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
-        Divergence between X and WH.
+        Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
+        replaced by scikit-learn's beta-divergence ``D_beta(X | WH)`` (any real
+        beta; beta <= 0 needs X > 0). Multiplicative updates for beta != 2
+        follow Fevotte and Idier (2011) with the exponent that keeps every
+        step monotone, penalties included (:mod:`nmfkit.solvers._mu_beta`);
+        the L1 weights then go into the denominator, except for beta > 2
+        where ``l1_placement`` applies.
     tol : float, default=1e-4
         Stop when the relative decrease of the objective in one iteration,
         ``(L[k-1] - L[k]) / L[k-1]``, is below ``tol``. ``0`` runs
@@ -135,7 +141,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_iter_ : int
         Iterations run.
     reconstruction_err_ : float
-        ``||X - WH||_F`` (scikit-learn's definition for the Frobenius loss).
+        ``sqrt(2 D_beta(X | WH))``, scikit-learn's definition: ``||X - WH||_F``
+        for the Frobenius loss.
     loss_ : float
         The full penalized objective at the end.
     loss_curve_ : ndarray of shape (n_iter_ + 1,)

@@ -236,3 +236,38 @@ def test_objective_with_entries_below_epsilon(beta, sparse):
     assert _beta_divergence(X, res.W, res.H, beta) == pytest.approx(
         beta_divergence(Xi, res.W, res.H, beta), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("order", ["HW", "WH"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_interrupted_and_resumed_kl_fit_equals_uninterrupted(tmp_path, order, sparse):
+    """The beta solver reports, at each iteration, the factors its objective
+    belongs to: an interruption keeps that iterate and a checkpoint resumes
+    from it exactly."""
+    from _fit_child import InterruptAt
+    from nmfkit import FitInterruptedWarning
+
+    X, _, _ = _problem(10, 1.0)
+    Xi = sp.csr_matrix(X) if sparse else X
+    params = dict(n_components=3, init="random", random_state=0, tol=0,
+                  max_iter=25, beta_loss="kullback-leibler", update_order=order,
+                  l1_W=0.01, l2_H=0.1)  # fmt: skip
+    path = tmp_path / "kl.ckpt.npz"
+    model = InterruptAt(checkpoint=path, checkpoint_every=3600.0, **params)
+    model.at, model.how = 7, "raise"
+    with pytest.warns(FitInterruptedWarning):
+        W7 = model.fit_transform(Xi)
+    assert model.n_iter_ == 7
+    n, p = X.shape
+    pen = combine_penalties(n_samples=n, n_features=p, l1_W=0.01, l2_H=0.1)
+    H7 = model.components_
+    kept = beta_divergence(X, W7, H7, 1.0) + pen.value_W(W7) + pen.value_H(H7)
+    assert model.loss_ == pytest.approx(kept, rel=1e-12)
+    resumed = NMF(checkpoint=path, **params).fit(Xi)
+    reference = NMF(**params).fit(Xi)
+    np.testing.assert_allclose(resumed.components_, reference.components_, rtol=1e-12)
+    np.testing.assert_allclose(resumed.loss_curve_, reference.loss_curve_, rtol=1e-12)
+    W = reference.fit_transform(Xi)
+    H = reference.components_
+    expected = beta_divergence(X, W, H, 1.0) + pen.value_W(W) + pen.value_H(H)
+    assert reference.loss_ == pytest.approx(expected, rel=1e-12)

@@ -67,8 +67,11 @@ def test_objective_never_increases(problem):
     assert (W >= 0).all() and (model.components_ >= 0).all()
     # the recorded objective is the true objective of the returned factors
     exact = objective_by_definition(X, W, model.components_, **pens)
-    # accumulated round-off: float64 products, or float32 ones for float32 X
+    # The trace identity ||X||^2 - 2<XH^T, W> + <W^TW, HH^T> loses about
+    # eps * ||X||^2 to cancellation (float64 products, or float32 ones for
+    # float32 X); that is the round-off allowed.
     eps = np.finfo(X.dtype).eps
-    slack = 50 * eps * (L[0] + 1e-300)
+    X_sq = float((X.multiply(X) if sp.issparse(X) else X.astype(float) ** 2).sum())
+    slack = 50 * eps * (X_sq + L[0] + 1e-300)
     np.testing.assert_allclose(L[-1], exact, rtol=100 * eps, atol=slack)
     assert np.all(np.diff(L) <= slack), np.diff(L).max()

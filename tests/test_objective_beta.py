@@ -14,8 +14,8 @@ from nmfkit._objective import (
     divergence_constant,
     divergence_data_terms,
     divergence_from_parts,
-    model_at_entries,
     reconstruction_error,
+    sampled_product,
 )
 
 
@@ -90,8 +90,8 @@ def test_parts_add_up():
         assert total == pytest.approx(reference, rel=1e-12)
 
 
-def test_model_at_entries():
+def test_sampled_product():
     X, W, H = _problem(4)
     rows, cols = np.nonzero(X)
-    values = model_at_entries(W, np.ascontiguousarray(H.T), rows, cols, chunk=7)
+    values = sampled_product(W, np.ascontiguousarray(H.T), rows, cols, chunk=7)
     np.testing.assert_allclose(values, (W @ H)[rows, cols], rtol=1e-14)

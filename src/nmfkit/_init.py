@@ -85,13 +85,13 @@ def _nndsvd_factors(X, n_components, random_state, eps):
         x_p_nrm, y_p_nrm = np.linalg.norm(x_p), np.linalg.norm(y_p)
         x_n_nrm, y_n_nrm = np.linalg.norm(x_n), np.linalg.norm(y_n)
         m_p, m_n = x_p_nrm * y_p_nrm, x_n_nrm * y_n_nrm
-        if max(m_p, m_n) == 0:  # a zero singular pair (e.g. X of rank < r)
-            continue
         # Keep the sign pattern of the larger part of the rank-one term.
         if m_p > m_n:
             u, v, sigma = x_p / x_p_nrm, y_p / y_p_nrm, m_p
-        else:
+        elif m_n > 0:
             u, v, sigma = x_n / x_n_nrm, y_n / y_n_nrm, m_n
+        else:
+            continue  # neither sign part is a rank-one term: the column stays 0
         scale = np.sqrt(S[j] * sigma)
         W[:, j] = scale * u
         H[j, :] = scale * v

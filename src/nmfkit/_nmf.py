@@ -7,10 +7,13 @@ does no arithmetic on the factors itself.
 
 from __future__ import annotations
 
+import functools
 import numbers
+import os
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,17 +23,24 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import solvers
+from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
     beta_to_float,
     combine_penalties,
+    masked_reconstruction_error,
     reconstruction_error,
+    sampled_product,
 )
+from ._persistence import PersistenceMixin
 from ._validation import (
+    SPARSE_UNOBSERVED,
     check_data_for_beta,
     check_data_matrix,
     check_factor,
+    check_missing_values,
     check_n_components,
+    check_partially_observed,
 )
 
 __all__ = ["NMF", "non_negative_factorization"]
@@ -54,7 +64,9 @@ def _check_real(name, value, *, low=0.0, high=None, allow=()):
         )
 
 
-class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class NMF(
+    PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Non-negative matrix factorization with penalties.
 
     Finds non-negative ``W`` (n_samples x n_components, the codes that
@@ -87,9 +99,12 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Initialization, with scikit-learn's semantics: ``None`` is
         ``"nndsvda"`` when ``n_components <= min(n_samples, n_features)``,
         else ``"random"``.
-    solver : {"mu"}, default="mu"
+    solver : {"mu", "hals"}, default="mu"
         Algorithm. ``"mu"``: multiplicative updates, H then W each iteration.
-        Combinations not implemented raise a ValueError listing what is.
+        ``"hals"``: coordinate descent over one column of W (row of H) at a
+        time; available here for partially observed data (it is the faster
+        solver there). Combinations not implemented raise a ValueError
+        listing what is.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
@@ -131,6 +146,65 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scikit-learn's order).
     max_time : float or None, default=None
         Stop after this many seconds of solver time.
+    on_interrupt : {"keep", "raise"}, default="keep"
+        What Ctrl-C (KeyboardInterrupt) during :meth:`fit` does. ``"keep"``:
+        the fit stops at the end of the current iteration and the estimator
+        keeps the factors of that iteration (``n_iter_`` and the history stop
+        there), with a :class:`~nmfkit.FitInterruptedWarning`; a second Ctrl-C
+        interrupts at once and propagates. ``"raise"``: the interrupt
+        propagates and no factors are stored.
+    checkpoint : str, path-like or None, default=None
+        File where the state of the fit is saved during :meth:`fit`
+        (atomically, at most every ``checkpoint_every`` seconds, and on
+        Ctrl-C). If it exists when :meth:`fit` starts, the fit resumes from
+        it; the data and the parameters must be the same (``max_iter``,
+        ``tol``, ``max_time``, ``verbose``, ``on_interrupt`` and the
+        checkpoint options may change). A finished fit deletes it. A failed
+        write warns (:class:`~nmfkit.CheckpointWarning`) and the fit goes on. A killed
+        and resumed ``"mu"`` fit ends with the same factors as an
+        uninterrupted one.
+    checkpoint_every : float, default=60.0
+        Smallest number of seconds between two checkpoint writes (``0``:
+        after every iteration).
+    missing_values : float or None, default=None
+        Value that marks a missing entry of X, typically ``np.nan``. When
+        set, the fit term becomes ``1/2 ||M * (X - WH)||_F^2`` over the
+        observed entries M only (see "Partially observed data" below).
+        ``None``: NaN in X is an error.
+    sparse_unobserved : {"zero", "missing"}, default="zero"
+        Meaning of the entries that a SciPy sparse X does not store:
+        ``"zero"`` (observed zeros, as in a term count matrix) or
+        ``"missing"`` (unknown, as in a ratings matrix; explicitly stored
+        zeros are then observed zeros).
+    bias : bool, default=False
+        Partially observed data only. Add two offset components to the
+        model: a learned column of W times a fixed row of ones in H (a
+        non-negative offset per sample, e.g. a user bias) and a fixed column
+        of ones in W times a learned row of H (a non-negative offset per
+        feature, e.g. an item bias). They are the last two columns of W (the
+        second-last learned, the last all ones) and rows of ``components_``
+        (the second-last all ones, the last learned), so ``n_components_`` is
+        ``n_components + 2`` and ``inverse_transform(W)`` includes them.
+        Both are penalized like the other entries of W and H.
+
+    Partially observed data
+    -----------------------
+    With ``missing_values``, ``sparse_unobserved="missing"`` or a ``mask``
+    passed to :meth:`fit`, the model minimizes
+
+    .. math::
+
+        \tfrac12 \|M \odot (X - WH)\|_F^2 + \text{the penalties above},
+
+    with ``M`` the 0/1 mask of observed entries. Solvers touch the observed
+    entries only: an iteration costs O(|observed| x n_components), with no
+    n_samples x n_features array. ``inverse_transform(W)`` completes the
+    matrix; :meth:`predict_entries` predicts chosen (row, column) pairs
+    without the dense product; :meth:`transform` fits the codes of new rows
+    from their observed entries only. Rows or columns without any observed
+    entry get a zero factor (and an ``UnobservedWarning``). Initialization
+    uses the observed values with zeros elsewhere, scaled by
+    ``n_samples * n_features / |observed|``.
 
     Attributes
     ----------
@@ -186,6 +260,12 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         l1_placement="numerator",
         update_order="HW",
         max_time=None,
+        on_interrupt="keep",
+        checkpoint=None,
+        checkpoint_every=60.0,
+        missing_values=None,
+        sparse_unobserved="zero",
+        bias=False,
     ):
         self.n_components = n_components
         self.init = init
@@ -206,9 +286,15 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.l1_placement = l1_placement
         self.update_order = update_order
         self.max_time = max_time
+        self.on_interrupt = on_interrupt
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
+        self.missing_values = missing_values
+        self.sparse_unobserved = sparse_unobserved
+        self.bias = bias
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self):
+    def _check_params(self, masked=False):
         _check_real("tol", self.tol)
         if (
             isinstance(self.max_iter, (bool, np.bool_))
@@ -229,20 +315,68 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
                 "or None."
             )
+        _check_real("checkpoint_every", self.checkpoint_every)
+        if self.checkpoint is not None and not isinstance(
+            self.checkpoint, (str, os.PathLike)
+        ):
+            raise ValueError(
+                f"checkpoint={self.checkpoint!r} is not valid; give a file path "
+                "or None."
+            )
         for name, options in (
             ("l1_placement", ("numerator", "denominator")),
             ("update_order", ("HW", "WH")),
+            ("on_interrupt", ("keep", "raise")),
         ):
             if getattr(self, name) not in options:
                 raise ValueError(
                     f"{name}={getattr(self, name)!r} is not valid; choose one of "
                     f"{options}."
                 )
+        check_missing_values(self.missing_values)
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise ValueError(f"bias={self.bias!r} is not valid; give True or False.")
+        if self.sparse_unobserved not in SPARSE_UNOBSERVED:
+            raise ValueError(
+                f"sparse_unobserved={self.sparse_unobserved!r} is not valid; choose "
+                "'zero' (unstored entries of a sparse X are zeros, as for text) or "
+                "'missing' (they are unknown, as for ratings)."
+            )
         beta = beta_to_float(self.beta_loss)
         # Solver choice hook: a solver="auto" resolves here to a name for which
         # solvers.supports_beta(name, beta) holds ("mu" handles every beta).
+        if masked:
+            return beta, solvers.get_masked_solver(self.solver, beta)
         solver_fn = solvers.get_solver(self.solver, beta)
         return beta, solver_fn
+
+    # ------------------------------------------------- partially observed data
+    def _is_masked(self, X, mask):
+        """Whether X is fitted as partially observed data."""
+        return (
+            mask is not None
+            or self.missing_values is not None
+            or (sp.issparse(X) and self.sparse_unobserved == "missing")
+        )
+
+    def _validate_observed(self, X, mask, *, reset):
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        observed = check_partially_observed(
+            X,
+            missing_values=self.missing_values,
+            sparse_unobserved=self.sparse_unobserved,
+            mask=mask,
+            warn_unobserved=reset,
+        )
+        n_features = observed.shape[1]
+        if reset:
+            self.n_features_in_ = n_features
+        elif n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return observed
 
     def _validate_X(self, X, *, reset):
         X_checked = check_data_matrix(X)
@@ -301,8 +435,53 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             X, n_components, self.init, random_state=self.random_state
         )
 
-    def _solver_options(self, callbacks=()):
-        """Keyword arguments of the solver: the monitor and its own options."""
+    @staticmethod
+    def _init_matrix(observed):
+        """Stand-in for X when initializing from partially observed data.
+
+        The observed values with zeros elsewhere, scaled by
+        ``n_samples * n_features / |observed|`` so that its mean is the mean
+        of the observed values (sparse; never densified).
+        """
+        n_samples, n_features = observed.shape
+        filled = observed.zero_filled()
+        if observed.nnz == n_samples * n_features:
+            return filled
+        scale = (n_samples * n_features) / observed.nnz
+        return filled * filled.dtype.type(scale)
+
+    def _bias_layout(self, n_components):
+        """Solver options that keep the ones of the offset components fixed."""
+        if not self.bias:
+            return {}
+        return dict(fixed_W_columns=(n_components + 1,), fixed_H_rows=(n_components,))
+
+    def _add_bias_components(self, observed, W0, H0):
+        """Append the offset components (see ``bias``) to initial factors."""
+        n_components = W0.shape[1]
+        start = W0.dtype.type(0.25 * float(np.mean(observed.values)))
+        n_samples, n_features = observed.shape
+        W0 = np.hstack(
+            [
+                W0,
+                np.full((n_samples, 1), start, W0.dtype),
+                np.ones((n_samples, 1), W0.dtype),
+            ]
+        )
+        H0 = np.vstack(
+            [
+                H0,
+                np.ones((1, n_features), H0.dtype),
+                np.full((1, n_features), start, H0.dtype),
+            ]
+        )
+        return W0, H0, self._bias_layout(n_components)
+
+    def _solver_options(self, callbacks=(), history=None):
+        """Keyword arguments of the solver: the monitor and its own options.
+
+        ``history`` continues the history of a resumed checkpoint.
+        """
         options = dict(
             monitor=solvers.ConvergenceMonitor(
                 tol=self.tol,
@@ -310,9 +489,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 max_time=self.max_time,
                 verbose=self.verbose,
                 callbacks=callbacks,
+                history=history,
             )
         )
-        if self.solver == "mu":
+        if self.solver == "mu":  # the masked MU solver takes the same options
             options.update(
                 l1_placement=self.l1_placement, update_order=self.update_order
             )
@@ -328,7 +508,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Non-negative data.
         y : Ignored
         **params
-            ``W`` and ``H`` for ``init="custom"``.
+            ``W`` and ``H`` for ``init="custom"``; ``mask`` (see
+            :meth:`fit_transform`).
 
         Returns
         -------
@@ -337,7 +518,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.fit_transform(X, **params)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(self, X, y=None, W=None, H=None, mask=None):
         """Learn the factorization of X and return the codes W.
 
         Parameters
@@ -350,29 +531,71 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Initial codes for ``init="custom"``.
         H : array-like of shape (n_components, n_features), default=None
             Initial dictionary for ``init="custom"``.
+        mask : {array-like, sparse matrix} of bool, shape (n_samples, \
+                n_features), default=None
+            True where X is observed: only those entries enter the fit (see
+            "Partially observed data" in the class docstring).
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
+        if self._is_masked(X, mask):
+            return self._fit_transform_observed(X, W, H, mask)
+        self._check_bias_needs_masked()
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=True)
         check_data_for_beta(X, beta)
-        W0, H0 = self._initial_factors(X, W, H)
-        result = solver_fn(
-            X, W0, H0, self._penalties(X), update_H=True, **self._solver_options()
+        result = fit_with_recovery(
+            self,
+            X,
+            solver_fn,
+            lambda: self._initial_factors(X, W, H),
+            self._penalties(X),
         )
-        self._warn_if_not_converged(result)
+        self._store_result(result)
+        self.reconstruction_err_ = reconstruction_error(
+            X, result.W, result.H, beta=beta
+        )
+        return result.W
+
+    def _fit_transform_observed(self, X, W, H, mask):
+        beta, solver_fn = self._check_params(masked=True)
+        observed = self._validate_observed(X, mask, reset=True)
+        W0, H0 = self._initial_factors(self._init_matrix(observed), W, H)
+        fixed = {}
+        if self.bias:
+            W0, H0, fixed = self._add_bias_components(observed, W0, H0)
+        result = fit_with_recovery(
+            self,
+            observed,
+            functools.partial(solver_fn, **fixed),
+            lambda: (W0, H0),
+            self._penalties(observed),
+        )
+        self._store_result(result)
+        self.reconstruction_err_ = masked_reconstruction_error(
+            observed, result.W, result.H
+        )
+        return result.W
+
+    def _check_bias_needs_masked(self):
+        if self.bias:
+            raise ValueError(
+                "bias=True is available for partially observed data only (with "
+                "missing_values, a mask, or sparse_unobserved='missing'); for "
+                "complete data set bias=False."
+            )
+
+    def _store_result(self, result):
+        if not result.info.get("interrupted", False):
+            self._warn_if_not_converged(result)
         self.components_ = result.H
         self.n_components_ = result.H.shape[0]
         self.n_iter_ = result.n_iter
         self.history_ = result.history
         self.loss_curve_ = result.history[:, 2].copy()
         self.loss_ = float(self.loss_curve_[-1])
-        self.reconstruction_err_ = reconstruction_error(
-            X, result.W, result.H, beta=beta
-        )
-        return result.W
 
     def _warn_if_not_converged(self, result):
         if not result.converged and self.tol > 0 and result.n_iter >= self.max_iter:
@@ -384,22 +607,46 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def transform(self, X):
+    def transform(self, X, mask=None):
         """Codes of new data under the fitted dictionary.
 
         Solves ``min_{W >= 0} L(W, components_)`` (with the same penalties)
         by the same solver, from a constant start
-        ``sqrt(mean(X) / n_components)``.
+        ``sqrt(mean(X) / n_components)``. For partially observed data only
+        the observed entries of each new row enter its fit, and a row with no
+        observed entry gets zero codes.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        mask : {array-like, sparse matrix} of bool, default=None
+            True where X is observed.
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
+        if self._is_masked(X, mask):
+            beta, solver_fn = self._check_params(masked=True)
+            observed = self._validate_observed(X, mask, reset=False)
+            H = self.components_.astype(observed.dtype, copy=False)
+            W0 = _constant_codes_observed(observed, H.shape[0])
+            fixed = {}
+            if self.bias:
+                W0[:, -1] = 1
+                fixed = self._bias_layout(H.shape[0] - 2)
+            result = solver_fn(
+                observed,
+                W0,
+                H,
+                self._penalties(observed),
+                update_H=False,
+                **self._solver_options(),
+                **fixed,
+            )
+            return result.W
+        self._check_bias_needs_masked()
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
         check_data_for_beta(X, beta)
@@ -425,6 +672,58 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray(X @ self.components_)
 
+    def predict_entries(self, W, rows, cols):
+        """Predict chosen entries ``(W H)[rows[t], cols[t]]`` of the completed matrix.
+
+        The same values as ``inverse_transform(W)[rows, cols]`` without the
+        n_samples x n_features product: O(len(rows) x n_components).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_samples, n_components)
+            Codes, for example those returned by :meth:`fit_transform`.
+        rows : array-like of int, shape (m,)
+            Row (sample) of each requested entry.
+        cols : array-like of int, shape (m,)
+            Column (feature) of each requested entry.
+
+        Returns
+        -------
+        values : ndarray of shape (m,)
+        """
+        check_is_fitted(self)
+        W = np.asarray(W)
+        H = self.components_
+        if W.ndim != 2 or W.shape[1] != H.shape[0]:
+            raise ValueError(
+                f"W has shape {W.shape}; expected (n_samples, {H.shape[0]}), the "
+                "codes returned by fit_transform or transform."
+            )
+        rows = np.asarray(rows)
+        cols = np.asarray(cols)
+        if rows.shape != cols.shape or rows.ndim != 1:
+            raise ValueError(
+                f"rows and cols must be 1-dimensional of the same length, got "
+                f"shapes {rows.shape} and {cols.shape}."
+            )
+        if rows.size and (rows.dtype.kind not in "iu" or cols.dtype.kind not in "iu"):
+            raise TypeError(
+                f"rows and cols must hold integer positions, got dtypes "
+                f"{rows.dtype} and {cols.dtype}."
+            )
+        for name, index, size in (
+            ("rows", rows, W.shape[0]),
+            ("cols", cols, H.shape[1]),
+        ):
+            if index.size and (index.min() < 0 or index.max() >= size):
+                raise IndexError(
+                    f"{name} holds positions outside [0, {size}); the largest is "
+                    f"{index.max()}, the smallest {index.min()}."
+                )
+        rows = rows.astype(np.int64, copy=False)
+        cols = cols.astype(np.int64, copy=False)
+        return sampled_product(W, H.T, rows, cols)
+
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
@@ -434,6 +733,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = self.missing_values is not None
         return tags
 
 
@@ -444,6 +744,13 @@ def _constant_codes(X, n_components):
     if value == 0:
         value = 1.0  # all-zero X: any positive start; the codes go to zero
     return np.full((X.shape[0], n_components), value, dtype=X.dtype)
+
+
+def _constant_codes_observed(observed, n_components):
+    """``sqrt(mean(observed values) / n_components)`` everywhere (MU-safe start)."""
+    mean = float(np.mean(observed.values, dtype=np.float64))
+    value = np.sqrt(mean / n_components) if mean > 0 else 1.0
+    return np.full((observed.shape[0], n_components), value, dtype=observed.dtype)
 
 
 def non_negative_factorization(
@@ -470,8 +777,8 @@ def non_negative_factorization(
 
     Parameters are those of :class:`NMF`; ``nmfkit_params`` takes nmfkit's
     extra ones (``l1_W``, ``l2_W``, ``l1_H``, ``l2_H``, ``l1_placement``,
-    ``update_order``, ``max_time``). With ``update_H=False``, H is fixed and
-    only W is fitted.
+    ``update_order``, ``max_time``, ``missing_values``, ``sparse_unobserved``).
+    With ``update_H=False``, H is fixed and only W is fitted.
 
     Returns
     -------
@@ -499,6 +806,26 @@ def non_negative_factorization(
         return W, est.components_, est.n_iter_
     if H is None:
         raise ValueError("update_H=False needs H, the fixed dictionary.")
+    if est.bias:
+        raise ValueError(
+            "bias=True is available through NMF(...).fit_transform and transform, "
+            "not non_negative_factorization."
+        )
+    if est._is_masked(X, None):
+        beta, solver_fn = est._check_params(masked=True)
+        observed = est._validate_observed(X, None, reset=True)
+        n_components = np.shape(H)[0]
+        H = check_factor(H, (n_components, observed.shape[1]), observed.dtype, "H")
+        result = solver_fn(
+            observed,
+            _constant_codes_observed(observed, n_components),
+            H,
+            est._penalties(observed),
+            update_H=False,
+            **est._solver_options(),
+        )
+        est._warn_if_not_converged(result)
+        return result.W, H, result.n_iter
     beta, solver_fn = est._check_params()
     X = est._validate_X(X, reset=True)
     n_components = np.shape(H)[0]

@@ -41,6 +41,14 @@ requirement (X > 0). Any other beta needs ``sum_ij Y_ij^beta`` over all
 entries, which has no low-rank shortcut for non-integer beta: it is computed
 a block of rows at a time, O(n p r) time and O(block p) memory, never an
 n x p matrix.
+
+For a partially observed X (a mask M of observed entries, see
+:class:`~nmfkit._observed.ObservedEntries`) the fit term is
+
+    1/2 ||M * (X - W H)||_F^2 = 1/2 sum_{(i, j) observed} (X_ij - W_i. H_.j)^2,
+
+evaluated at the observed entries only (:func:`sampled_product`,
+:func:`masked_fit`), O(|observed| r): never an n x p product or mask.
 """
 
 from __future__ import annotations
@@ -59,13 +67,16 @@ __all__ = [
     "reconstruction_error",
     "BETA_LOSSES",
     "beta_to_float",
+    "sampled_product",
+    "masked_fit",
+    "masked_penalized_objective",
+    "masked_reconstruction_error",
     "EPSILON",
     "beta_divergence",
     "divergence_data_terms",
     "divergence_constant",
     "divergence_from_parts",
     "model_power_sum",
-    "model_at_entries",
     "row_blocks",
 ]
 
@@ -271,6 +282,91 @@ def beta_to_float(beta_loss):
     return beta
 
 
+# --------------------------------------------------------------------------
+# Partially observed data: the fit term at the observed entries only.
+
+
+def sampled_product(W, Ht, rows, cols, *, out=None, chunk=1 << 14):
+    """Entries ``(W H)[rows[t], cols[t]]`` without forming ``W H``.
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_samples, n_components)
+    Ht : ndarray of shape (n_features, n_components)
+        ``H`` transposed (a view is fine).
+    rows, cols : ndarray of int, same length m
+        Positions, within bounds.
+    out : ndarray of shape (m,), optional
+        Where to write the result.
+    chunk : int
+        Entries per step: the gathered rows of both factors stay in cache.
+
+    Returns
+    -------
+    values : ndarray of shape (m,)
+        ``sum_k W[rows, k] H[k, cols]``, O(m n_components) time and
+        O(chunk x n_components) temporary memory whatever m is.
+    """
+    m = len(rows)
+    dtype = np.result_type(W.dtype, Ht.dtype)
+    if out is None:
+        out = np.empty(m, dtype=dtype)
+    r = W.shape[1]
+    size = min(chunk, m)
+    left, right = np.empty((size, r), dtype), np.empty((size, r), dtype)
+    ones = np.ones(r, dtype)
+    for start in range(0, m, chunk):
+        stop = min(start + chunk, m)
+        k = stop - start
+        # gathers into reused buffers; mode="clip" skips the bounds check
+        # (positions come from a valid matrix)
+        np.take(W, rows[start:stop], axis=0, out=left[:k], mode="clip")
+        np.take(Ht, cols[start:stop], axis=0, out=right[:k], mode="clip")
+        np.multiply(left[:k], right[:k], out=left[:k])
+        np.dot(left[:k], ones, out=out[start:stop])
+    return out
+
+
+def masked_fit(values, predictions):
+    """``1/2 sum (values - predictions)^2`` over observed entries, in float64.
+
+    Parameters
+    ----------
+    values : ndarray of shape (nnz,)
+        Observed entries of X.
+    predictions : ndarray of shape (nnz,)
+        ``(W H)`` at the same entries (:func:`sampled_product`).
+    """
+    residual = values.astype(np.float64) - predictions
+    return 0.5 * float(np.dot(residual, residual))
+
+
+def masked_penalized_objective(observed, W, H, penalties=None, *, predictions=None):
+    """``1/2 ||M * (X - W H)||_F^2`` plus the penalties.
+
+    Parameters
+    ----------
+    observed : ObservedEntries
+        The observed entries of X (the mask M and the values).
+    W : ndarray of shape (n_samples, n_components)
+    H : ndarray of shape (n_components, n_features)
+    penalties : Penalties or None
+    predictions : ndarray of shape (nnz,), optional
+        ``(W H)`` at the observed entries, if already known.
+    """
+    if predictions is None:
+        predictions = sampled_product(W, H.T, observed.rows, observed.cols)
+    value = masked_fit(observed.values, predictions)
+    if penalties is not None:
+        value += penalties.value_W(W) + penalties.value_H(H)
+    return value
+
+
+def masked_reconstruction_error(observed, W, H):
+    """``||M * (X - W H)||_F``, the reconstruction error on observed entries."""
+    return float(np.sqrt(2.0 * masked_penalized_objective(observed, W, H)))
+
+
 # ----------------------------------------------------------- beta-divergence
 
 
@@ -278,40 +374,6 @@ def row_blocks(n_rows, n_cols, budget=1 << 18):
     """Row slices whose dense ``rows x n_cols`` blocks hold about ``budget`` values."""
     step = max(1, budget // max(1, n_cols))
     return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
-
-
-def model_at_entries(W, Ht, rows, cols, out=None, chunk=1 << 14):
-    """``(W H)[rows, cols]`` without forming W H: O(len(rows) r).
-
-    Parameters
-    ----------
-    W : ndarray of shape (n_samples, n_components)
-    Ht : ndarray of shape (n_features, n_components)
-        ``H`` transposed.
-    rows, cols : ndarray of int
-        Coordinates of the entries (for CSR X, the expanded row indices and
-        ``X.indices``), all within bounds.
-    out : ndarray or None
-        Where to write the values.
-    chunk : int
-        Entries per step: the gathered rows of both factors stay in cache.
-    """
-    dtype = np.result_type(W.dtype, Ht.dtype)
-    if out is None:
-        out = np.empty(len(rows), dtype=dtype)
-    r = W.shape[1]
-    size = min(chunk, len(rows))
-    left, right = np.empty((size, r), dtype), np.empty((size, r), dtype)
-    ones = np.ones(r, dtype)
-    for start in range(0, len(rows), chunk):
-        stop = min(start + chunk, len(rows))
-        m = stop - start
-        # mode="clip" skips the bounds check (indices come from a valid matrix)
-        np.take(W, rows[start:stop], axis=0, out=left[:m], mode="clip")
-        np.take(Ht, cols[start:stop], axis=0, out=right[:m], mode="clip")
-        np.multiply(left[:m], right[:m], out=left[:m])
-        np.dot(left[:m], ones, out=out[start:stop])
-    return out
 
 
 def divergence_data_terms(x, y, beta):
@@ -439,7 +501,7 @@ def beta_divergence(X, W, H, beta):
     if sp.issparse(X):
         X, rows = _sparse_entries(X)
         Ht = np.ascontiguousarray(H.T)
-        y = model_at_entries(W, Ht, rows, X.indices)
+        y = sampled_product(W, Ht, rows, X.indices)
         total = divergence_data_terms(X.data, y, beta)
         if beta == 1:
             total += float(

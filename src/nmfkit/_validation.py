@@ -8,6 +8,7 @@ their inputs are valid and never check them again.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,9 +16,14 @@ import scipy.sparse as sp
 __all__ = [
     "check_data_matrix",
     "check_factor",
+    "check_magnitude",
     "check_non_negative_values",
     "check_n_components",
     "describe_negative_entries",
+    "magnitude_range",
+    "check_partially_observed",
+    "UnobservedWarning",
+    "SPARSE_UNOBSERVED",
 ]
 
 _SPARSE_FORMATS = ("csr", "csc")
@@ -169,6 +175,11 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         if X.dtype == object:
             try:
                 X = X.astype(np.float64)
+            except OverflowError as exc:
+                raise ValueError(
+                    f"{what} has dtype object and holds a number too large for "
+                    f"float64 ({exc}); rescale it before fitting."
+                ) from exc
             except (TypeError, ValueError) as exc:
                 raise TypeError(
                     f"{what} has dtype object and holds a value that is not a "
@@ -202,7 +213,45 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         )
     _check_finite(X, what)
     check_non_negative_values(X, what)
+    check_magnitude(X, what)
     return X
+
+
+def magnitude_range(dtype):
+    """The range ``[low, high]`` of the largest value of X that NMF accepts.
+
+    The fourth roots of the smallest normal and the largest finite number of
+    ``dtype``: the solvers form products of up to four factors of the data's
+    scale (for example ``W (W^T W) (H H^T)`` for NNDSVDA starts), which then
+    neither overflow nor sink into subnormal numbers.
+    """
+    info = np.finfo(dtype)
+    return float(info.tiny) ** 0.25, float(info.max) ** 0.25
+
+
+def check_magnitude(X, what="X"):
+    """Raise a ValueError when the largest value of X is outside
+    :func:`magnitude_range` (an all-zero X is accepted)."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    peak = float(values.max())
+    low, high = magnitude_range(X.dtype)
+    if peak == 0 or low <= peak <= high:
+        return
+    widen = ""
+    if X.dtype == np.float32:
+        low64, high64 = magnitude_range(np.float64)
+        widen = (
+            f", or convert it to float64 (X.astype(np.float64) accepts "
+            f"[{low64:.3g}, {high64:.3g}])"
+        )
+    raise ValueError(
+        f"{what}'s largest value is {peak:.6g}, outside [{low:.3g}, {high:.3g}], "
+        f"the range NMF accepts for {X.dtype} data (the products it forms would "
+        f"{'overflow' if peak > high else 'underflow'}). Rescale {what}, for "
+        f"example {what} / {what}.max(){widen}."
+    )
 
 
 def _check_dtype_kind(dtype, what):
@@ -313,3 +362,238 @@ def check_data_for_beta(X, beta):
             "Please add small values to X, or use a positive beta_loss "
             f"(got beta_loss={beta:g})."
         )
+
+
+# --------------------------------------------------------------------------
+# Partially observed data (missing values, masks, ratings).
+
+#: Meanings of the entries a SciPy sparse X does not store.
+SPARSE_UNOBSERVED = ("zero", "missing")
+
+
+class UnobservedWarning(UserWarning):
+    """A row or column of the data has no observed entry.
+
+    Nothing in the data constrains its factor: nmfkit sets it to zero, so the
+    completed matrix is 0 on that row (column). Drop it before fitting, or
+    treat its predictions as unknown.
+    """
+
+
+def _is_missing_value(values, missing_values):
+    if isinstance(missing_values, float) and np.isnan(missing_values):
+        return np.isnan(values)
+    return values == missing_values
+
+
+def check_missing_values(missing_values):
+    """Validate the ``missing_values`` parameter (None, NaN or a finite number)."""
+    if missing_values is None:
+        return None
+    if (
+        isinstance(missing_values, (bool, np.bool_))
+        or not isinstance(missing_values, numbers.Real)
+        or np.isinf(missing_values)
+    ):
+        raise ValueError(
+            f"missing_values={missing_values!r} is not valid; give None (no "
+            "missing values), np.nan or the number that marks a missing entry."
+        )
+    return float(missing_values)
+
+
+def _check_mask(mask, shape):
+    """Return the positions (rows, cols) where ``mask`` is True."""
+    if sp.issparse(mask):
+        if mask.shape != tuple(shape):
+            raise ValueError(
+                f"mask has shape {mask.shape} but X has shape {tuple(shape)}; the "
+                "mask must mark the observed entries of X, one for one."
+            )
+        coo = sp.coo_matrix(mask)
+        coo.sum_duplicates()
+        keep = coo.data != 0
+        return coo.row[keep], coo.col[keep]
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape):
+        raise ValueError(
+            f"mask has shape {mask.shape} but X has shape {tuple(shape)}; the "
+            "mask must mark the observed entries of X, one for one."
+        )
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "biu" or not np.isin(mask, (0, 1)).all():
+            raise TypeError(
+                f"mask has dtype {mask.dtype}; give a boolean array (True where "
+                "X is observed)."
+            )
+        mask = mask.astype(bool)
+    return np.nonzero(mask)
+
+
+def check_partially_observed(
+    X,
+    *,
+    missing_values=None,
+    sparse_unobserved="zero",
+    mask=None,
+    what="X",
+    warn_unobserved=True,
+):
+    """Validate partially observed data and return its observed entries.
+
+    The observed entries are those that are (all that apply):
+
+    - marked True in ``mask`` (when given);
+    - different from ``missing_values`` (when not None; NaN compares as NaN);
+    - stored in a SciPy sparse ``X`` when ``sparse_unobserved="missing"``
+      (explicitly stored zeros are observed zeros). With
+      ``sparse_unobserved="zero"`` the unstored entries are observed zeros.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+    missing_values : float or None
+        Value that marks a missing entry (``np.nan`` for NaN).
+    sparse_unobserved : {"zero", "missing"}
+        Meaning of the entries that a sparse X does not store.
+    mask : array-like or sparse matrix of bool, shape (n_samples, n_features)
+        True where X is observed.
+    what : str
+        Name of the data in messages.
+    warn_unobserved : bool
+        Warn (:class:`UnobservedWarning`) about rows or columns without any
+        observed entry.
+
+    Returns
+    -------
+    observed : ObservedEntries
+        Values in float32 (kept when given) or float64.
+
+    Raises
+    ------
+    ValueError
+        For negative or infinite observed values, NaN that is not declared
+        missing, no observed entry at all, or a mask of the wrong shape.
+    """
+    from ._observed import ObservedEntries
+
+    missing_values = check_missing_values(missing_values)
+    if sparse_unobserved not in SPARSE_UNOBSERVED:
+        raise ValueError(
+            f"sparse_unobserved={sparse_unobserved!r} is not valid; choose "
+            f"'zero' (unstored entries of a sparse X are zeros, as for text) or "
+            "'missing' (they are unknown, as for ratings)."
+        )
+    if sp.issparse(X):
+        if X.ndim != 2:
+            raise ValueError(f"{what} must be 2-dimensional, got {X.ndim} dimensions.")
+        _check_dtype_kind(X.dtype, what)
+        X = X.astype(_as_float_dtype(X.dtype), copy=False)
+        if sparse_unobserved == "zero":
+            # Every unstored entry is an observed zero: the observed set is
+            # dense anyway, so the dense path is used.
+            X = X.toarray()
+    if sp.issparse(X):
+        coo = sp.coo_matrix(X, copy=True)
+        coo.sum_duplicates()
+        if mask is not None:
+            rows, cols = _check_mask(mask, X.shape)
+            values = np.asarray(X.tocsr()[rows, cols]).ravel()
+            stored = sp.csr_matrix(
+                (np.ones(coo.nnz, dtype=bool), (coo.row, coo.col)), shape=X.shape
+            )
+            in_X = np.asarray(stored[rows, cols]).ravel()
+            rows, cols, values = rows[in_X], cols[in_X], values[in_X]
+        else:
+            rows, cols, values = coo.row, coo.col, coo.data
+        shape = X.shape
+    else:
+        if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):
+            X = X.to_numpy()
+        X = np.asarray(X)
+        if X.dtype == object:
+            try:
+                X = X.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{what} has dtype object and holds a value that is not a "
+                    f"number ({exc}); NMF needs real non-negative numbers."
+                ) from exc
+        _check_dtype_kind(X.dtype, what)
+        if X.ndim != 2:
+            raise ValueError(
+                f"{what} must be 2-dimensional (n_samples, n_features), got an "
+                f"array of shape {X.shape}."
+            )
+        X = np.asarray(X, dtype=_as_float_dtype(X.dtype))
+        if mask is not None:
+            rows, cols = _check_mask(mask, X.shape)
+        else:
+            rows, cols = np.nonzero(np.ones(X.shape, dtype=bool))
+        values = X[rows, cols]
+        shape = X.shape
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(
+            f"{what} is empty (shape={shape}); NMF needs at least one sample and "
+            "one feature."
+        )
+    if missing_values is not None:
+        keep = ~_is_missing_value(values, missing_values)
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+    observed = ObservedEntries(shape, rows, cols, values)
+    _check_observed_values(observed, what)
+    if warn_unobserved:
+        _warn_unobserved(observed, what)
+    return observed
+
+
+def _check_observed_values(observed, what):
+    values = observed.values
+    if values.size == 0:
+        raise ValueError(
+            f"{what} has no observed entry; check the mask, missing_values and "
+            "sparse_unobserved."
+        )
+    finite = np.isfinite(values)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite)[0])
+        n_bad = int(values.size - np.count_nonzero(finite))
+        kind = "NaN" if np.isnan(values[first]) else "infinite"
+        hint = (
+            " Pass missing_values=np.nan to treat NaN entries as missing."
+            if kind == "NaN"
+            else ""
+        )
+        raise ValueError(
+            f"{what} has {n_bad} observed non-finite values (the first, {kind}, at "
+            f"row {observed.rows[first]}, column {observed.cols[first]}); NMF "
+            f"needs finite data.{hint}"
+        )
+    negative = values < 0
+    if negative.any():
+        n_negative = int(np.count_nonzero(negative))
+        argmin = int(np.argmin(values))
+        plural = "entry" if n_negative == 1 else "entries"
+        raise ValueError(
+            f"{what} contains {n_negative} negative observed {plural}, the smallest "
+            f"{values[argmin]:.6g} at row {observed.rows[argmin]}, column "
+            f"{observed.cols[argmin]}; NMF needs non-negative data. Shift or clip "
+            "the observed values before fitting."
+        )
+
+
+def _warn_unobserved(observed, what):
+    for axis, counts in (
+        ("rows", observed.count_per_row()),
+        ("columns", observed.count_per_column()),
+    ):
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            warnings.warn(
+                f"{what} has {empty.size} {axis} with no observed entry (the first "
+                f"is {axis[:-1]} {empty[0]}); nothing constrains their factors, "
+                f"which are set to zero, so the completed matrix is 0 there. Drop "
+                f"those {axis} or treat their predictions as unknown.",
+                UnobservedWarning,
+                stacklevel=4,
+            )

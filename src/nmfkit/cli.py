@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import __version__
+from . import __version__, _cli_ratings
 
 __all__ = ["main"]
 
@@ -58,6 +58,7 @@ def build_parser():
     demo.add_argument("--rank", type=int, default=16)
     demo.add_argument("--max-iter", type=int, default=200)
     demo.set_defaults(func=_demo)
+    _cli_ratings.add_parser(sub)
     return parser
 
 

@@ -1,3 +1,5 @@
 """Data set loaders: real data, read offline from a cache or fetched once."""
 
-__all__: list[str] = []
+from ._movielens import fetch_movielens_100k
+
+__all__: list[str] = ["fetch_movielens_100k"]

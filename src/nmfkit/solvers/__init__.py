@@ -12,6 +12,8 @@ from functools import partial
 
 import numpy as np
 
+from ._masked_hals import fit_masked_hals
+from ._masked_mu import fit_masked_mu
 from ._monitor import ConvergenceMonitor, SolverResult
 from ._mu import fit_mu
 from ._mu_beta import fit_mu_beta
@@ -20,6 +22,7 @@ __all__ = [
     "ConvergenceMonitor",
     "SolverResult",
     "available",
+    "get_masked_solver",
     "get_solver",
     "supports_beta",
 ]
@@ -74,4 +77,33 @@ def get_solver(solver, beta):
         raise ValueError(
             f"solver={solver!r} with beta_loss={beta!r} is not available; "
             f"available: {combos}."
+        ) from None
+
+
+# Solvers for partially observed data: the same contract, with an
+# ObservedEntries in place of X (see nmfkit._observed).
+_MASKED_REGISTRY = {
+    ("mu", 2.0): fit_masked_mu,
+    ("hals", 2.0): fit_masked_hals,
+}
+
+
+def get_masked_solver(solver, beta):
+    """Return the solver for partially observed data (``missing_values``, masks).
+
+    Raises
+    ------
+    ValueError
+        When the combination has no masked version; the message lists those
+        that do.
+    """
+    try:
+        return _MASKED_REGISTRY[(solver, float(beta))]
+    except KeyError:
+        combos = ", ".join(
+            f"solver={s!r} with beta_loss={b:g}" for s, b in sorted(_MASKED_REGISTRY)
+        )
+        raise ValueError(
+            f"solver={solver!r} with beta_loss={beta!r} has no version for "
+            f"partially observed data; available: {combos}."
         ) from None

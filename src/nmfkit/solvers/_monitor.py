@@ -61,16 +61,35 @@ class ConvergenceMonitor:
     verbose : int
         When positive, print the objective after every iteration.
     callbacks : sequence of callables
-        Each is called as ``callback(monitor)`` after every iteration.
+        Each is called as ``callback(monitor)`` after every iteration, once
+        the stopping decision is known (``monitor.stopping``).
+    history : array-like of shape (k + 1, 3) or None
+        The history of an earlier, interrupted run to continue (a resumed
+        checkpoint): iteration numbers, elapsed seconds and ``max_iter``
+        count on from its last row.
     """
 
-    def __init__(self, tol=1e-4, max_iter=200, max_time=None, verbose=0, callbacks=()):
+    def __init__(
+        self,
+        tol=1e-4,
+        max_iter=200,
+        max_time=None,
+        verbose=0,
+        callbacks=(),
+        history=None,
+    ):
         self.tol = float(tol)
         self.max_iter = int(max_iter)
         self.max_time = None if max_time is None else float(max_time)
         self.verbose = verbose
         self.callbacks = list(callbacks)
+        self._prior = (
+            None
+            if history is None
+            else [tuple(row) for row in np.asarray(history, float).reshape(-1, 3)]
+        )
         self._rows = []
+        self.stopping = False
         self.converged = False
         self._start = None
         self.W = None
@@ -85,7 +104,11 @@ class ConvergenceMonitor:
         """
         self._start = time.perf_counter()
         self._rows = [(0, 0.0, float(objective))]
+        if self._prior:
+            self._rows = [(int(i), t, obj) for i, t, obj in self._prior]
+            self._start -= self._rows[-1][1]
         self.converged = False
+        self.stopping = False
         self.W, self.H = W, H
         if self.verbose:
             print(f"iteration    0  objective {objective:.10g}")
@@ -107,12 +130,16 @@ class ConvergenceMonitor:
         objective = float(objective)
         self._rows.append((iteration, elapsed, objective))
         self.W, self.H = W, H
-        for callback in self.callbacks:
-            callback(self)
+        self.stopping = self._should_stop(iteration, elapsed, previous, objective)
         if self.verbose:
             print(
                 f"iteration {iteration:4d}  objective {objective:.10g}  {elapsed:.3f} s"
             )
+        for callback in self.callbacks:
+            callback(self)
+        return self.stopping
+
+    def _should_stop(self, iteration, elapsed, previous, objective):
         if self.tol > 0:
             if objective == 0.0 or (previous - objective) < self.tol * previous:
                 self.converged = True

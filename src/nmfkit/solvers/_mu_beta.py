@@ -57,9 +57,9 @@ from .._objective import (
     EPSILON,
     divergence_constant,
     divergence_from_parts,
-    model_at_entries,
     model_power_sum,
     row_blocks,
+    sampled_product,
 )
 from ._monitor import SolverResult
 
@@ -284,7 +284,7 @@ class BetaKernel:
         cross = model = 0.0
         B = None
         if beta == 1:
-            y = model_at_entries(Wb, Ht, local_rows, cols)
+            y = sampled_product(Wb, Ht, local_rows, cols)
             y_hat = np.maximum(y, EPSILON)
             if want_obj:
                 cross = self._cross(block, x, y, y_hat, None)

@@ -234,11 +234,12 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """Update the codes of one batch and the dictionary (held transposed);
         return the codes, the new ``H^T`` and the batch's mean objective."""
         pen = self._batch_penalties(X.shape[0], X.shape[1])
+        kernel = _kernel(X, beta, Ht)
         if self.fresh_restarts or W is None:
-            W = solve_codes(X, Ht, pen, beta, self.fresh_restarts_max_iter, self.tol)
-            kernel = None
+            W = solve_codes(
+                X, Ht, pen, beta, self.fresh_restarts_max_iter, self.tol, kernel
+            )
         else:
-            kernel = _kernel(X, beta)
             W = update_codes(X, W, Ht, pen, beta, kernel)
         if beta < 1:
             W[W < _F64_EPS] = 0.0

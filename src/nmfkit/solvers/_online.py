@@ -38,8 +38,22 @@ def _xtimes(X, A):
     return np.asarray(X @ A)
 
 
-def _kernel(X, beta):
-    return None if beta == 2 else BetaKernel(X, beta)
+class _FrobeniusProducts:
+    """Products of a batch with a fixed dictionary, for beta = 2: ``X H^T``,
+    ``H H^T`` and ``||X||^2``, computed once per batch and dictionary."""
+
+    def __init__(self, X, Ht):
+        self.Ht = Ht
+        self.XHt = _xtimes(X, Ht)
+        self.HHt = Ht.T @ Ht
+        self.X_sq_norm = squared_norm(X)
+
+
+def _kernel(X, beta, Ht=None):
+    """The per-batch cache of :func:`update_codes` and :func:`dictionary_products`."""
+    if beta == 2:
+        return _FrobeniusProducts(X, Ht)
+    return BetaKernel(X, beta)
 
 
 def update_codes(X, W, Ht, penalties, beta, kernel=None):
@@ -55,21 +69,23 @@ def update_codes(X, W, Ht, penalties, beta, kernel=None):
         The dictionary, transposed (C-contiguous).
     penalties : Penalties
     beta : float
-    kernel : BetaKernel or None
-        A kernel built on X, reused across calls.
+    kernel : object or None
+        The cache of :func:`_kernel` for this batch (and, for beta = 2, this
+        ``Ht``), reused across calls.
 
     Returns
     -------
     W : ndarray
         A new array (``W`` is not modified).
     """
+    if kernel is None or (beta == 2 and kernel.Ht is not Ht):
+        kernel = _kernel(X, beta, Ht)
     if beta == 2:
         W = np.array(W, order="C", copy=True)
         mu_step(
-            W, _xtimes(X, Ht), Ht.T @ Ht, penalties.l1_W, penalties.l2_W, "denominator"
+            W, kernel.XHt, kernel.HHt, penalties.l1_W, penalties.l2_W, "denominator"
         )
         return W
-    kernel = kernel if kernel is not None else BetaKernel(X, beta)
     upd = _Updater(kernel, penalties, "denominator", "mm")
     W_new, _, _ = upd.run_pass(
         np.ascontiguousarray(W), Ht, update_W=True, h_stats=False, obj_at=None
@@ -77,7 +93,7 @@ def update_codes(X, W, Ht, penalties, beta, kernel=None):
     return W_new
 
 
-def solve_codes(X, Ht, penalties, beta, max_iter, tol):
+def solve_codes(X, Ht, penalties, beta, max_iter, tol, kernel=None):
     """Codes of X under a fixed dictionary ``Ht`` (transposed), from a constant
     start.
 
@@ -87,7 +103,8 @@ def solve_codes(X, Ht, penalties, beta, max_iter, tol):
     n_components = Ht.shape[1]
     mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
     W = np.full((X.shape[0], n_components), np.sqrt(mean / n_components), X.dtype)
-    kernel = _kernel(X, beta)
+    if kernel is None:
+        kernel = _kernel(X, beta, Ht)
     for _ in range(max_iter):
         W_new = update_codes(X, W, Ht, penalties, beta, kernel)
         norm = np.linalg.norm(W_new)
@@ -121,18 +138,17 @@ def dictionary_products(X, W, Ht, penalties, beta, kernel=None):
     objective : float
         The penalized objective of the batch at ``(W, H)``.
     """
+    if kernel is None or (beta == 2 and kernel.Ht is not Ht):
+        kernel = _kernel(X, beta, Ht)
     if beta == 2:
         num = _xtimes(X.T, W)
         WtW = W.T @ W
         den = Ht @ WtW
-        HHt = Ht.T @ Ht
-        objective = (
-            frobenius_fit_from_products(squared_norm(X), _xtimes(X, Ht), W, WtW, HHt)
-            + penalties.value_W(W, WtW)
-            + penalties.value_H(Ht, HHt)
+        fit = frobenius_fit_from_products(
+            kernel.X_sq_norm, kernel.XHt, W, WtW, kernel.HHt
         )
+        objective = fit + penalties.value_W(W, WtW) + penalties.value_H(Ht, kernel.HHt)
     else:
-        kernel = kernel if kernel is not None else BetaKernel(X, beta)
         upd = _Updater(kernel, penalties, "denominator", "mm")
         _, objective, (num, den) = upd.run_pass(
             np.ascontiguousarray(W), Ht, update_W=False, h_stats=True, obj_at="after"

@@ -58,10 +58,16 @@ def _check_monotone(beta, sparse, dtype, problem):
     curve = model.loss_curve_
     assert np.isfinite(curve).all()
     assert np.isfinite(model.components_).all()
-    # rounding: relative to the objective, or to the data mass near an exact
-    # fit (where the divergence's parts cancel)
+    # rounding: relative to the objective, or, near an exact fit where the
+    # divergence's parts cancel, to the size of those parts (the data mass,
+    # and for beta <= 1 the logarithms of the entries)
     slack = 1e-10 if dtype == np.float64 else 2e-5
-    scale = np.maximum(curve[:-1], max(float(np.sum(X, dtype=np.float64)), 1e-30))
+    parts = float(np.sum(X, dtype=np.float64))
+    if beta <= 1:
+        positive = X[X > 0].astype(np.float64)
+        logs = np.abs(np.log(positive)) if positive.size else np.zeros(1)
+        parts = max(parts, float(X.size * max(1.0, logs.max())))
+    scale = np.maximum(curve[:-1], max(parts, 1e-30))
     increase = np.diff(curve) / scale
     assert increase.max() <= slack, (curve, increase.max())
 

@@ -205,8 +205,9 @@ class BetaKernel:
     def _cross(self, block, x, y, y_hat, A):
         """Cross part of the divergence on a block (see ``divergence_from_parts``).
 
-        ``y`` holds the model at the block's entries (dense: the block of W H),
-        ``y_hat`` its clipped values, ``A`` the numerator weights.
+        ``y`` holds the model at the block's entries (dense: the block of W H;
+        None when only ``y_hat`` is kept), ``y_hat`` its clipped values (for
+        beta = 0 their reciprocals), ``A`` the numerator weights.
         """
         beta = self.beta
         if beta == 1:
@@ -218,7 +219,11 @@ class BetaKernel:
         tiny = self._tiny.get(block.start)
         if tiny is not None:
             idx, xt = tiny
-            yt = np.maximum(y.ravel()[idx], EPSILON) if beta < 2 else y.ravel()[idx]
+            if y is None:  # beta = 0 on a dense block: y_hat holds 1 / y_hat
+                yt = 1.0 / y_hat.ravel()[idx]
+            else:
+                yt = y.ravel()[idx]
+            yt = np.maximum(yt, EPSILON) if beta < 2 else yt
             if beta == 1:
                 cross -= float(np.dot(xt, np.log(yt)))
             elif beta == 0:
@@ -241,19 +246,21 @@ class BetaKernel:
     def _dense_weights(self, block, Xb, M, want_obj):
         beta = self.beta
         cross = model = 0.0
-        Mc = np.maximum(M, EPSILON) if beta < 2 else M
-        if beta == 1:
-            A = Xb / Mc
-            if want_obj:
-                cross = self._cross(block, Xb, M, Mc, A)
-            return A, None, (cross, model, 0.0)
-        if beta == 0:
+        if beta in (0, 1):
+            # only the clipped model is needed: clip the fresh product in place
+            Mc = np.maximum(M, EPSILON, out=M)
+            if beta == 1:
+                A = Xb / Mc
+                if want_obj:
+                    cross = self._cross(block, Xb, Mc, Mc, A)
+                return A, None, (cross, model, 0.0)
             np.reciprocal(Mc, out=Mc)
             A = Xb * Mc
             if want_obj:
-                cross = self._cross(block, Xb, M, Mc, A)
+                cross = self._cross(block, Xb, None, Mc, A)
             A *= Mc
             return A, Mc, (cross, model, 0.0)
+        Mc = np.maximum(M, EPSILON) if beta < 2 else M
         P = _power(Mc, beta - 2)
         A = Xb * P
         if want_obj:

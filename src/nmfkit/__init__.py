@@ -3,6 +3,7 @@ for scikit-learn's NMF."""
 
 from ._checkpoint import CheckpointWarning
 from ._fit_runner import FitInterruptedWarning
+from ._minibatch import MiniBatchNMF
 from ._nmf import NMF, non_negative_factorization
 from ._persistence import ModelFileError, load
 
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NMF",
+    "MiniBatchNMF",
     "CheckpointWarning",
     "FitInterruptedWarning",
     "ModelFileError",

@@ -35,6 +35,7 @@ from ._objective import (
 from ._persistence import PersistenceMixin
 from ._validation import (
     SPARSE_UNOBSERVED,
+    check_data_for_beta,
     check_data_matrix,
     check_factor,
     check_missing_values,
@@ -106,7 +107,13 @@ class NMF(
         listing what is.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
-        Divergence between X and WH.
+        Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
+        replaced by scikit-learn's beta-divergence ``D_beta(X | WH)`` (any real
+        beta; beta <= 0 needs X > 0). Multiplicative updates for beta != 2
+        follow Fevotte and Idier (2011) with the exponent that keeps every
+        step monotone, penalties included (:mod:`nmfkit.solvers._mu_beta`);
+        the L1 weights then go into the denominator, except for beta > 2
+        where ``l1_placement`` applies.
     tol : float, default=1e-4
         Stop when the relative decrease of the objective in one iteration,
         ``(L[k-1] - L[k]) / L[k-1]``, is below ``tol``. ``0`` runs
@@ -208,7 +215,8 @@ class NMF(
     n_iter_ : int
         Iterations run.
     reconstruction_err_ : float
-        ``||X - WH||_F`` (scikit-learn's definition for the Frobenius loss).
+        ``sqrt(2 D_beta(X | WH))``, scikit-learn's definition: ``||X - WH||_F``
+        for the Frobenius loss.
     loss_ : float
         The full penalized objective at the end.
     loss_curve_ : ndarray of shape (n_iter_ + 1,)
@@ -335,6 +343,8 @@ class NMF(
                 "'missing' (they are unknown, as for ratings)."
             )
         beta = beta_to_float(self.beta_loss)
+        # Solver choice hook: a solver="auto" resolves here to a name for which
+        # solvers.supports_beta(name, beta) holds ("mu" handles every beta).
         if masked:
             return beta, solvers.get_masked_solver(self.solver, beta)
         solver_fn = solvers.get_solver(self.solver, beta)
@@ -535,6 +545,7 @@ class NMF(
         self._check_bias_needs_masked()
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=True)
+        check_data_for_beta(X, beta)
         result = fit_with_recovery(
             self,
             X,
@@ -543,7 +554,9 @@ class NMF(
             self._penalties(X),
         )
         self._store_result(result)
-        self.reconstruction_err_ = reconstruction_error(X, result.W, result.H)
+        self.reconstruction_err_ = reconstruction_error(
+            X, result.W, result.H, beta=beta
+        )
         return result.W
 
     def _fit_transform_observed(self, X, W, H, mask):
@@ -636,6 +649,7 @@ class NMF(
         self._check_bias_needs_masked()
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
+        check_data_for_beta(X, beta)
         H = self.components_.astype(X.dtype, copy=False)
         W0 = _constant_codes(X, H.shape[0])
         result = solver_fn(

@@ -20,6 +20,28 @@ trace identity
 which costs O(nnz(X) r + (n + p) r^2) given the products the solvers already
 hold.
 
+Other data-fit terms are beta-divergences with scikit-learn's definition
+(:func:`beta_divergence`), so that ``reconstruction_err_ = sqrt(2 D_beta)``
+means the same in both libraries:
+
+    D_beta(X | Y) = sum_ij d_beta(X_ij | Y_ij),   Y = W H,
+    d_beta(x | y) = (x^beta + (beta - 1) y^beta - beta x y^(beta - 1))
+                    / (beta (beta - 1)),
+    d_1(x | y) = x log(x / y) - x + y           (Kullback-Leibler),
+    d_0(x | y) = x / y - log(x / y) - 1         (Itakura-Saito),
+    d_2(x | y) = (x - y)^2 / 2                  (the Frobenius term above).
+
+As in scikit-learn, entries with ``x <= eps`` (float32 machine epsilon)
+contribute only their model term (``y`` for KL, ``y^beta / beta`` in
+general), and model values below ``eps`` are raised to ``eps`` where they
+meet the data. For sparse X, KL costs O(nnz(X) r): the model is evaluated at
+the stored entries only and ``sum_ij Y_ij`` is ``<sum of W's rows, sum of H's
+columns>``. For beta = 0 the zero entries are excluded by the data
+requirement (X > 0). Any other beta needs ``sum_ij Y_ij^beta`` over all
+entries, which has no low-rank shortcut for non-integer beta: it is computed
+a block of rows at a time, O(n p r) time and O(block p) memory, never an
+n x p matrix.
+
 For a partially observed X (a mask M of observed entries, see
 :class:`~nmfkit._observed.ObservedEntries`) the fit term is
 
@@ -49,7 +71,17 @@ __all__ = [
     "masked_fit",
     "masked_penalized_objective",
     "masked_reconstruction_error",
+    "EPSILON",
+    "beta_divergence",
+    "divergence_data_terms",
+    "divergence_constant",
+    "divergence_from_parts",
+    "model_power_sum",
+    "row_blocks",
 ]
+
+#: scikit-learn's floor for model values and denominators (float32 epsilon).
+EPSILON = float(np.finfo(np.float32).eps)
 
 
 @dataclass(frozen=True)
@@ -195,13 +227,17 @@ def penalized_objective(X, W, H, penalties=None, *, X_sq_norm=None):
     return value
 
 
-def reconstruction_error(X, W, H, *, chunk_rows=None):
-    """``||X - W H||_F``, scikit-learn's ``reconstruction_err_`` for Frobenius.
+def reconstruction_error(X, W, H, *, chunk_rows=None, beta=2.0):
+    """scikit-learn's ``reconstruction_err_``: ``sqrt(2 D_beta(X | WH))``.
+
+    For beta = 2 this is ``||X - W H||_F``.
 
     Dense X is compared with ``W H`` exactly, a block of rows at a time (so no
     n x p temporary), which stays accurate when the fit is nearly exact; sparse
-    X uses the trace identity.
+    X uses the trace identity. Other betas use :func:`beta_divergence`.
     """
+    if beta != 2:
+        return float(np.sqrt(2.0 * max(beta_divergence(X, W, H, beta), 0.0)))
     if sp.issparse(X):
         XHt, WtW, HHt = _products(X, W, H)
         fit = frobenius_fit_from_products(squared_norm(X), XHt, W, WtW, HHt)
@@ -249,10 +285,8 @@ def beta_to_float(beta_loss):
 # --------------------------------------------------------------------------
 # Partially observed data: the fit term at the observed entries only.
 
-_SAMPLE_CHUNK = 1 << 16
 
-
-def sampled_product(W, Ht, rows, cols, *, out=None):
+def sampled_product(W, Ht, rows, cols, *, out=None, chunk=1 << 14):
     """Entries ``(W H)[rows[t], cols[t]]`` without forming ``W H``.
 
     Parameters
@@ -261,27 +295,35 @@ def sampled_product(W, Ht, rows, cols, *, out=None):
     Ht : ndarray of shape (n_features, n_components)
         ``H`` transposed (a view is fine).
     rows, cols : ndarray of int, same length m
-        Positions.
+        Positions, within bounds.
     out : ndarray of shape (m,), optional
         Where to write the result.
+    chunk : int
+        Entries per step: the gathered rows of both factors stay in cache.
 
     Returns
     -------
     values : ndarray of shape (m,)
-        ``sum_k W[rows, k] H[k, cols]``, computed in chunks of 65,536 entries,
-        so the temporary memory is O(65,536 x n_components) whatever m is.
+        ``sum_k W[rows, k] H[k, cols]``, O(m n_components) time and
+        O(chunk x n_components) temporary memory whatever m is.
     """
     m = len(rows)
+    dtype = np.result_type(W.dtype, Ht.dtype)
     if out is None:
-        out = np.empty(m, dtype=np.result_type(W.dtype, Ht.dtype))
-    for start in range(0, m, _SAMPLE_CHUNK):
-        stop = min(start + _SAMPLE_CHUNK, m)
-        np.einsum(
-            "ij,ij->i",
-            W[rows[start:stop]],
-            Ht[cols[start:stop]],
-            out=out[start:stop],
-        )
+        out = np.empty(m, dtype=dtype)
+    r = W.shape[1]
+    size = min(chunk, m)
+    left, right = np.empty((size, r), dtype), np.empty((size, r), dtype)
+    ones = np.ones(r, dtype)
+    for start in range(0, m, chunk):
+        stop = min(start + chunk, m)
+        k = stop - start
+        # gathers into reused buffers; mode="clip" skips the bounds check
+        # (positions come from a valid matrix)
+        np.take(W, rows[start:stop], axis=0, out=left[:k], mode="clip")
+        np.take(Ht, cols[start:stop], axis=0, out=right[:k], mode="clip")
+        np.multiply(left[:k], right[:k], out=left[:k])
+        np.dot(left[:k], ones, out=out[start:stop])
     return out
 
 
@@ -323,3 +365,162 @@ def masked_penalized_objective(observed, W, H, penalties=None, *, predictions=No
 def masked_reconstruction_error(observed, W, H):
     """``||M * (X - W H)||_F``, the reconstruction error on observed entries."""
     return float(np.sqrt(2.0 * masked_penalized_objective(observed, W, H)))
+
+
+# ----------------------------------------------------------- beta-divergence
+
+
+def row_blocks(n_rows, n_cols, budget=1 << 18):
+    """Row slices whose dense ``rows x n_cols`` blocks hold about ``budget`` values."""
+    step = max(1, budget // max(1, n_cols))
+    return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+
+
+def divergence_data_terms(x, y, beta):
+    """The part of ``D_beta`` that involves the data, for given entries.
+
+    Parameters
+    ----------
+    x : ndarray
+        Data values (any shape); entries ``<= EPSILON`` are ignored.
+    y : ndarray
+        Model values ``(W H)`` at the same entries, not modified.
+    beta : float
+        Not 2.
+
+    Returns
+    -------
+    value : float
+        ``sum x log(x / y) - x`` (beta = 1), ``sum x / y - log(x / y)``
+        (beta = 0) or ``sum (x^beta - beta x y^(beta - 1)) / (beta (beta - 1))``,
+        with ``y`` raised to ``EPSILON``. Add the model term
+        (:func:`model_power_sum`) to get the divergence.
+    """
+    x = np.asarray(x).ravel()
+    y = np.asarray(y).ravel()
+    keep = x > EPSILON
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    y = np.maximum(y, EPSILON)
+    x = x.astype(np.float64, copy=False)
+    if beta == 1:
+        return float(np.dot(x, np.log(x / y)) - x.sum())
+    if beta == 0:
+        ratio = x / y
+        return float(ratio.sum() - np.log(ratio).sum())
+    terms = np.sum(x**beta) - beta * np.dot(x, y ** (beta - 1))
+    return float(terms / (beta * (beta - 1)))
+
+
+def divergence_constant(x, beta):
+    """The part of ``D_beta`` that depends on the data only (x > EPSILON).
+
+    ``sum x log x - x`` (beta = 1), ``-sum log x`` (beta = 0) or
+    ``sum x^beta / (beta (beta - 1))``. Solvers compute it once.
+    """
+    x = np.asarray(x).ravel()
+    x = x[x > EPSILON].astype(np.float64, copy=False)
+    if beta == 1:
+        return float(np.dot(x, np.log(x)) - x.sum())
+    if beta == 0:
+        return -float(np.log(x).sum())
+    return float(np.sum(x**beta) / (beta * (beta - 1)))
+
+
+def divergence_from_parts(beta, constant, cross, model):
+    """``D_beta`` from its three parts, as the solvers accumulate them.
+
+    Parameters
+    ----------
+    beta : float
+        Not 2.
+    constant : float
+        :func:`divergence_constant` of X.
+    cross : float
+        Over the entries with x > EPSILON and ``y_hat = max(y, EPSILON)``:
+        ``sum x log y_hat`` (beta = 1), ``sum x / y_hat + log y_hat``
+        (beta = 0), ``sum x y_hat^(beta - 1)`` (otherwise).
+    model : float
+        Over all entries: ``sum y`` (beta = 1), the number of entries
+        (beta = 0), ``sum y^beta`` (otherwise).
+    """
+    if beta == 1:
+        return constant - cross + model
+    if beta == 0:
+        return constant + cross - model
+    return constant + (-beta * cross + (beta - 1) * model) / (beta * (beta - 1))
+
+
+def model_power_sum(M, beta):
+    """The model part of ``D_beta`` for a dense block ``M`` of ``W H``.
+
+    ``sum M`` (beta = 1), ``-M.size`` (beta = 0, the ``-1`` of each entry) or
+    ``sum M^beta / beta``. Zeros of ``M`` stay zero for beta > 0.
+    """
+    if beta == 1:
+        return float(np.sum(M, dtype=np.float64))
+    if beta == 0:
+        return -float(M.size)
+    if beta < 0:
+        M = np.where(M > 0, M, EPSILON)  # 0^beta would be infinite
+    return float(np.sum(M**beta, dtype=np.float64) / beta)
+
+
+def _sparse_entries(X):
+    X = X.tocsr()
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    return X, rows
+
+
+def beta_divergence(X, W, H, beta):
+    """``D_beta(X | W H)`` with scikit-learn's definition (see the module text).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, n_components)
+    H : ndarray of shape (n_components, n_features)
+    beta : float or str
+        The beta of the divergence, or a name of :data:`BETA_LOSSES`.
+
+    Returns
+    -------
+    value : float
+        Never forms the dense n x p product: dense X is visited a block of
+        rows at a time; sparse X costs O(nnz r) for beta in {0, 1, 2} and
+        O(n p r) time in row blocks otherwise.
+    """
+    beta = beta_to_float(beta)
+    W = np.asarray(W)
+    H = np.asarray(H)
+    if beta == 2:
+        if sp.issparse(X):
+            return penalized_objective(X, W, H)
+        return 0.5 * reconstruction_error(X, W, H) ** 2
+    n_samples, n_features = X.shape
+    if sp.issparse(X):
+        X, rows = _sparse_entries(X)
+        Ht = np.ascontiguousarray(H.T)
+        y = sampled_product(W, Ht, rows, X.indices)
+        total = divergence_data_terms(X.data, y, beta)
+        if beta == 1:
+            total += float(
+                np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64))
+            )
+        elif beta == 0:
+            total -= float(n_samples * n_features)
+        else:
+            for block in row_blocks(n_samples, n_features):
+                total += model_power_sum(W[block] @ H, beta)
+        return total
+    total = 0.0
+    for block in row_blocks(n_samples, n_features):
+        M = W[block] @ H
+        total += divergence_data_terms(X[block], M, beta)
+        if beta != 1:
+            total += model_power_sum(M, beta)
+    if beta == 1:
+        total += float(
+            np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64))
+        )
+    return total

@@ -343,6 +343,27 @@ def check_n_components(n_components, n_features):
     return int(n_components)
 
 
+def check_data_for_beta(X, beta):
+    """Raise scikit-learn's error when ``beta <= 0`` and X contains zeros.
+
+    The beta-divergences with beta <= 0 (Itakura-Saito among them) are
+    infinite at ``x = 0`` (``x^beta`` or ``log x``), and their multiplicative
+    updates diverge there. Sparse X has zeros unless every entry is stored.
+    """
+    if beta > 0:
+        return
+    if sp.issparse(X):
+        has_zero = X.nnz < X.shape[0] * X.shape[1] or not X.data.all()
+    else:
+        has_zero = not np.all(X)
+    if has_zero:
+        raise ValueError(
+            "When beta_loss <= 0 and X contains zeros, the solver may diverge. "
+            "Please add small values to X, or use a positive beta_loss "
+            f"(got beta_loss={beta:g})."
+        )
+
+
 # --------------------------------------------------------------------------
 # Partially observed data (missing values, masks, ratings).
 

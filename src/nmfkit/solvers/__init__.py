@@ -8,10 +8,15 @@ the initial objective and ``monitor.update`` after every iteration, and
 returns a :class:`SolverResult`. Solvers never validate user input.
 """
 
+from functools import partial
+
+import numpy as np
+
 from ._masked_hals import fit_masked_hals
 from ._masked_mu import fit_masked_mu
 from ._monitor import ConvergenceMonitor, SolverResult
 from ._mu import fit_mu
+from ._mu_beta import fit_mu_beta
 
 __all__ = [
     "ConvergenceMonitor",
@@ -19,6 +24,7 @@ __all__ = [
     "available",
     "get_masked_solver",
     "get_solver",
+    "supports_beta",
 ]
 
 # (solver name, beta loss) -> solver function. Later solvers register here.
@@ -26,10 +32,25 @@ _REGISTRY = {
     ("mu", 2.0): fit_mu,
 }
 
+# solver name -> solver function taking ``beta=``, used for every beta that
+# has no entry in _REGISTRY.
+_ANY_BETA = {
+    "mu": fit_mu_beta,
+}
+
 
 def available():
-    """List the available ``(solver, beta_loss)`` combinations."""
-    return sorted(_REGISTRY)
+    """List the available ``(solver, beta_loss)`` combinations.
+
+    A beta of ``None`` means every real beta.
+    """
+    combos = set(_REGISTRY) | {(name, None) for name in _ANY_BETA}
+    return sorted(combos, key=lambda c: (c[0], -np.inf if c[1] is None else c[1]))
+
+
+def supports_beta(solver, beta):
+    """Whether ``solver`` handles the numeric ``beta`` (for ``solver="auto"``)."""
+    return (solver, float(beta)) in _REGISTRY or solver in _ANY_BETA
 
 
 def get_solver(solver, beta):
@@ -43,8 +64,16 @@ def get_solver(solver, beta):
     """
     try:
         return _REGISTRY[(solver, float(beta))]
-    except KeyError:
-        combos = ", ".join(f"solver={s!r} with beta_loss={b:g}" for s, b in available())
+    except (KeyError, TypeError, ValueError):
+        pass
+    if solver in _ANY_BETA:
+        return partial(_ANY_BETA[solver], beta=float(beta))
+    else:
+        combos = ", ".join(
+            f"solver={s!r} with "
+            + ("any beta_loss" if b is None else f"beta_loss={b:g}")
+            for s, b in available()
+        )
         raise ValueError(
             f"solver={solver!r} with beta_loss={beta!r} is not available; "
             f"available: {combos}."

@@ -1,0 +1,446 @@
+"""MiniBatchNMF: online NMF for streams and data larger than memory.
+
+A drop-in for :class:`sklearn.decomposition.MiniBatchNMF` (same parameters,
+attributes and stopping rules) for every beta-divergence, with nmfkit's
+unscaled penalties. The arithmetic lives in :mod:`nmfkit.solvers._online`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches
+from sklearn.utils.validation import check_is_fitted
+
+from ._init import INIT_METHODS
+from ._nmf import NMF, _check_real
+from ._objective import beta_divergence, beta_to_float, combine_penalties
+from ._validation import check_data_for_beta
+from .solvers._online import (
+    _kernel,
+    dictionary_products,
+    online_dictionary_update,
+    solve_codes,
+    update_codes,
+)
+
+__all__ = ["MiniBatchNMF"]
+
+_F64_EPS = float(np.finfo(np.float64).eps)
+
+
+def _check_int(name, value, low, allow_none=False):
+    if value is None and allow_none:
+        return
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < low
+    ):
+        extra = " or None" if allow_none else ""
+        raise ValueError(
+            f"{name}={value!r} is not valid; give an integer >= {low}{extra}."
+        )
+
+
+class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    r"""Mini-batch non-negative matrix factorization for any beta-divergence.
+
+    Minimizes, one mini-batch ``X_b`` of rows at a time,
+
+    .. math::
+
+        L_b(W_b, H) = D_\beta(X_b \| W_b H)
+                      + \lambda_W \|W_b\|_1 + \tfrac{\mu_W}{2} \|W_b\|_F^2
+                      + \lambda_H \|H\|_1 + \tfrac{\mu_H}{2} \|H\|_F^2,
+
+    where ``D_beta`` is scikit-learn's beta-divergence (half the squared
+    Frobenius norm for beta = 2), ``lambda_W = l1_W + alpha_W * l1_ratio *
+    n_features``, ``mu_W = l2_W + alpha_W * (1 - l1_ratio) * n_features``,
+    ``lambda_H = (l1_H / batch_size + alpha_H * l1_ratio) * m`` and ``mu_H =
+    (l2_H / batch_size + alpha_H * (1 - l1_ratio)) * m`` for a batch of ``m``
+    rows: scikit-learn's scaled penalties, plus nmfkit's unscaled ones, with
+    ``l1_H`` and ``l2_H`` the weights for one full batch of ``batch_size``
+    rows. Each step updates the batch's codes (one multiplicative update, or
+    a fresh solve), then H by the online majorization-minimization rule of
+    Lefevre, Bach and Fevotte (2011) with the forget factor, as scikit-learn
+    does. Multiplicative updates use the exponent that keeps them monotone
+    with the L2 penalties (see :mod:`nmfkit.solvers._mu_beta`).
+
+    The course's notation (``X_course ~ D S``) maps as in :class:`NMF`:
+    ``W = S^T``, ``H = D^T``.
+
+    Parameters
+    ----------
+    n_components : int, "auto" or None, default="auto"
+        Rank (``"auto"`` takes it from a custom H, else ``n_features``).
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"} or None, \
+            default=None
+        Initialization of H (and W), as in :class:`NMF`.
+    batch_size : int, default=1024
+        Rows per mini-batch.
+    beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
+            default="frobenius"
+        The divergence; any real beta. ``beta_loss <= 0`` needs X > 0.
+    tol : float, default=1e-4
+        Stop when ``||H_new - H|| / ||H_new|| <= tol`` after a step (0
+        disables it). Also the tolerance of the codes' solves.
+    max_no_improvement : int or None, default=10
+        Stop after this many steps without improvement of the smoothed
+        batch objective (None disables it).
+    max_iter : int, default=200
+        Largest number of passes over the data.
+    alpha_W, alpha_H, l1_ratio : float
+        scikit-learn's scaled penalties.
+    forget_factor : float, default=0.7
+        Weight of the past batches: ``rho = forget_factor^(batch_size /
+        n_samples)`` per step.
+    fresh_restarts : bool, default=False
+        Solve each batch's codes from scratch instead of one update.
+    fresh_restarts_max_iter : int, default=30
+        Updates per fresh solve.
+    transform_max_iter : int or None, default=None
+        Updates in :meth:`transform` (None: ``max_iter``).
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+    l1_W, l2_W, l1_H, l2_H : float, default=0.0
+        nmfkit's unscaled penalties (see above).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    n_components_ : int
+    reconstruction_err_ : float
+        ``sqrt(2 D_beta(X | W H))`` on the training data (scikit-learn's
+        definition; ``||X - WH||_F`` for beta = 2). Set by ``fit``.
+    n_iter_ : int
+        Passes over the data started.
+    n_steps_ : int
+        Mini-batches processed.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import MiniBatchNMF
+    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+    >>> model = MiniBatchNMF(n_components=2, init="random", random_state=0)
+    >>> W = model.fit_transform(X)
+    >>> model.components_.shape
+    (2, 2)
+    """
+
+    def __init__(
+        self,
+        n_components="auto",
+        *,
+        init=None,
+        batch_size=1024,
+        beta_loss="frobenius",
+        tol=1e-4,
+        max_no_improvement=10,
+        max_iter=200,
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
+        forget_factor=0.7,
+        fresh_restarts=False,
+        fresh_restarts_max_iter=30,
+        transform_max_iter=None,
+        random_state=None,
+        verbose=0,
+        l1_W=0.0,
+        l2_W=0.0,
+        l1_H=0.0,
+        l2_H=0.0,
+    ):
+        self.n_components = n_components
+        self.init = init
+        self.batch_size = batch_size
+        self.beta_loss = beta_loss
+        self.tol = tol
+        self.max_no_improvement = max_no_improvement
+        self.max_iter = max_iter
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.forget_factor = forget_factor
+        self.fresh_restarts = fresh_restarts
+        self.fresh_restarts_max_iter = fresh_restarts_max_iter
+        self.transform_max_iter = transform_max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+        self.l1_W = l1_W
+        self.l2_W = l2_W
+        self.l1_H = l1_H
+        self.l2_H = l2_H
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self):
+        _check_real("tol", self.tol)
+        _check_int("max_iter", self.max_iter, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        _check_int("max_no_improvement", self.max_no_improvement, 1, allow_none=True)
+        _check_int("fresh_restarts_max_iter", self.fresh_restarts_max_iter, 1)
+        _check_int("transform_max_iter", self.transform_max_iter, 1, allow_none=True)
+        _check_real("forget_factor", self.forget_factor, high=1.0)
+        for name in ("alpha_W", "l1_W", "l2_W", "l1_H", "l2_H"):
+            _check_real(name, getattr(self, name))
+        _check_real("alpha_H", self.alpha_H, allow=("same",))
+        _check_real("l1_ratio", self.l1_ratio, high=1.0)
+        if not isinstance(self.fresh_restarts, (bool, np.bool_)):
+            raise ValueError(
+                f"fresh_restarts={self.fresh_restarts!r} is not valid; give True "
+                "or False."
+            )
+        if self.init is not None and self.init not in INIT_METHODS:
+            raise ValueError(
+                f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
+                "or None."
+            )
+        return beta_to_float(self.beta_loss)
+
+    def _batch_penalties(self, n_rows, n_features):
+        share = n_rows / self.batch_size
+        return combine_penalties(
+            n_samples=n_rows,
+            n_features=n_features,
+            alpha_W=self.alpha_W,
+            alpha_H=self.alpha_H,
+            l1_ratio=self.l1_ratio,
+            l1_W=self.l1_W,
+            l2_W=self.l2_W,
+            l1_H=self.l1_H * share,
+            l2_H=self.l2_H * share,
+        )
+
+    def _transform_iterations(self):
+        if self.transform_max_iter is None:
+            return self.max_iter
+        return self.transform_max_iter
+
+    # ---------------------------------------------------------------- one step
+    def _step(self, X, W, Ht, beta):
+        """Update the codes of one batch and the dictionary (held transposed);
+        return the codes, the new ``H^T`` and the batch's mean objective."""
+        pen = self._batch_penalties(X.shape[0], X.shape[1])
+        kernel = _kernel(X, beta, Ht)
+        if self.fresh_restarts or W is None:
+            W = solve_codes(
+                X, Ht, pen, beta, self.fresh_restarts_max_iter, self.tol, kernel
+            )
+        else:
+            W = update_codes(X, W, Ht, pen, beta, kernel)
+        if beta < 1:
+            W[W < _F64_EPS] = 0.0
+        num, den, objective = dictionary_products(X, W, Ht, pen, beta, kernel)
+        Ht = online_dictionary_update(
+            Ht, num, den, self._numerator, self._denominator, self._rho, beta, pen.l2_H
+        )
+        return W, Ht, objective / X.shape[0]
+
+    def _converged(self, batch_rows, cost, H, H_old, n_samples, step, n_steps):
+        step = step + 1
+        if step == 1:
+            if self.verbose:
+                print(f"Minibatch step {step}/{n_steps}: mean batch cost: {cost}")
+            return False
+        if self._ewa_cost is None:
+            self._ewa_cost = cost
+        else:
+            alpha = min(batch_rows / (n_samples + 1), 1.0)
+            self._ewa_cost = self._ewa_cost * (1 - alpha) + cost * alpha
+        if self.verbose:
+            print(
+                f"Minibatch step {step}/{n_steps}: mean batch cost: {cost}, "
+                f"ewa cost: {self._ewa_cost}"
+            )
+        norm = np.linalg.norm(H)
+        change = np.linalg.norm(H - H_old) / norm if norm > 0 else 0.0
+        if self.tol > 0 and change <= self.tol:
+            return True
+        if self._ewa_cost_min is None or self._ewa_cost < self._ewa_cost_min:
+            self._no_improvement = 0
+            self._ewa_cost_min = self._ewa_cost
+        else:
+            self._no_improvement += 1
+        return (
+            self.max_no_improvement is not None
+            and self._no_improvement >= self.max_no_improvement
+        )
+
+    def _start(self, X, W, H):
+        """Initial factors, ``H`` transposed; the running majorizer's sums
+        (``A``, ``B``) are held transposed too."""
+        W, H = NMF._initial_factors(self, X, W, H)
+        Ht = np.ascontiguousarray(H.T)
+        self._numerator = Ht.copy()
+        self._denominator = np.ones_like(Ht)
+        self._batch_rows = min(self.batch_size, X.shape[0])
+        self._rho = self.forget_factor ** (self._batch_rows / X.shape[0])
+        return W, Ht
+
+    # --------------------------------------------------------------- fitting
+    def fit(self, X, y=None, **params):
+        """Learn the dictionary from X, visiting it in mini-batches.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        **params
+            ``W`` and ``H`` for ``init="custom"``.
+
+        Returns
+        -------
+        self : MiniBatchNMF
+        """
+        self.fit_transform(X, **params)
+        return self
+
+    def fit_transform(self, X, y=None, W=None, H=None):
+        """Learn the dictionary from X and return the codes of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative data (positive when ``beta_loss <= 0``).
+        y : Ignored
+        W : array-like of shape (n_samples, n_components), default=None
+            Initial codes for ``init="custom"``.
+        H : array-like of shape (n_components, n_features), default=None
+            Initial dictionary for ``init="custom"``.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+        """
+        beta = self._check_params()
+        X = NMF._validate_X(self, X, reset=True)
+        check_data_for_beta(X, beta)
+        W, Ht = self._start(X, W, H)
+        n_samples = X.shape[0]
+        self._ewa_cost = self._ewa_cost_min = None
+        self._no_improvement = 0
+        steps_per_pass = int(np.ceil(n_samples / self._batch_rows))
+        n_steps = self.max_iter * steps_per_pass
+        batches = itertools.cycle(gen_batches(n_samples, self._batch_rows))
+        step = 0
+        for step, batch in zip(range(n_steps), batches, strict=False):
+            Xb = X[batch]
+            W_b, Ht_new, cost = self._step(Xb, W[batch], Ht, beta)
+            if not self.fresh_restarts:
+                W[batch] = W_b
+            Ht_old, Ht = Ht, Ht_new
+            if self._converged(Xb.shape[0], cost, Ht, Ht_old, n_samples, step, n_steps):
+                break
+        if self.fresh_restarts:
+            pen = self._batch_penalties(n_samples, X.shape[1])
+            W = solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
+        n_steps_done = step + 1
+        self.n_iter_ = int(np.ceil(n_steps_done / steps_per_pass))
+        self.n_steps_ = n_steps_done
+        if self.n_iter_ == self.max_iter and self.tol > 0:
+            warnings.warn(
+                f"Maximum number of iterations {self.max_iter} reached. Increase "
+                "it to improve convergence.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        H = np.ascontiguousarray(Ht.T)
+        self.components_ = H
+        self.n_components_ = H.shape[0]
+        self.reconstruction_err_ = float(
+            np.sqrt(2.0 * max(beta_divergence(X, W, H, beta), 0.0))
+        )
+        return W
+
+    def partial_fit(self, X, y=None, W=None, H=None):
+        """Update the model with one mini-batch ``X``.
+
+        Call it on consecutive chunks of a data set (out of core) or of a
+        stream. The first call initializes H from its chunk (or takes the
+        custom ``H``) and fixes ``rho = forget_factor^(min(batch_size, m) /
+        m)`` for its ``m`` rows, as scikit-learn does; each call solves the
+        chunk's codes afresh (``fresh_restarts_max_iter`` updates).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        W, H : array-like, default=None
+            Initial factors for ``init="custom"`` (first call only).
+
+        Returns
+        -------
+        self : MiniBatchNMF
+        """
+        first = not hasattr(self, "components_")
+        beta = self._check_params()
+        X = NMF._validate_X(self, X, reset=first)
+        check_data_for_beta(X, beta)
+        if first:
+            _, Ht = self._start(X, W, H)
+            self.n_steps_ = 0
+        else:
+            Ht = np.ascontiguousarray(self.components_.T)
+        _, Ht, _ = self._step(X, None, Ht, beta)
+        H = np.ascontiguousarray(Ht.T)
+        self.components_ = H
+        self.n_components_ = H.shape[0]
+        self.n_steps_ += 1
+        return self
+
+    def transform(self, X):
+        """Codes of X under the learned dictionary.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
+        beta = self._check_params()
+        X = NMF._validate_X(self, X, reset=False)
+        check_data_for_beta(X, beta)
+        Ht = np.ascontiguousarray(self.components_.T, dtype=X.dtype)
+        pen = self._batch_penalties(X.shape[0], X.shape[1])
+        return solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
+
+    def inverse_transform(self, X):
+        """Map codes back to the data space: ``X @ components_``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        return np.asarray(X @ self.components_)
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

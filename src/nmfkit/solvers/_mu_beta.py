@@ -1,0 +1,539 @@
+"""Multiplicative updates for the penalized beta-divergence objective.
+
+In scikit-learn's notation (``X ~ W H``, ``Y = W H``) the objective is
+``D_beta(X | W H)`` (see :mod:`nmfkit._objective`) plus the four penalties
+``l1_W ||W||_1 + l2_W / 2 ||W||^2 + l1_H ||H||_1 + l2_H / 2 ||H||^2``. One
+update of W is, elementwise (Fevotte and Idier, "Algorithms for nonnegative
+matrix factorization with the beta-divergence", Neural Computation 2011),
+
+    W <- W * ( [(X * Y^(beta-2)) H^T] / [Y^(beta-1) H^T + l1_W + l2_W W] )^gamma
+
+and the same for H with ``W^T`` on the left. Each update is the exact
+minimizer of a separable majorizer of the objective, so the objective never
+increases, when the exponent is
+
+    gamma = 1 / (2 - beta)     beta < 1
+    gamma = 1                  1 <= beta <= 2
+    gamma = 1 / (beta - 1)     beta > 2
+
+(the data term: its convex part is majorized by Jensen's inequality, its
+concave part by its tangent). The penalties enter the denominator: the L1
+term is linear like the tangent part, so nothing changes. The L2 term
+``l2 / 2 w^2`` has a derivative of power 1 in ``w``; for beta >= 2 the data
+majorizer already has a larger power and the term is absorbed (by
+``t^2 <= (2 t^q + q - 2) / q`` for ``t = w / w_old``, ``q >= 2``). For
+beta < 2 both parts are majorized together by the power ``q = 2``, which
+gives ``gamma = 1 / (3 - beta)`` whenever ``l2 > 0``. (scikit-learn keeps
+``gamma(beta)`` with an L2 penalty; that step can overshoot the majorizer's
+minimum and is not guaranteed monotone. ``gamma_rule="scikit-learn"``
+reproduces it.)
+
+For beta > 2 the data majorizer's gradient has a constant term, so the L1
+weight can also be subtracted from the numerator, ``max(num - l1, 0)``
+(``l1_placement="numerator"``, exact zeros, still an exact MM step). For
+beta < 2 that placement is not a majorization step, so the L1 weight always
+goes into the denominator.
+
+scikit-learn's safeguards are kept so that the iterates agree with it: model
+values below the float32 epsilon are raised to it where they are divided or
+raised to a negative power, a zero denominator becomes that epsilon, and for
+beta < 1 (W) and beta <= 1 (H) factor entries below the float64 epsilon are
+set to zero after each update.
+
+Work per iteration: dense X is visited a block of rows at a time (no n x p
+temporary); one pass over a block updates its rows of W and accumulates the
+products that the H update needs. Sparse X with KL costs O(nnz(X) r): the
+model is evaluated at the stored entries only and the denominators are column
+sums. Sparse X with other betas needs ``Y^(beta-1)`` everywhere, computed in
+row blocks (O(n p r) time, no n x p matrix).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._objective import (
+    EPSILON,
+    divergence_constant,
+    divergence_from_parts,
+    model_power_sum,
+    row_blocks,
+    sampled_product,
+)
+from ._monitor import SolverResult
+
+__all__ = ["fit_mu_beta", "mm_exponent", "mu_beta_factor", "BetaKernel"]
+
+_F64_EPS = float(np.finfo(np.float64).eps)
+
+
+def mm_exponent(beta, l2=0.0, gamma_rule="mm"):
+    """The exponent of the multiplicative update.
+
+    Parameters
+    ----------
+    beta : float
+    l2 : float
+        L2 weight of the factor being updated.
+    gamma_rule : {"mm", "scikit-learn"}
+        ``"mm"``: the exponent that makes the step a majorization-minimization
+        step, penalties included; ``"scikit-learn"``: Fevotte and Idier's
+        ``gamma(beta)`` whatever the penalty.
+    """
+    if beta > 2:
+        return 1.0 / (beta - 1.0)
+    if l2 > 0 and gamma_rule == "mm":
+        return 1.0 / (3.0 - beta)
+    if beta < 1:
+        return 1.0 / (2.0 - beta)
+    return 1.0
+
+
+def mu_beta_factor(num, den, F, l1, l2, gamma, numerator_l1=False):
+    """The multiplicative factor of one update, computed in place in ``num``.
+
+    ``(num / (den + l1 + l2 F))^gamma`` with a zero denominator replaced by
+    ``EPSILON``; with ``numerator_l1``: ``(max(num - l1, 0) / (den + l2
+    F))^gamma``.
+
+    Parameters
+    ----------
+    num : ndarray of shape (m, r)
+        Numerator (overwritten).
+    den : ndarray of shape (m, r) or (1, r)
+        Denominator (may be modified).
+    F : ndarray of shape (m, r)
+        The factor before the update.
+    """
+    dtype = F.dtype.type
+    if l1:
+        if numerator_l1:
+            num -= dtype(l1)
+            np.maximum(num, 0, out=num)
+        else:
+            den = den + dtype(l1)
+    if l2:
+        den = den + dtype(l2) * F
+    den = np.array(den, copy=True) if not den.flags.writeable else den
+    np.putmask(den, den == 0, dtype(EPSILON))
+    num /= den
+    if gamma != 1:
+        num **= gamma
+    return num
+
+
+def _power(M, exponent):
+    """``M ** exponent`` (new array), fast for integer and half-integer exponents.
+
+    ``np.power`` with a general exponent costs an exp and a log per entry;
+    for ``exponent = k / 2`` a square root and a few products give the same
+    value to a few units in the last place (beta = 0.5, 1.5, 2.5, 3 ...).
+    """
+    twice = 2.0 * exponent
+    if twice != round(twice) or abs(twice) > 8:
+        return M**exponent
+    k = int(round(twice))
+    if k == 0:
+        return np.ones_like(M)
+    if k % 2:  # M^(|k|/2) = sqrt(M) M^((|k| - 1) / 2)
+        out = np.sqrt(M)
+        repeats = (abs(k) - 1) // 2
+    else:
+        out = M.copy()
+        repeats = abs(k) // 2 - 1
+    for _ in range(repeats):
+        out *= M
+    if k < 0:
+        np.reciprocal(out, out=out)
+    return out
+
+
+class BetaKernel:
+    """Products of X with the factors for the beta-divergence updates.
+
+    Holds X (dense C-contiguous, or CSR) and the row blocks it is visited in.
+    For a block of rows and its codes ``W_b`` it returns the weights
+
+        A = X_b * Y_b^(beta - 2)     (numerators: ``A H^T`` and ``A^T W_b``)
+        B = Y_b^(beta - 1)           (denominators; None for KL, where B = 1)
+
+    with scikit-learn's clipping, and on request the block's parts of the
+    divergence (see :func:`~nmfkit._objective.divergence_from_parts`), taken
+    from the same powers so that the objective costs almost nothing extra.
+    """
+
+    def __init__(self, X, beta, block_values=1 << 16):
+        self.beta = float(beta)
+        self.sparse = sp.issparse(X)
+        n_samples, n_features = X.shape
+        self.shape = X.shape
+        if self.sparse:
+            X = X.tocsr()
+            if not X.has_sorted_indices:
+                X = X.sorted_indices()
+            self.X = X
+            values = X.data
+            self.rows = np.repeat(np.arange(n_samples), np.diff(X.indptr))
+            # KL needs the model at stored entries only: blocks by stored count
+            if self.beta == 1:
+                self.blocks = _blocks_by_nnz(X.indptr, 1 << 21)
+            else:
+                self.blocks = _wide_blocks(n_samples, n_features, block_values)
+        else:
+            self.X = np.ascontiguousarray(X)
+            values = self.X
+            self.blocks = _wide_blocks(n_samples, n_features, block_values)
+        # entries in (0, EPSILON] are left out of the divergence (scikit-learn's
+        # rule): the blocks compute the cross part over all entries, then take
+        # these entries' share back out
+        self._values = values
+        self._constant = None
+        self._tiny = {}
+        if np.any((values > 0) & (values <= EPSILON)):
+            for block in self.blocks:
+                if self.sparse:
+                    lo, hi = X.indptr[block.start], X.indptr[block.stop]
+                    xb = X.data[lo:hi]
+                else:
+                    xb = self.X[block].ravel()
+                idx = np.flatnonzero((xb > 0) & (xb <= EPSILON))
+                if idx.size:
+                    self._tiny[block.start] = (idx, xb[idx])
+
+    # ---------------------------------------------------------------- weights
+    def _cross(self, block, x, y, y_hat, A):
+        """Cross part of the divergence on a block (see ``divergence_from_parts``).
+
+        ``y`` holds the model at the block's entries (dense: the block of W H;
+        None when only ``y_hat`` is kept), ``y_hat`` its clipped values (for
+        beta = 0 their reciprocals), ``A`` the numerator weights.
+        """
+        beta = self.beta
+        if beta == 1:
+            cross = float(np.dot(x.ravel(), np.log(y_hat).ravel()))
+        elif beta == 0:  # here A = x / y_hat and y_hat = 1 / y_hat
+            cross = float(A.sum() - np.log(y_hat).sum())
+        else:
+            cross = float(np.dot(A.ravel(), y_hat.ravel()))
+        tiny = self._tiny.get(block.start)
+        if tiny is not None:
+            idx, xt = tiny
+            if y is None:  # beta = 0 on a dense block: y_hat holds 1 / y_hat
+                yt = 1.0 / y_hat.ravel()[idx]
+            else:
+                yt = y.ravel()[idx]
+            yt = np.maximum(yt, EPSILON) if beta < 2 else yt
+            if beta == 1:
+                cross -= float(np.dot(xt, np.log(yt)))
+            elif beta == 0:
+                cross -= float(np.sum(xt / yt + np.log(yt)))
+            else:
+                cross -= float(np.dot(xt, _power(yt, beta - 1)))
+        return cross
+
+    def _model_sum(self, M, B):
+        """``sum M^beta`` from ``B = M^(beta-1)`` (clipped for beta < 1)."""
+        beta = self.beta
+        total = float(np.dot(B.ravel(), M.ravel()))
+        if beta < 1:
+            if M.size and M.min() < EPSILON:
+                tiny = M < EPSILON
+                Mt = M[tiny]
+                total += model_power_sum(Mt, beta) * beta - float(np.dot(B[tiny], Mt))
+        return total
+
+    def _dense_weights(self, block, Xb, M, want_obj):
+        beta = self.beta
+        cross = model = 0.0
+        if beta in (0, 1):
+            # only the clipped model is needed: clip the fresh product in place
+            Mc = np.maximum(M, EPSILON, out=M)
+            if beta == 1:
+                A = Xb / Mc
+                if want_obj:
+                    cross = self._cross(block, Xb, Mc, Mc, A)
+                return A, None, (cross, model, 0.0)
+            np.reciprocal(Mc, out=Mc)
+            A = Xb * Mc
+            if want_obj:
+                cross = self._cross(block, Xb, None, Mc, A)
+            A *= Mc
+            return A, Mc, (cross, model, 0.0)
+        Mc = np.maximum(M, EPSILON) if beta < 2 else M
+        P = _power(Mc, beta - 2)
+        A = Xb * P
+        if want_obj:
+            cross = self._cross(block, Xb, M, Mc, A)
+        if beta < 1:
+            P *= Mc
+        else:
+            P *= M
+            if beta < 2 and M.size and M.min() < EPSILON:
+                tiny = M < EPSILON
+                P[tiny] = M[tiny] ** (beta - 1)
+        if want_obj:
+            model = self._model_sum(M, P)
+        return A, P, (cross, model, 0.0)
+
+    def block_weights(self, block, Wb, Ht, H, want_obj):
+        """Weights ``A`` (dense or CSR), ``B`` (dense or None) and the parts
+        ``(cross, model, direct)`` of the divergence on this block."""
+        beta = self.beta
+        if not self.sparse:
+            return self._dense_weights(block, self.X[block], Wb @ H, want_obj)
+        X = self.X
+        lo, hi = X.indptr[block.start], X.indptr[block.stop]
+        indptr = X.indptr[block.start : block.stop + 1] - lo
+        cols = X.indices[lo:hi]
+        x = X.data[lo:hi]
+        local_rows = self.rows[lo:hi] - block.start
+        cross = model = 0.0
+        B = None
+        if beta == 1:
+            y = sampled_product(Wb, Ht, local_rows, cols)
+            y_hat = np.maximum(y, EPSILON)
+            if want_obj:
+                cross = self._cross(block, x, y, y_hat, None)
+            np.divide(x, y_hat, out=y_hat)
+            a = y_hat
+        else:
+            M = Wb @ H
+            y = M[local_rows, cols]
+            y_hat = np.maximum(y, EPSILON) if beta < 2 else y
+            if beta == 0:
+                r = 1.0 / y_hat
+                a = x * r
+                if want_obj:
+                    cross = self._cross(block, x, y, r, a)
+                a *= r
+            else:
+                a = x * _power(y_hat, beta - 2)
+                if want_obj:
+                    cross = self._cross(block, x, y, y_hat, a)
+            if beta < 1:
+                B = _power(np.maximum(M, EPSILON), beta - 1)
+            else:
+                B = _power(M, beta - 1)
+            if want_obj and beta != 0:
+                model = self._model_sum(M, B)
+        A = sp.csr_matrix((a, cols, indptr), shape=(Wb.shape[0], self.shape[1]))
+        return A, B, (cross, model, 0.0)
+
+    @property
+    def constant(self):
+        """The data-only part of the divergence (computed once, on demand)."""
+        if self._constant is None:
+            self._constant = divergence_constant(self._values, self.beta)
+        return self._constant
+
+    def objective(self, parts, W, Ht):
+        """The divergence from the accumulated block parts."""
+        cross, model, direct = parts
+        if self.beta == 1:
+            W_sum = W.sum(axis=0, dtype=np.float64)
+            model = float(np.dot(W_sum, Ht.sum(axis=0, dtype=np.float64)))
+        elif self.beta == 0:
+            model = float(self.shape[0] * self.shape[1])
+        value = divergence_from_parts(self.beta, self.constant, cross, model)
+        # the parts cancel near an exact fit: rounding may dip below zero
+        return max(value + direct, 0.0)
+
+
+def _wide_blocks(n_rows, n_cols, budget):
+    """Row blocks of about ``budget`` dense values, at least 64 rows each."""
+    step = max(64, budget // max(1, n_cols))
+    return row_blocks(n_rows, 1, budget=step)
+
+
+def _blocks_by_nnz(indptr, budget):
+    n_rows = len(indptr) - 1
+    blocks, start = [], 0
+    while start < n_rows:
+        stop = int(np.searchsorted(indptr, indptr[start] + budget, side="right")) - 1
+        stop = min(max(stop, start + 1), n_rows)
+        blocks.append(slice(start, stop))
+        start = stop
+    return blocks
+
+
+class _Updater:
+    """One fused pass over the row blocks of X per iteration."""
+
+    def __init__(self, kernel, penalties, l1_placement, gamma_rule):
+        self.k = kernel
+        self.p = penalties
+        beta = kernel.beta
+        self.numerator_l1 = l1_placement == "numerator" and beta > 2
+        self.gamma_W = mm_exponent(beta, penalties.l2_W, gamma_rule)
+        self.gamma_H = mm_exponent(beta, penalties.l2_H, gamma_rule)
+
+    def run_pass(self, W, Ht, *, update_W, h_stats, obj_at):
+        """Visit every block once.
+
+        Returns the new W (a new array when ``update_W``), the objective at
+        ``(W, H)`` (``obj_at="before"``) or at ``(W_new, H)`` (``"after"``),
+        and the numerator and denominator of the H update (at ``W_new``)
+        when ``h_stats``.
+        """
+        k, p = self.k, self.p
+        H = np.ascontiguousarray(Ht.T)
+        W_new = np.empty_like(W) if update_W else W
+        parts = np.zeros(3)
+        num_H = np.zeros_like(Ht) if (h_stats and not k.sparse) else None
+        den_H = None
+        if h_stats and k.beta != 1:
+            den_H = np.zeros_like(Ht)
+        if h_stats and k.sparse:
+            a_data = np.empty(k.X.nnz, dtype=W.dtype)
+        H_sum = Ht.sum(axis=0)[np.newaxis, :] if k.beta == 1 else None
+        for block in k.blocks:
+            Wb = W[block]
+            if update_W:
+                A, B, o = k.block_weights(block, Wb, Ht, H, obj_at == "before")
+                parts += o
+                num = np.asarray(A @ Ht)
+                den = H_sum if B is None else B @ Ht
+                factor = mu_beta_factor(
+                    num, den, Wb, p.l1_W, p.l2_W, self.gamma_W, self.numerator_l1
+                )
+                Wn = W_new[block]
+                np.multiply(Wb, factor, out=Wn)
+                if k.beta < 1:
+                    Wn[Wn < _F64_EPS] = 0.0
+                Wb = Wn
+            if h_stats or obj_at == "after":
+                A, B, o = k.block_weights(block, Wb, Ht, H, obj_at == "after")
+                parts += o
+                if h_stats:
+                    if k.sparse:
+                        X = k.X
+                        a_data[X.indptr[block.start] : X.indptr[block.stop]] = A.data
+                    else:
+                        num_H += A.T @ Wb
+                    if B is not None:
+                        den_H += B.T @ Wb
+        obj = None
+        if obj_at is not None:
+            W_obj = W if obj_at == "before" else W_new
+            obj = k.objective(parts, W_obj, Ht) + p.value_W(W_obj) + p.value_H(Ht.T)
+        if h_stats:
+            if k.sparse:
+                X = k.X
+                A = sp.csr_matrix((a_data, X.indices, X.indptr), shape=X.shape)
+                num_H = np.asarray(A.T @ W_new)
+            if den_H is None:
+                W_sum = W_new.sum(axis=0)
+                W_sum[W_sum == 0] = 1.0
+                den_H = W_sum[np.newaxis, :]
+        return W_new, obj, (num_H, den_H)
+
+    def update_H(self, Ht, stats):
+        num_H, den_H = stats
+        p = self.p
+        factor = mu_beta_factor(
+            num_H, den_H, Ht, p.l1_H, p.l2_H, self.gamma_H, self.numerator_l1
+        )
+        Ht_new = Ht * factor
+        if self.k.beta <= 1:
+            Ht_new[Ht_new < _F64_EPS] = 0.0
+        return Ht_new
+
+
+def fit_mu_beta(
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    beta,
+    update_H=True,
+    l1_placement="numerator",
+    update_order="HW",
+    gamma_rule="mm",
+):
+    """Minimize the penalized beta-divergence with multiplicative updates.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Non-negative data (positive where ``beta <= 0``).
+    W : ndarray of shape (n_samples, n_components)
+        Initial codes; not modified.
+    H : ndarray of shape (n_components, n_features)
+        Initial dictionary; not modified.
+    penalties : Penalties
+    monitor : ConvergenceMonitor
+    beta : float
+        The divergence; any real number (2 is better served by
+        :func:`~nmfkit.solvers.fit_mu`, but works here too).
+    update_H : bool
+        If False, only W is fitted (``transform``).
+    l1_placement : {"numerator", "denominator"}
+        Where the L1 weights enter; ``"numerator"`` applies to beta > 2 only
+        (see the module text).
+    update_order : {"HW", "WH"}
+        Which factor an iteration updates first (``"WH"`` is scikit-learn's).
+    gamma_rule : {"mm", "scikit-learn"}
+        Exponent with an L2 penalty and beta < 2 (see :func:`mm_exponent`).
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    kernel = BetaKernel(X, beta)
+    upd = _Updater(kernel, penalties, l1_placement, gamma_rule)
+    W = np.array(W, order="C", copy=True)
+    Ht = np.array(H.T, order="C", copy=True)
+
+    def last_iteration():
+        return monitor.n_iter + 1 >= monitor.max_iter
+
+    if monitor.max_iter <= 0:
+        _, obj, _ = upd.run_pass(W, Ht, update_W=False, h_stats=False, obj_at="after")
+        monitor.start(obj, W, Ht.T)
+    elif update_H and update_order == "HW":
+        # A pass updates W with the current H, then evaluates the objective
+        # and gathers the H products at the new W: the state after a full
+        # iteration (H, then W).
+        W, obj, stats = upd.run_pass(
+            W, Ht, update_W=False, h_stats=True, obj_at="after"
+        )
+        monitor.start(obj, W, Ht.T)
+        stop = False
+        while not stop:
+            Ht = upd.update_H(Ht, stats)
+            W, obj, stats = upd.run_pass(
+                W, Ht, update_W=True, h_stats=not last_iteration(), obj_at="after"
+            )
+            stop = monitor.update(obj, W, Ht.T)
+    else:
+        # W first: a pass evaluates the objective of the state it starts
+        # from, updates W and gathers the H products at the new W.
+        W_next, obj, stats = upd.run_pass(
+            W, Ht, update_W=True, h_stats=update_H, obj_at="before"
+        )
+        monitor.start(obj, W, Ht.T)
+        stop = False
+        while not stop:
+            W = W_next
+            if update_H:
+                Ht = upd.update_H(Ht, stats)
+            if last_iteration():
+                _, obj, _ = upd.run_pass(
+                    W, Ht, update_W=False, h_stats=False, obj_at="after"
+                )
+                stop = monitor.update(obj, W, Ht.T)
+                break
+            W_next, obj, stats = upd.run_pass(
+                W, Ht, update_W=True, h_stats=update_H, obj_at="before"
+            )
+            stop = monitor.update(obj, W, Ht.T)
+    return SolverResult(
+        W=W,
+        H=np.ascontiguousarray(Ht.T),
+        n_iter=monitor.n_iter,
+        history=monitor.history(),
+        converged=monitor.converged,
+    )

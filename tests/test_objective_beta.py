@@ -1,0 +1,97 @@
+"""The beta-divergence: scikit-learn's definition, dense and sparse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.decomposition._nmf import _beta_divergence
+
+from nmfkit._objective import (
+    beta_divergence,
+    divergence_constant,
+    divergence_data_terms,
+    divergence_from_parts,
+    reconstruction_error,
+    sampled_product,
+)
+
+
+def _problem(seed, n=23, p=17, r=4, density=0.4, positive=False):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, p)) * 3
+    if positive:
+        X += 0.05
+    else:
+        X[rng.random((n, p)) > density] = 0
+    return X, rng.random((n, r)), rng.random((r, p))
+
+
+@pytest.mark.parametrize("beta", [-0.5, 0, 0.5, 1, 1.5, 2, 3, 4.2])
+def test_matches_scikit_learn(beta):
+    X, W, H = _problem(0, positive=beta <= 0)
+    expected = _beta_divergence(X, W, H, beta)
+    assert beta_divergence(X, W, H, beta) == pytest.approx(expected, rel=1e-12)
+    assert reconstruction_error(X, W, H, beta=beta) == pytest.approx(
+        _beta_divergence(X, W, H, beta, square_root=True), rel=1e-12
+    )
+
+
+def test_names_are_accepted():
+    X, W, H = _problem(1, positive=True)
+    for name, beta in [("kullback-leibler", 1), ("itakura-saito", 0)]:
+        assert beta_divergence(X, W, H, name) == beta_divergence(X, W, H, beta)
+
+
+def test_tiny_entries_follow_scikit_learn():
+    """Entries in (0, eps] count as zeros, model values are floored at eps."""
+    X, W, H = _problem(2)
+    X[0, :3] = 1e-9
+    W[1] = 0.0  # a zero row of the model
+    for beta in (0.5, 1, 1.5, 3):
+        assert beta_divergence(X, W, H, beta) == pytest.approx(
+            _beta_divergence(X, W, H, beta), rel=1e-12
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    beta=st.sampled_from([0.0, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0]),
+    fmt=st.sampled_from(["csr", "csc", "coo"]),
+)
+def test_sparse_equals_dense(seed, beta, fmt):
+    X, W, H = _problem(seed, positive=beta <= 0)
+    dense = beta_divergence(X, W, H, beta)
+    sparse = beta_divergence(sp.csr_matrix(X).asformat(fmt), W, H, beta)
+    assert abs(sparse - dense) <= 1e-10 * abs(dense)
+
+
+def test_parts_add_up():
+    X, W, H = _problem(3)
+    Y = W @ H
+    for beta in (0.5, 1, 1.5, 3):
+        keep = X > 0
+        y_hat = np.maximum(Y[keep], np.finfo(np.float32).eps)
+        x = X[keep]
+        cross = (
+            np.dot(x, np.log(y_hat)) if beta == 1 else np.dot(x, y_hat ** (beta - 1))
+        )
+        model = Y.sum() if beta == 1 else np.sum(Y**beta)
+        total = divergence_from_parts(beta, divergence_constant(X, beta), cross, model)
+        assert total == pytest.approx(_beta_divergence(X, W, H, beta), rel=1e-12)
+        reference = divergence_data_terms(X, Y, beta)
+        if beta != 1:
+            reference += model / beta
+        else:
+            reference += model
+        assert total == pytest.approx(reference, rel=1e-12)
+
+
+def test_sampled_product():
+    X, W, H = _problem(4)
+    rows, cols = np.nonzero(X)
+    values = sampled_product(W, np.ascontiguousarray(H.T), rows, cols, chunk=7)
+    np.testing.assert_allclose(values, (W @ H)[rows, cols], rtol=1e-14)

@@ -26,10 +26,13 @@ from . import solvers
 from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
+    beta_divergence,
     beta_to_float,
     combine_penalties,
+    entrywise_divergence,
     masked_reconstruction_error,
     reconstruction_error,
+    row_blocks,
     sampled_product,
 )
 from ._persistence import PersistenceMixin
@@ -723,6 +726,58 @@ class NMF(
         rows = rows.astype(np.int64, copy=False)
         cols = cols.astype(np.int64, copy=False)
         return sampled_product(W, H.T, rows, cols)
+
+    def score(self, X, y=None):
+        """Negative objective of X under the fitted dictionary (higher is better).
+
+        So that :class:`~sklearn.model_selection.GridSearchCV` and
+        :func:`~sklearn.model_selection.cross_val_score` can compare models
+        (for example ranks) on held-out rows, the codes must not see the
+        entries they are judged on: for the Frobenius loss the codes of each
+        row are fitted (:meth:`transform`, with the same penalties) to a fixed
+        random half of its entries, and the data-fit term is measured on the
+        other half and scaled to all entries,
+
+            score = -( n_entries / n_held * 1/2 ||X - W H||^2 over the held
+                      half + penalties of W and H ).
+
+        Without the split a larger rank would always fit new rows better. The
+        split is fixed (seed 0), so the score of the same data is always the
+        same. For other beta-divergences (where no masked solver exists yet)
+        the codes are fitted to all entries and the score is the negative
+        penalized objective.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Complete non-negative data (sparse input is densified a block of
+            rows at a time for the Frobenius split).
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        beta = beta_to_float(self.beta_loss)
+        X = self._validate_X(X, reset=False)
+        H = self.components_.astype(X.dtype, copy=False)
+        penalties = self._penalties(X)
+        if beta != 2:
+            W = self.transform(X)
+            fit = beta_divergence(X, W, H, beta)
+            return -(fit + penalties.value_W(W) + penalties.value_H(H))
+        held = np.random.RandomState(0).random_sample(X.shape) < 0.5
+        fit, W_parts = 0.0, []
+        for rows in row_blocks(X.shape[0], X.shape[1]):
+            block = X[rows].toarray() if sp.issparse(X) else X[rows]
+            W_block = self.transform(block, mask=~held[rows])
+            prediction = W_block @ H
+            fit += entrywise_divergence(block[held[rows]], prediction[held[rows]], 2)
+            W_parts.append(W_block)
+        W = np.vstack(W_parts)
+        fit *= X.size / max(int(held.sum()), 1)
+        return -(fit + penalties.value_W(W) + penalties.value_H(H))
 
     @property
     def _n_features_out(self):

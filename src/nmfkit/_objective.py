@@ -74,6 +74,7 @@ __all__ = [
     "EPSILON",
     "beta_divergence",
     "divergence_data_terms",
+    "entrywise_divergence",
     "divergence_constant",
     "divergence_from_parts",
     "model_power_sum",
@@ -449,6 +450,23 @@ def divergence_from_parts(beta, constant, cross, model):
     if beta == 0:
         return constant + cross - model
     return constant + (-beta * cross + (beta - 1) * model) / (beta * (beta - 1))
+
+
+def entrywise_divergence(x, y, beta):
+    """``D_beta(x | y)`` summed over given entries (``1/2 sum (x - y)^2`` for 2).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Data and model values at the same entries.
+    beta : float
+    """
+    if beta == 2:
+        diff = np.asarray(x, dtype=np.float64).ravel() - np.asarray(
+            y, dtype=np.float64
+        ).ravel()
+        return 0.5 * float(np.dot(diff, diff))
+    return divergence_data_terms(x, y, beta) + model_power_sum(np.asarray(y), beta)
 
 
 def model_power_sum(M, beta):

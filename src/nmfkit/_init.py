@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
+
+from ._array_api import convert_like, get_namespace, is_numpy, numpy_dtype, to_numpy
 
 __all__ = ["INIT_METHODS", "initialize_factors", "resolve_init"]
 
@@ -56,14 +59,15 @@ def resolve_init(init, n_components, shape):
     return init
 
 
-def _random_factors(X, n_components, rng):
+def _random_factors(X, n_components, rng, mean=None):
     n_samples, n_features = X.shape
-    avg = np.sqrt(_mean(X) / n_components)
+    dtype = numpy_dtype(X)
+    avg = np.sqrt((_mean(X) if mean is None else dtype.type(mean)) / n_components)
     H = avg * rng.standard_normal(size=(n_components, n_features)).astype(
-        X.dtype, copy=False
+        dtype, copy=False
     )
     W = avg * rng.standard_normal(size=(n_samples, n_components)).astype(
-        X.dtype, copy=False
+        dtype, copy=False
     )
     np.abs(H, out=H)
     np.abs(W, out=W)
@@ -123,6 +127,23 @@ def initialize_factors(X, n_components, init=None, *, random_state=None, eps=1e-
     init = resolve_init(init, n_components, X.shape)
     if init == "custom":
         raise ValueError("init='custom' takes W and H from the caller.")
+    xp = get_namespace(X)
+    if not is_numpy(xp):
+        # Array-API input (PyTorch, CuPy): the factors are drawn or computed on
+        # the host with NumPy (same numbers as for a NumPy X), then moved to
+        # the device of X. "random" only needs the mean of X (reduced on the
+        # device); the NNDSVD variants copy X to the host once for the SVD.
+        if init == "random":
+            mean = float(xp.mean(X))
+            W, H = _random_factors(
+                X, n_components, check_random_state(random_state), mean
+            )
+        else:
+            with sklearn.config_context(array_api_dispatch=False):
+                W, H = initialize_factors(
+                    to_numpy(X), n_components, init, random_state=random_state, eps=eps
+                )
+        return convert_like(W, X), convert_like(H, X)
     if init == "random":
         return _random_factors(X, n_components, check_random_state(random_state))
 

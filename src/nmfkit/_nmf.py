@@ -20,13 +20,25 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import solvers
+from ._array_api import (
+    accumulation_dtype,
+    convert_like,
+    device_of,
+    get_namespace,
+    is_numpy,
+)
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
     beta_to_float,
     combine_penalties,
     reconstruction_error,
 )
-from ._validation import check_data_matrix, check_factor, check_n_components
+from ._validation import (
+    check_array_api_matrix,
+    check_data_matrix,
+    check_factor,
+    check_n_components,
+)
 
 __all__ = ["NMF", "non_negative_factorization"]
 
@@ -232,7 +244,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _validate_X(self, X, *, reset):
         validate_data(self, X, skip_check_array=True, reset=reset)
-        X = check_data_matrix(X)
+        xp = get_namespace(X)
+        X = check_data_matrix(X) if is_numpy(xp) else check_array_api_matrix(X, xp)
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
@@ -268,6 +281,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                         "fit_transform(X, W=..., H=...)."
                     )
                 n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
+            if not is_numpy(get_namespace(X)):  # check on the host, then move
+                return _custom_factors_like(X, W, H, n_components)
             H = check_factor(H, (n_components, n_features), X.dtype, "H")
             W = check_factor(W, (n_samples, n_components), X.dtype, "W")
             return W, H
@@ -383,7 +398,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
-        H = self.components_.astype(X.dtype, copy=False)
+        H = convert_like(self.components_, X)
         W0 = _constant_codes(X, H.shape[0])
         result = solver_fn(
             X, W0, H, self._penalties(X), update_H=False, **self._solver_options()
@@ -403,7 +418,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        return np.asarray(X @ self.components_)
+        product = X @ self.components_
+        return np.asarray(product) if isinstance(product, np.matrix) else product
 
     @property
     def _n_features_out(self):
@@ -419,11 +435,33 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 def _constant_codes(X, n_components):
     """Constant positive codes ``sqrt(mean(X) / n_components)`` (MU-safe start)."""
-    mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
-    value = np.sqrt(mean / n_components)
+    xp = get_namespace(X)
+    if is_numpy(xp):
+        total = X.sum(dtype=np.float64)
+    else:
+        total = float(xp.sum(X, dtype=accumulation_dtype(xp, X)))
+    mean = total / (X.shape[0] * X.shape[1])
+    value = float(np.sqrt(mean / n_components))
     if value == 0:
         value = 1.0  # all-zero X: any positive start; the codes go to zero
-    return np.full((X.shape[0], n_components), value, dtype=X.dtype)
+    return xp.full(
+        (X.shape[0], n_components), value, dtype=X.dtype, device=device_of(X)
+    )
+
+
+def _custom_factors_like(X, W, H, n_components):
+    """Check custom W and H (NumPy or X's library) on the host; return them like X."""
+    from ._array_api import numpy_dtype, to_numpy
+
+    dtype = numpy_dtype(X)
+    n_samples, n_features = X.shape
+    H = check_factor(
+        None if H is None else to_numpy(H), (n_components, n_features), dtype, "H"
+    )
+    W = check_factor(
+        None if W is None else to_numpy(W), (n_samples, n_components), dtype, "W"
+    )
+    return convert_like(W, X), convert_like(H, X)
 
 
 def non_negative_factorization(

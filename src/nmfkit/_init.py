@@ -75,7 +75,10 @@ def _random_factors(X, n_components, rng, mean=None):
 
 
 def _nndsvd_factors(X, n_components, random_state, eps):
-    U, S, V = randomized_svd(X, n_components, random_state=random_state)
+    # X is a NumPy array or sparse matrix here: keep scikit-learn's NumPy SVD
+    # (and its numbers) even while array-API dispatch is on.
+    with sklearn.config_context(array_api_dispatch=False):
+        U, S, V = randomized_svd(X, n_components, random_state=random_state)
     W = np.zeros_like(U)
     H = np.zeros_like(V)
     # The leading singular pair of a non-negative matrix can be taken
@@ -139,10 +142,9 @@ def initialize_factors(X, n_components, init=None, *, random_state=None, eps=1e-
                 X, n_components, check_random_state(random_state), mean
             )
         else:
-            with sklearn.config_context(array_api_dispatch=False):
-                W, H = initialize_factors(
-                    to_numpy(X), n_components, init, random_state=random_state, eps=eps
-                )
+            W, H = initialize_factors(
+                to_numpy(X), n_components, init, random_state=random_state, eps=eps
+            )
         return convert_like(W, X), convert_like(H, X)
     if init == "random":
         return _random_factors(X, n_components, check_random_state(random_state))

@@ -354,6 +354,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         W : ndarray of shape (n_samples, n_components)
         """
+        if _is_dask_array(X):  # before validation, which would load X
+            from .distributed import fit_transform_dask
+
+            return fit_transform_dask(self, X, W, H)
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=True)
         W0, H0 = self._initial_factors(X, W, H)
@@ -396,6 +400,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
+        if _is_dask_array(X):  # a lazy Dask array chunked like X
+            from .distributed import transform_dask
+
+            return transform_dask(self, X)
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
         H = convert_like(self.components_, X)
@@ -431,6 +439,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _is_dask_array(X):
+    return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
 
 
 def _constant_codes(X, n_components):

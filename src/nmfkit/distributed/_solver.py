@@ -37,12 +37,25 @@ from ._blocks import FrobeniusMURule, add_summaries, block_step, residual_block
 __all__ = ["fit_dask", "reconstruction_error_dask", "row_blocks"]
 
 
+def _distributed_client():
+    """The ``dask.distributed`` client that Dask would use now, or None."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        client = default_client()
+    except ValueError:  # no client
+        return None
+    return client if dask.base.get_scheduler() == client.get else None
+
+
 def _tree_sum(parts, split_every):
     """Add delayed summaries in a tree of fan-in ``split_every``."""
     level = list(parts)
     while len(level) > 1:
         level = [
-            delayed(add_summaries, pure=True)(*level[i : i + split_every])
+            delayed(add_summaries, pure=False)(*level[i : i + split_every])
             for i in range(0, len(level), split_every)
         ]
     return level[0]
@@ -76,19 +89,35 @@ class _Pass:
         Ht_key = delayed(Ht, pure=True)  # one key: the broadcast of H
         HHt_key = delayed(HHt, pure=True)
         steps = [
-            delayed(block_step, pure=True, nout=2)(
+            delayed(block_step, pure=False, nout=2)(
                 self.rule, X_b, W_b, Ht_key, HHt_key, update, with_norm
             )
             for X_b, W_b in zip(self.X_blocks, W_blocks, strict=True)
         ]
         new_W = [step[0] for step in steps]
         total = _tree_sum([step[1] for step in steps], self.split_every)
+        client = _distributed_client()
+        if client is not None:
+            # one graph: the W blocks stay on the workers as futures, only the
+            # total comes back
+            futures = client.compute([*new_W, total])
+            return futures[:-1], futures[-1].result()
         *new_W, total = dask.persist(*new_W, total)
         return list(new_W), total.compute()
 
 
 def _gather(W_blocks):
+    client = _distributed_client()
+    if client is not None:
+        return np.concatenate(client.gather(list(W_blocks)), axis=0)
     return np.concatenate(dask.compute(*W_blocks), axis=0)
+
+
+def _persist(blocks):
+    client = _distributed_client()
+    if client is not None:
+        return client.compute(list(blocks))
+    return list(dask.persist(*blocks))
 
 
 def fit_dask(
@@ -176,7 +205,7 @@ def fit_dask(
             rule.objective(X_sq_norm, totals, Ht, HHt), W_blocks, Ht.T
         )
         if not stop and checkpoint_every and monitor.n_iter % checkpoint_every == 0:
-            W_blocks = list(dask.persist(*_split_rows(_gather(W_blocks), chunks)))
+            W_blocks = _persist(_split_rows(_gather(W_blocks), chunks))
     return SolverResult(
         W=as_array(W_blocks),
         H=np.ascontiguousarray(Ht.T),

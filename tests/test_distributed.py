@@ -42,7 +42,7 @@ def thread_client():
     """Two workers with one thread each, in this process (fast to start)."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -70,7 +70,7 @@ def process_client():
             threads_per_worker=1,
             processes=True,
             memory_limit=MEMORY_LIMIT,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
     with cluster, distributed.Client(cluster) as client:
         yield client

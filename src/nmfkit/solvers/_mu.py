@@ -77,12 +77,32 @@ def mu_step(F, P, G, l1, l2, l1_placement="numerator", *, xp=None):
     numerator = P
     if l1:
         if l1_placement == "numerator":
-            numerator = xp.clip(P - l1, min=0)
+            numerator = xp.maximum(P - l1, 0.0)  # a float 0: NumPy's fast loop
         else:
             denominator += l1
-    denominator = xp.where(denominator == 0, _DENOMINATOR_FLOOR, denominator)
-    F *= numerator / denominator
+    denominator[denominator == 0] = _DENOMINATOR_FLOOR
+    F *= _divide_into(numerator, denominator)
     return F
+
+
+def _divide_into(numerator, denominator):
+    """``numerator / denominator``, written over ``denominator`` where possible.
+
+    NumPy, CuPy and PyTorch divide into an existing buffer; other array-API
+    libraries allocate the quotient.
+    """
+    if isinstance(denominator, np.ndarray):
+        return np.divide(numerator, denominator, out=denominator)
+    module = type(denominator).__module__
+    if module.startswith("torch"):
+        import torch
+
+        return torch.div(numerator, denominator, out=denominator)
+    if module.startswith("cupy"):
+        import cupy
+
+        return cupy.divide(numerator, denominator, out=denominator)
+    return numerator / denominator
 
 
 class _Products:

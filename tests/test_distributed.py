@@ -63,6 +63,8 @@ def process_client():
         "distributed.worker.memory.pause": False,
         "distributed.worker.memory.spill": False,
         "distributed.worker.memory.target": False,
+        # one chunk read in flight per worker thread (see docs/scaling.md)
+        "distributed.scheduler.worker-saturation": 1.0,
     }
     with dask.config.set(config):
         cluster = distributed.LocalCluster(

@@ -123,7 +123,13 @@ def add_summaries(*parts):
 
 
 def residual_block(X_b, W_b, H):
-    """``||X_b - W_b H||_F^2`` for one block (exact, no trace identity)."""
+    """``||X_b - W_b H||_F^2`` for one block (exact, no trace identity).
+
+    The residual is formed an eighth of the block at a time, so the task needs
+    little memory beyond the block itself.
+    """
     from .._objective import reconstruction_error
 
-    return reconstruction_error(np.asarray(X_b), W_b, H) ** 2
+    X_b = np.asarray(X_b)
+    rows = max(1, -(-X_b.shape[0] // 8))
+    return reconstruction_error(X_b, W_b, H, chunk_rows=rows) ** 2

@@ -126,6 +126,10 @@ class _Products:
 
     def Xt_times(self, W):
         """``X^T W`` (n_features x r), the transpose of ``W^T X``."""
+        if not self.sparse and not isinstance(self.X, np.ndarray):
+            # PyTorch's CPU matmul is about 3x faster this way round than on
+            # the transposed view of X; cuBLAS and NumPy take either
+            return (W.T @ self.X).T
         return self._dense(self.XT @ W)
 
 

@@ -154,7 +154,11 @@ def fit_dask(
     split_every : int
         Fan-in of the reduction tree.
     checkpoint_every : int
-        Gather W to the driver every this many iterations (bounds the lineage).
+        Gather W to the driver every this many iterations (bounds the lineage);
+        0 keeps the whole lineage instead.
+
+    The monitor (and its callbacks) sees W as a Dask array over the persisted
+    blocks and H as a NumPy array (a transposed view).
 
     Returns
     -------
@@ -193,7 +197,7 @@ def fit_dask(
         rule.update_columns(Ht, totals)
         HHt = Ht.T @ Ht
 
-    monitor.start(rule.objective(X_sq_norm, totals, Ht, HHt), W_blocks, Ht.T)
+    monitor.start(rule.objective(X_sq_norm, totals, Ht, HHt), as_array(W_blocks), Ht.T)
     stop = monitor.max_iter <= 0
     while not stop:
         if update_order == "HW":
@@ -202,7 +206,7 @@ def fit_dask(
         if update_order != "HW":
             update_columns()
         stop = monitor.update(
-            rule.objective(X_sq_norm, totals, Ht, HHt), W_blocks, Ht.T
+            rule.objective(X_sq_norm, totals, Ht, HHt), as_array(W_blocks), Ht.T
         )
         if not stop and checkpoint_every and monitor.n_iter % checkpoint_every == 0:
             W_blocks = _persist(_split_rows(_gather(W_blocks), chunks))

@@ -17,10 +17,18 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
 
-__all__ = ["INIT_METHODS", "initialize_factors", "resolve_init"]
+from ._array_api import convert_like, get_namespace, is_numpy, numpy_dtype, to_numpy
+
+__all__ = [
+    "INIT_METHODS",
+    "initialize_factors",
+    "initialize_from_summaries",
+    "resolve_init",
+]
 
 INIT_METHODS = ("random", "nndsvd", "nndsvda", "nndsvdar", "custom")
 
@@ -56,22 +64,28 @@ def resolve_init(init, n_components, shape):
     return init
 
 
-def _random_factors(X, n_components, rng):
-    n_samples, n_features = X.shape
-    avg = np.sqrt(_mean(X) / n_components)
+def _random_factors(shape, dtype, mean, n_components, rng):
+    n_samples, n_features = shape
+    avg = np.sqrt(dtype.type(mean) / n_components)
     H = avg * rng.standard_normal(size=(n_components, n_features)).astype(
-        X.dtype, copy=False
+        dtype, copy=False
     )
     W = avg * rng.standard_normal(size=(n_samples, n_components)).astype(
-        X.dtype, copy=False
+        dtype, copy=False
     )
     np.abs(H, out=H)
     np.abs(W, out=W)
     return W, H
 
 
-def _nndsvd_factors(X, n_components, random_state, eps):
-    U, S, V = randomized_svd(X, n_components, random_state=random_state)
+def _numpy_svd(X, n_components, random_state):
+    # X is a NumPy array or sparse matrix here: keep scikit-learn's NumPy SVD
+    # (and its numbers) even while array-API dispatch is on.
+    with sklearn.config_context(array_api_dispatch=False):
+        return randomized_svd(X, n_components, random_state=random_state)
+
+
+def _nndsvd_factors(U, S, V, n_components, eps):
     W = np.zeros_like(U)
     H = np.zeros_like(V)
     # The leading singular pair of a non-negative matrix can be taken
@@ -100,13 +114,65 @@ def _nndsvd_factors(X, n_components, random_state, eps):
     return W, H
 
 
+def initialize_from_summaries(
+    shape, dtype, n_components, init, *, mean, svd=None, random_state=None, eps=1e-6
+):
+    """Initial factors from what they need of X: its shape, mean and leading SVD.
+
+    This is the computation behind :func:`initialize_factors`, for callers
+    that hold X elsewhere (on a GPU, or spread over a Dask cluster) and
+    reduce it there.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(n_samples, n_features)``.
+    dtype : numpy dtype
+        The dtype of X, float32 or float64.
+    n_components : int
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"}
+    mean : float
+        Mean of all entries of X.
+    svd : callable or None
+        ``svd()`` returns ``(U, S, V)``, the leading ``n_components`` singular
+        triplets of X as NumPy arrays; needed by the NNDSVD variants.
+    random_state : int, RandomState instance or None
+    eps : float
+
+    Returns
+    -------
+    W, H : ndarray
+        NumPy factors in ``dtype``.
+    """
+    dtype = np.dtype(dtype)
+    if init == "random":
+        return _random_factors(
+            shape, dtype, mean, n_components, check_random_state(random_state)
+        )
+    U, S, V = svd()
+    W, H = _nndsvd_factors(U, S, V, n_components, eps)
+    avg = dtype.type(mean)
+    if init == "nndsvda":
+        W[W == 0] = avg
+        H[H == 0] = avg
+    elif init == "nndsvdar":
+        rng = check_random_state(random_state)
+        W[W == 0] = abs(avg * rng.standard_normal(size=int(np.sum(W == 0))) / 100)
+        H[H == 0] = abs(avg * rng.standard_normal(size=int(np.sum(H == 0))) / 100)
+    return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
+
+
 def initialize_factors(X, n_components, init=None, *, random_state=None, eps=1e-6):
     """Compute initial factors ``W`` and ``H`` for ``X ~ W H``.
 
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Validated non-negative data.
+        Validated non-negative data; with array-API dispatch on, also a
+        PyTorch tensor or CuPy array (the factors are computed with NumPy, the
+        same numbers as for a NumPy X, and moved to the device of X: "random"
+        reduces X on its device for its mean, the NNDSVD variants copy X to
+        the host once for the SVD).
     n_components : int
         Rank of the factorization.
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"} or None
@@ -118,24 +184,38 @@ def initialize_factors(X, n_components, init=None, *, random_state=None, eps=1e-
 
     Returns
     -------
-    W : ndarray of shape (n_samples, n_components)
-    H : ndarray of shape (n_components, n_features)
-        Non-negative, in the dtype of ``X``.
+    W : array of shape (n_samples, n_components)
+    H : array of shape (n_components, n_features)
+        Non-negative, in the dtype (and namespace) of ``X``.
     """
     init = resolve_init(init, n_components, X.shape)
     if init == "custom":
         raise ValueError("init='custom' takes W and H from the caller.")
-    if init == "random":
-        return _random_factors(X, n_components, check_random_state(random_state))
-
-    W, H = _nndsvd_factors(X, n_components, random_state, eps)
-    if init == "nndsvda":
-        avg = _mean(X)
-        W[W == 0] = avg
-        H[H == 0] = avg
-    elif init == "nndsvdar":
-        rng = check_random_state(random_state)
-        avg = _mean(X)
-        W[W == 0] = abs(avg * rng.standard_normal(size=int(np.sum(W == 0))) / 100)
-        H[H == 0] = abs(avg * rng.standard_normal(size=int(np.sum(H == 0))) / 100)
-    return W.astype(X.dtype, copy=False), H.astype(X.dtype, copy=False)
+    xp = get_namespace(X)
+    if not is_numpy(xp):
+        if init == "random":
+            mean = float(xp.mean(X))
+            W, H = initialize_from_summaries(
+                X.shape,
+                numpy_dtype(X),
+                n_components,
+                init,
+                mean=mean,
+                random_state=random_state,
+                eps=eps,
+            )
+        else:
+            W, H = initialize_factors(
+                to_numpy(X), n_components, init, random_state=random_state, eps=eps
+            )
+        return convert_like(W, X), convert_like(H, X)
+    return initialize_from_summaries(
+        X.shape,
+        X.dtype,
+        n_components,
+        init,
+        mean=_mean(X),
+        svd=lambda: _numpy_svd(X, n_components, random_state),
+        random_state=random_state,
+        eps=eps,
+    )

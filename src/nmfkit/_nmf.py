@@ -23,6 +23,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import solvers
+from ._array_api import (
+    accumulation_dtype,
+    convert_like,
+    device_of,
+    get_namespace,
+    is_numpy,
+)
 from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
@@ -38,6 +45,7 @@ from ._objective import (
 from ._persistence import PersistenceMixin
 from ._validation import (
     SPARSE_UNOBSERVED,
+    check_array_api_matrix,
     check_data_for_beta,
     check_data_matrix,
     check_factor,
@@ -382,7 +390,10 @@ class NMF(
         return observed
 
     def _validate_X(self, X, *, reset):
-        X_checked = check_data_matrix(X)
+        xp = get_namespace(X)
+        X_checked = (
+            check_data_matrix(X) if is_numpy(xp) else check_array_api_matrix(X, xp)
+        )
         # feature names come from the original object (a DataFrame's columns)
         validate_data(self, X, skip_check_array=True, reset=reset)
         X = X_checked
@@ -421,6 +432,8 @@ class NMF(
                         "fit_transform(X, W=..., H=...)."
                     )
                 n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
+            if not is_numpy(get_namespace(X)):  # check on the host, then move
+                return _custom_factors_like(X, W, H, n_components)
             H = check_factor(H, (n_components, n_features), X.dtype, "H")
             W = check_factor(W, (n_samples, n_components), X.dtype, "W")
             return W, H
@@ -543,6 +556,10 @@ class NMF(
         -------
         W : ndarray of shape (n_samples, n_components)
         """
+        if _is_dask_array(X):  # before validation, which would load X
+            from .distributed import fit_transform_dask
+
+            return fit_transform_dask(self, X, W, H)
         if self._is_masked(X, mask):
             return self._fit_transform_observed(X, W, H, mask)
         self._check_bias_needs_masked()
@@ -630,6 +647,10 @@ class NMF(
         W : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
+        if _is_dask_array(X):  # a lazy Dask array chunked like X
+            from .distributed import transform_dask
+
+            return transform_dask(self, X)
         if self._is_masked(X, mask):
             beta, solver_fn = self._check_params(masked=True)
             observed = self._validate_observed(X, mask, reset=False)
@@ -653,7 +674,7 @@ class NMF(
         beta, solver_fn = self._check_params()
         X = self._validate_X(X, reset=False)
         check_data_for_beta(X, beta)
-        H = self.components_.astype(X.dtype, copy=False)
+        H = convert_like(self.components_, X)
         W0 = _constant_codes(X, H.shape[0])
         result = solver_fn(
             X, W0, H, self._penalties(X), update_H=False, **self._solver_options()
@@ -673,7 +694,8 @@ class NMF(
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        return np.asarray(X @ self.components_)
+        product = X @ self.components_
+        return np.asarray(product) if isinstance(product, np.matrix) else product
 
     def predict_entries(self, W, rows, cols):
         """Predict chosen entries ``(W H)[rows[t], cols[t]]`` of the completed matrix.
@@ -792,13 +814,39 @@ class NMF(
         return tags
 
 
+def _is_dask_array(X):
+    return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
+
+
 def _constant_codes(X, n_components):
     """Constant positive codes ``sqrt(mean(X) / n_components)`` (MU-safe start)."""
-    mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
-    value = np.sqrt(mean / n_components)
+    xp = get_namespace(X)
+    if is_numpy(xp):
+        total = X.sum(dtype=np.float64)
+    else:
+        total = float(xp.sum(X, dtype=accumulation_dtype(xp, X)))
+    mean = total / (X.shape[0] * X.shape[1])
+    value = float(np.sqrt(mean / n_components))
     if value == 0:
         value = 1.0  # all-zero X: any positive start; the codes go to zero
-    return np.full((X.shape[0], n_components), value, dtype=X.dtype)
+    return xp.full(
+        (X.shape[0], n_components), value, dtype=X.dtype, device=device_of(X)
+    )
+
+
+def _custom_factors_like(X, W, H, n_components):
+    """Check custom W and H (NumPy or X's library) on the host; return them like X."""
+    from ._array_api import numpy_dtype, to_numpy
+
+    dtype = numpy_dtype(X)
+    n_samples, n_features = X.shape
+    H = check_factor(
+        None if H is None else to_numpy(H), (n_components, n_features), dtype, "H"
+    )
+    W = check_factor(
+        None if W is None else to_numpy(W), (n_samples, n_components), dtype, "W"
+    )
+    return convert_like(W, X), convert_like(H, X)
 
 
 def _constant_codes_observed(observed, n_components):

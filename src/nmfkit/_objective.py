@@ -58,6 +58,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._array_api import accumulation_dtype, get_namespace, is_numpy
+
 __all__ = [
     "Penalties",
     "combine_penalties",
@@ -110,21 +112,26 @@ class Penalties:
                     "non-negative."
                 )
 
-    def value_W(self, W, WtW=None):
-        """Penalty terms of ``W``; ``WtW`` (``W^T W``) saves a pass if known."""
-        return self._value(W, self.l1_W, self.l2_W, WtW)
+    def value_W(self, W, WtW=None, *, sum_W=None):
+        """Penalty terms of ``W``.
 
-    def value_H(self, H, HHt=None):
-        """Penalty terms of ``H``; ``HHt`` (``H H^T``) saves a pass if known."""
-        return self._value(H, self.l1_H, self.l2_H, HHt)
+        ``WtW`` (``W^T W``) and ``sum_W`` (the sum of all entries) save a pass
+        over ``W`` when known; given both, ``W`` itself is not read (it may be
+        None, as when W is spread over the workers of a cluster).
+        """
+        return self._value(W, self.l1_W, self.l2_W, WtW, sum_W)
+
+    def value_H(self, H, HHt=None, *, sum_H=None):
+        """Penalty terms of ``H``; see :meth:`value_W`."""
+        return self._value(H, self.l1_H, self.l2_H, HHt, sum_H)
 
     @staticmethod
-    def _value(A, l1, l2, gram):
+    def _value(A, l1, l2, gram, total_sum):
         total = 0.0
         if l1:
-            total += l1 * float(np.sum(A, dtype=np.float64))
+            total += l1 * (float(total_sum) if total_sum is not None else _sum(A))
         if l2:
-            sq = float(np.trace(gram)) if gram is not None else squared_norm(A)
+            sq = _trace(gram) if gram is not None else squared_norm(A)
             total += 0.5 * l2 * sq
         return total
 
@@ -161,20 +168,44 @@ def combine_penalties(
 
 
 def squared_norm(X):
-    """Squared Frobenius norm of a dense or sparse matrix, accumulated in float64."""
-    values = X.data if sp.issparse(X) else np.asarray(X).ravel()
-    values = values.astype(np.float64, copy=False)
-    return float(np.dot(values, values))
+    """Squared Frobenius norm of a dense or sparse matrix, accumulated in float64.
+
+    NumPy arrays and sparse matrices use a BLAS dot product; arrays of other
+    array-API libraries (with dispatch on) reduce on their own device.
+    """
+    if sp.issparse(X):
+        return _inner(X.data, X.data)
+    return _inner(X, X)
 
 
 def _inner(A, B):
     """Frobenius inner product ``<A, B>`` accumulated in float64."""
-    return float(
-        np.dot(
-            A.ravel().astype(np.float64, copy=False),
-            B.ravel().astype(np.float64, copy=False),
+    xp = get_namespace(A, B)
+    if is_numpy(xp):
+        return float(
+            np.dot(
+                np.asarray(A).ravel().astype(np.float64, copy=False),
+                np.asarray(B).ravel().astype(np.float64, copy=False),
+            )
         )
-    )
+    dtype = accumulation_dtype(xp, A)
+    return float(xp.sum(xp.astype(A, dtype) * xp.astype(B, dtype)))
+
+
+def _sum(A):
+    """Sum of all entries, accumulated in float64."""
+    xp = get_namespace(A)
+    if is_numpy(xp):
+        return float(np.sum(A, dtype=np.float64))
+    return float(xp.sum(A, dtype=accumulation_dtype(xp, A)))
+
+
+def _trace(G):
+    """Trace of a square matrix, as a Python float."""
+    xp = get_namespace(G)
+    if is_numpy(xp):
+        return float(np.trace(G))
+    return float(xp.linalg.trace(G))
 
 
 def frobenius_fit_from_products(X_sq_norm, XHt, W, WtW, HHt):
@@ -202,7 +233,9 @@ def frobenius_fit_from_products(X_sq_norm, XHt, W, WtW, HHt):
 
 
 def _products(X, W, H):
-    XHt = np.asarray(X @ H.T)
+    XHt = X @ H.T
+    if isinstance(XHt, np.matrix):  # SciPy sparse matrix (not array) times dense
+        XHt = np.asarray(XHt)
     return XHt, W.T @ W, H @ H.T
 
 

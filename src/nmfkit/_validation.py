@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "check_array_api_matrix",
     "check_data_matrix",
     "check_factor",
     "check_magnitude",
@@ -597,3 +598,54 @@ def _warn_unobserved(observed, what):
                 UnobservedWarning,
                 stacklevel=4,
             )
+
+
+def check_array_api_matrix(X, xp, *, what="X"):
+    """Validate a data matrix of a non-NumPy array-API library (PyTorch, CuPy).
+
+    The checks of :func:`check_data_matrix` run on the array's own device;
+    only when one fails is a host copy made, to name the offending entries.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    xp : namespace
+        The array namespace of ``X``.
+    what : str
+        Name of the array in messages.
+
+    Returns
+    -------
+    X : array
+        ``X`` itself when float32 or float64, else converted to float64 on
+        its device.
+    """
+    from ._array_api import accumulation_dtype, to_numpy
+
+    if X.ndim != 2:
+        raise ValueError(
+            f"{what} must be 2-dimensional (n_samples, n_features), got an "
+            f"array of shape {tuple(X.shape)}."
+        )
+    if X.dtype not in (xp.float32, xp.float64):
+        if xp.isdtype(X.dtype, "complex floating"):
+            raise ValueError(
+                f"{what} has complex dtype {X.dtype}; NMF needs real non-negative "
+                "data. Use abs(X) or X.real explicitly."
+            )
+        if not xp.isdtype(X.dtype, ("integral", "bool", "real floating")):
+            raise TypeError(f"{what} has dtype {X.dtype}, which is not numeric.")
+        X = xp.astype(X, accumulation_dtype(xp, X))
+    n_samples, n_features = X.shape
+    if n_samples == 0 or n_features == 0:
+        which = "sample" if n_samples == 0 else "feature"
+        raise ValueError(
+            f"{what} is empty: found 0 {which}(s) (shape={tuple(X.shape)}) while a "
+            "minimum of 1 is required; NMF needs at least one sample and one "
+            "feature."
+        )
+    if not bool(xp.all(xp.isfinite(X))):
+        _check_finite(to_numpy(X), what)
+    if bool(xp.any(X < 0)):
+        check_non_negative_values(to_numpy(X), what)
+    return X

@@ -18,6 +18,12 @@ Internally H is held transposed (``Ht``, n_features x n_components,
 C-contiguous) so that both factors are tall and every product with X, dense
 or sparse, runs on contiguous operands. A zero denominator is replaced by the
 float32 machine epsilon before dividing, as scikit-learn does: no NaN or Inf.
+
+The updates are written once with array-API operations (``xp``): NumPy
+arrays, SciPy sparse matrices (NumPy namespace) and, with scikit-learn's
+``array_api_dispatch`` on, PyTorch tensors or CuPy arrays on their own device
+all run this code. :func:`mu_step` is also the row update of the distributed
+solver (:mod:`nmfkit.distributed`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._array_api import contiguous_copy, device_of, get_namespace
 from .._objective import frobenius_fit_from_products, squared_norm
 from ._monitor import SolverResult
 
@@ -33,7 +40,7 @@ __all__ = ["fit_mu", "mu_step"]
 _DENOMINATOR_FLOOR = float(np.finfo(np.float32).eps)
 
 
-def mu_step(F, P, G, l1, l2, l1_placement="numerator"):
+def mu_step(F, P, G, l1, l2, l1_placement="numerator", *, xp=None):
     """One multiplicative update of a tall factor, in place.
 
     Minimizes the separable majorizer of
@@ -44,55 +51,86 @@ def mu_step(F, P, G, l1, l2, l1_placement="numerator"):
 
     Parameters
     ----------
-    F : ndarray of shape (m, r)
-        The factor (``W``, or ``H^T``), updated in place.
-    P : ndarray of shape (m, r)
+    F : array of shape (m, r)
+        The factor (``W``, or ``H^T``), updated in place: a NumPy array or an
+        array of another array-API library (PyTorch, CuPy).
+    P : array of shape (m, r)
         The data product (``X H^T`` for W, ``X^T W`` for ``H^T``); not modified.
-    G : ndarray of shape (r, r)
+    G : array of shape (r, r)
         The Gram matrix of the other factor.
     l1, l2 : float
         Penalty weights of this factor.
     l1_placement : {"numerator", "denominator"}
+    xp : namespace or None
+        The array namespace of ``F``; found from the arrays when None.
 
     Returns
     -------
-    F : ndarray
+    F : array
         The same array, updated.
     """
+    if xp is None:
+        xp = get_namespace(F, P, G)
     if l2:
-        G = G + l2 * np.eye(G.shape[0], dtype=G.dtype)
+        G = G + l2 * xp.eye(G.shape[0], dtype=G.dtype, device=device_of(G))
     denominator = F @ G
     numerator = P
     if l1:
         if l1_placement == "numerator":
-            numerator = P - F.dtype.type(l1)
-            np.maximum(numerator, 0, out=numerator)
+            numerator = xp.maximum(P - l1, 0.0)  # a float 0: NumPy's fast loop
         else:
-            denominator += F.dtype.type(l1)
-    np.putmask(denominator, denominator == 0, _DENOMINATOR_FLOOR)
-    np.divide(numerator, denominator, out=denominator)
-    F *= denominator
+            denominator += l1
+    denominator[denominator == 0] = _DENOMINATOR_FLOOR
+    F *= _divide_into(numerator, denominator)
     return F
+
+
+def _divide_into(numerator, denominator):
+    """``numerator / denominator``, written over ``denominator`` where possible.
+
+    NumPy, CuPy and PyTorch divide into an existing buffer; other array-API
+    libraries allocate the quotient.
+    """
+    if isinstance(denominator, np.ndarray):
+        return np.divide(numerator, denominator, out=denominator)
+    module = type(denominator).__module__
+    if module.startswith("torch"):
+        import torch
+
+        return torch.div(numerator, denominator, out=denominator)
+    if module.startswith("cupy"):
+        import cupy
+
+        return cupy.divide(numerator, denominator, out=denominator)
+    return numerator / denominator
 
 
 class _Products:
     """Products of X with tall factors, for dense or sparse X."""
 
     def __init__(self, X):
-        if sp.issparse(X):
+        self.sparse = sp.issparse(X)
+        if self.sparse:
             self.X = X.tocsr()
             self.XT = X.T.tocsr()
         else:
             self.X = X
             self.XT = X.T
 
+    def _dense(self, product):
+        return np.asarray(product) if self.sparse else product
+
     def X_times(self, Ht):
         """``X H^T`` (n_samples x r)."""
-        return np.asarray(self.X @ Ht)
+        return self._dense(self.X @ Ht)
 
     def Xt_times(self, W):
         """``X^T W`` (n_features x r), the transpose of ``W^T X``."""
-        return np.asarray(self.XT @ W)
+        if not self.sparse and not isinstance(self.X, np.ndarray):
+            # PyTorch's CPU matmul is about 3x faster this way round than on
+            # the transposed view of X; cuBLAS and NumPy take either
+            return (W.T @ self.X).T
+        return self._dense(self.XT @ W)
 
 
 def fit_mu(
@@ -110,12 +148,14 @@ def fit_mu(
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Non-negative data, float32 or float64.
-    W : ndarray of shape (n_samples, n_components)
-        Initial codes; not modified.
-    H : ndarray of shape (n_components, n_features)
-        Initial dictionary; not modified.
+    X : array or sparse matrix of shape (n_samples, n_features)
+        Non-negative data, float32 or float64: a NumPy array, a SciPy sparse
+        matrix, or (with array-API dispatch on) a PyTorch tensor or CuPy
+        array, on which device the whole fit runs.
+    W : array of shape (n_samples, n_components)
+        Initial codes, from the namespace of X; not modified.
+    H : array of shape (n_components, n_features)
+        Initial dictionary, from the namespace of X; not modified.
     penalties : Penalties
         Penalty weights.
     monitor : ConvergenceMonitor
@@ -131,9 +171,10 @@ def fit_mu(
     -------
     result : SolverResult
     """
+    xp = get_namespace(X, W, H)
     products = _Products(X)
-    W = np.array(W, order="C", copy=True)
-    Ht = np.array(H.T, order="C", copy=True)
+    W = contiguous_copy(xp, W)
+    Ht = contiguous_copy(xp, H.T)
     X_sq_norm = squared_norm(X)
     p = penalties
 
@@ -145,11 +186,11 @@ def fit_mu(
         )
 
     def update_W(XHt, HHt):
-        mu_step(W, XHt, HHt, p.l1_W, p.l2_W, l1_placement)
+        mu_step(W, XHt, HHt, p.l1_W, p.l2_W, l1_placement, xp=xp)
         return W.T @ W
 
     def update_H_products(WtW):
-        mu_step(Ht, products.Xt_times(W), WtW, p.l1_H, p.l2_H, l1_placement)
+        mu_step(Ht, products.Xt_times(W), WtW, p.l1_H, p.l2_H, l1_placement, xp=xp)
         return products.X_times(Ht), Ht.T @ Ht
 
     XHt, HHt, WtW = products.X_times(Ht), Ht.T @ Ht, W.T @ W
@@ -167,7 +208,7 @@ def fit_mu(
         stop = monitor.update(objective(XHt, WtW, HHt), W, Ht.T)
     return SolverResult(
         W=W,
-        H=np.ascontiguousarray(Ht.T),
+        H=contiguous_copy(xp, Ht.T),
         n_iter=monitor.n_iter,
         history=monitor.history(),
         converged=monitor.converged,

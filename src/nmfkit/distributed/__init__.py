@@ -1,0 +1,32 @@
+"""NMF on Dask arrays: data larger than one machine, or than its memory.
+
+``nmfkit.NMF().fit(X)`` with X a ``dask.array.Array`` chunked by rows runs here,
+on the current ``dask.distributed`` client (or Dask's default scheduler):
+
+- W lives on the workers, split like the rows of X, persisted across
+  iterations; its update is row-local;
+- ``W^T X``, ``W^T W`` and the objective's sums are reduced in a tree;
+- H (small: n_components x n_features) is updated on the driver and
+  broadcast once per iteration.
+
+Needs the ``dask`` extra: ``pip install 'nmfkit[dask]'``.
+"""
+
+from ._blocks import FrobeniusMURule
+from ._estimator import (
+    DASK_SOLVERS,
+    fit_transform_dask,
+    is_dask_array,
+    transform_dask,
+)
+from ._solver import fit_dask, reconstruction_error_dask
+
+__all__ = [
+    "DASK_SOLVERS",
+    "FrobeniusMURule",
+    "fit_dask",
+    "fit_transform_dask",
+    "is_dask_array",
+    "reconstruction_error_dask",
+    "transform_dask",
+]

@@ -1,0 +1,222 @@
+"""The NMF estimator on Dask arrays: what ``NMF.fit`` and ``transform`` call.
+
+The estimator detects a Dask array before its own validation (which would
+load X into memory) and hands over here. Parameters, penalties and the
+stopping rule are the estimator's; only the data stays on the cluster.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._init import initialize_from_summaries, resolve_init
+from .._validation import check_factor, check_n_components
+from ._solver import fit_dask, reconstruction_error_dask, row_blocks
+
+__all__ = ["fit_transform_dask", "is_dask_array", "transform_dask"]
+
+#: solver name, beta -> distributed solver; HALS and KL register here.
+DASK_SOLVERS = {("mu", 2.0): fit_dask}
+
+
+def is_dask_array(X):
+    """Whether X is a ``dask.array.Array`` (without importing Dask)."""
+    return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
+
+
+def check_dask_matrix(X, *, what="X"):
+    """Validate a Dask data matrix: 2-D, real; values are checked lazily.
+
+    Negative or non-finite entries are found by a reduction that runs with the
+    initialization's pass (no separate read of X); the error names their
+    count and the smallest value.
+    """
+    if X.ndim != 2:
+        raise ValueError(
+            f"{what} must be 2-dimensional (n_samples, n_features), got an "
+            f"array of shape {X.shape}."
+        )
+    kind = np.dtype(X.dtype).kind
+    if kind == "c" or kind not in "biuf":
+        raise TypeError(
+            f"{what} has dtype {X.dtype}; NMF needs real non-negative numbers."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if any(np.isnan(c) for dim in X.chunks for c in dim):
+        raise ValueError(
+            f"{what} has unknown chunk sizes; call X.compute_chunk_sizes() first."
+        )
+    if 0 in X.shape:
+        raise ValueError(f"{what} is empty (shape={X.shape}); NMF needs data.")
+    return X
+
+
+def _summaries(X):
+    """Mean, minimum and count of non-finite entries of X, in one pass."""
+    import dask
+    import dask.array as da
+
+    mean, minimum, n_bad = dask.compute(
+        X.mean(dtype=np.float64), X.min(), (~da.isfinite(X)).sum()
+    )
+    return float(mean), float(minimum), int(n_bad)
+
+
+def _check_values(minimum, n_bad, what="X"):
+    if n_bad:
+        raise ValueError(
+            f"{what} contains {n_bad} NaN or infinite values; NMF needs finite "
+            "data. Remove or impute them."
+        )
+    if minimum < 0:
+        raise ValueError(
+            f"{what} contains negative entries, the smallest {minimum:.6g}; NMF "
+            "needs non-negative data. Shift or clip the data (for example "
+            "X - X.min() or X.clip(0)) before fitting."
+        )
+
+
+def _initial_factors(est, X, W, H):
+    n_samples, n_features = X.shape
+    n_components = check_n_components(est.n_components, n_features)
+    mean, minimum, n_bad = _summaries(X)
+    _check_values(minimum, n_bad)
+    if est.init == "custom":
+        if n_components == "auto":
+            if H is None and W is None:
+                raise ValueError(
+                    "init='custom' needs initial W and H; pass them to "
+                    "fit_transform(X, W=..., H=...)."
+                )
+            n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
+        if W is not None and is_dask_array(W):
+            W = W.compute()
+        H = check_factor(H, (n_components, n_features), X.dtype, "H")
+        W = check_factor(W, (n_samples, n_components), X.dtype, "W")
+        return W, H
+    if W is not None or H is not None:
+        warnings.warn(
+            "When init!='custom', the given W and H are ignored; set "
+            "init='custom' to start from them.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    if n_components == "auto":
+        n_components = n_features
+    init = resolve_init(est.init, n_components, X.shape)
+
+    def svd():
+        import dask
+        import dask.array as da
+
+        # Dask's randomized SVD: a different (equally valid) start than the
+        # in-memory one, which uses scikit-learn's randomized_svd.
+        seed = est.random_state if isinstance(est.random_state, int) else None
+        U, S, V = da.linalg.svd_compressed(
+            X.rechunk({1: -1}), n_components, seed=seed, compute=False
+        )
+        return dask.compute(U, S, V)
+
+    return initialize_from_summaries(
+        X.shape,
+        X.dtype,
+        n_components,
+        init,
+        mean=mean,
+        svd=svd,
+        random_state=est.random_state,
+    )
+
+
+def fit_transform_dask(est, X, W=None, H=None):
+    """``NMF.fit_transform`` for a Dask array X: returns W as a Dask array.
+
+    The fitted ``components_`` is a NumPy array; W (the return value) is a
+    persisted Dask array chunked like the rows of X.
+    """
+    beta, _ = est._check_params()
+    solver = DASK_SOLVERS.get((est.solver, beta))
+    if solver is None:
+        raise ValueError(
+            f"solver={est.solver!r} with beta_loss={est.beta_loss!r} is not "
+            f"available on Dask arrays; available: {sorted(DASK_SOLVERS)}."
+        )
+    X = check_dask_matrix(X)
+    est.n_features_in_ = X.shape[1]
+    W0, H0 = _initial_factors(est, X, W, H)
+    result = solver(
+        X, W0, H0, est._penalties(X), update_H=True, **est._solver_options()
+    )
+    est._warn_if_not_converged(result)
+    est.components_ = result.H
+    est.n_components_ = result.H.shape[0]
+    est.n_iter_ = result.n_iter
+    est.history_ = result.history
+    est.loss_curve_ = result.history[:, 2].copy()
+    est.loss_ = float(est.loss_curve_[-1])
+    est.reconstruction_err_ = reconstruction_error_dask(X, result.W, result.H)
+    return result.W
+
+
+def _transform_block(X_b, H, mean, penalties, options):
+    """Codes of one block under a fixed H, by the in-memory solver."""
+    from ..solvers import ConvergenceMonitor, get_solver
+
+    options = dict(options)  # the task may run again (recomputation)
+    X_b = np.asarray(X_b)
+    value = float(np.sqrt(mean / H.shape[0])) or 1.0
+    W0 = np.full((X_b.shape[0], H.shape[0]), value, dtype=X_b.dtype)
+    solver_fn = get_solver(options.pop("solver"), options.pop("beta"))
+    monitor = ConvergenceMonitor(**options.pop("monitor"))
+    result = solver_fn(
+        X_b, W0, H, penalties, update_H=False, monitor=monitor, **options
+    )
+    return result.W
+
+
+def transform_dask(est, X):
+    """``NMF.transform`` for a Dask array X: a lazy Dask array chunked like X's rows.
+
+    Each block of rows is solved by the in-memory solver with the fitted H:
+    the codes of different rows are independent problems. The start is the
+    same constant as in memory (from the mean of all of X, a lazy reduction),
+    and each block applies ``tol`` to its own objective, so the result equals
+    the in-memory ``transform`` exactly when ``max_iter`` ends the runs
+    (``tol=0``) and up to the stopping tolerance otherwise.
+    """
+    import dask.array as da
+    from dask import delayed
+
+    beta, _ = est._check_params()
+    X = check_dask_matrix(X)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is "
+            f"expecting {est.n_features_in_} features as input."
+        )
+    H = np.asarray(est.components_, dtype=X.dtype)
+    k = H.shape[0]
+    mean = X.mean(dtype=np.float64).to_delayed().item()
+    options = dict(
+        solver=est.solver,
+        beta=beta,
+        monitor=dict(tol=est.tol, max_iter=est.max_iter, max_time=est.max_time),
+    )
+    if est.solver == "mu":
+        options.update(l1_placement=est.l1_placement, update_order=est.update_order)
+    penalties = est._penalties(X)
+    H_key = delayed(H, pure=True)
+    blocks = [
+        da.from_delayed(
+            delayed(_transform_block, pure=True)(
+                X_b, H_key, mean, penalties, dict(options)
+            ),
+            shape=(rows, k),
+            dtype=X.dtype,
+        )
+        for X_b, rows in zip(row_blocks(X), X.chunks[0], strict=True)
+    ]
+    return da.concatenate(blocks, axis=0)

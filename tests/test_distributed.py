@@ -1,0 +1,246 @@
+"""NMF on Dask arrays, on real ``dask.distributed`` LocalClusters.
+
+Checked against the in-memory NumPy fit from the same start: equality to
+1e-8 relative, a fit of a matrix on disk larger than each worker's memory
+limit, and a worker killed in the middle of a fit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from nmfkit import NMF
+from nmfkit._objective import Penalties
+from nmfkit.solvers import ConvergenceMonitor, fit_mu
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+from nmfkit.distributed import fit_dask  # noqa: E402
+
+RTOL = 1e-8
+
+
+def _rel(a, b):
+    return float(np.abs(np.asarray(a) - b).max() / np.abs(b).max())
+
+
+def _problem(n=240, p=30, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, k + 2)) @ rng.random((k + 2, p))
+    return X, rng.random((n, k)), rng.random((k, p))
+
+
+@pytest.fixture(scope="module")
+def thread_client():
+    """Two workers with one thread each, in this process (fast to start)."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+MEMORY_LIMIT = 250e6
+
+
+@pytest.fixture(scope="module")
+def process_client():
+    """Two worker processes under a nanny, each limited to 250 MB.
+
+    The nanny kills a worker whose memory passes 95% of the limit; pausing
+    and spilling are off, so the limit is the only memory policy in play.
+    """
+    config = {
+        "distributed.worker.memory.pause": False,
+        "distributed.worker.memory.spill": False,
+        "distributed.worker.memory.target": False,
+        # one chunk read in flight per worker thread (see docs/scaling.md)
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    with dask.config.set(config):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=MEMORY_LIMIT,
+            dashboard_address=":0",
+        )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+CASES = [
+    dict(update_order="HW", max_iter=10, tol=0),
+    dict(update_order="WH", l1_W=0.5, l2_H=0.3, max_iter=10, tol=0),
+    dict(l1_H=0.2, l2_W=0.1, l1_placement="denominator", max_iter=200, tol=1e-2),
+]
+
+
+@pytest.mark.parametrize("params", CASES, ids=lambda d: "-".join(map(str, d.values())))
+def test_fit_equals_in_memory_fit(thread_client, params):
+    X, W0, H0 = _problem()
+    kwargs = dict(n_components=4, init="custom", **params)
+    ref = NMF(**kwargs)
+    W_ref = ref.fit_transform(X, W=W0, H=H0)
+    model = NMF(**kwargs)
+    Xd = da.from_array(X, chunks=(50, 30))
+    W = model.fit_transform(Xd, W=W0, H=H0)
+
+    assert isinstance(W, da.Array) and W.chunks[0] == Xd.chunks[0]
+    assert isinstance(model.components_, np.ndarray)
+    assert _rel(W.compute(), W_ref) < RTOL
+    assert _rel(model.components_, ref.components_) < RTOL
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    assert model.reconstruction_err_ == pytest.approx(ref.reconstruction_err_, rel=RTOL)
+    assert model.n_iter_ == ref.n_iter_ <= 10 + 190 * (params["tol"] > 0)
+    assert model.n_iter_ < 200  # the tolerance stopped both fits at the same point
+
+    codes = model.transform(Xd)
+    assert isinstance(codes, da.Array)
+    assert codes.chunks == (Xd.chunks[0], (4,))
+    if params["tol"] == 0:  # blocks stop on their own objective otherwise
+        assert _rel(codes.compute(), ref.transform(X)) < RTOL
+
+
+def test_column_chunks_and_float32(thread_client):
+    X, W0, H0 = _problem(seed=1)
+    X, W0, H0 = (A.astype(np.float32) for A in (X, W0, H0))
+    ref = NMF(4, init="custom", tol=0, max_iter=10).fit(X, W=W0, H=H0)
+    model = NMF(4, init="custom", tol=0, max_iter=10)
+    W = model.fit_transform(da.from_array(X, chunks=(70, 10)), W=W0, H=H0)
+    assert W.chunks[0] == (70, 70, 70, 30)
+    assert W.dtype == np.float32 and model.components_.dtype == np.float32
+    assert _rel(model.components_, ref.components_) < 1e-4
+
+
+def test_random_init_equals_in_memory(thread_client):
+    X, _, _ = _problem(seed=2)
+    kwargs = dict(n_components=3, init="random", random_state=7, max_iter=15, tol=0)
+    ref = NMF(**kwargs).fit(X)
+    model = NMF(**kwargs).fit(da.from_array(X, chunks=(60, 30)))
+    assert _rel(model.components_, ref.components_) < RTOL
+
+
+def test_nndsvda_init_on_dask_decreases_the_loss(thread_client):
+    X, _, _ = _problem(seed=3)
+    model = NMF(4, random_state=0, max_iter=20, tol=0).fit(
+        da.from_array(X, chunks=(60, 30))
+    )
+    assert np.all(np.isfinite(model.components_))
+    assert np.all(np.diff(model.loss_curve_) <= 1e-12 * model.loss_curve_[:-1])
+    in_memory = NMF(4, random_state=0, max_iter=20, tol=0).fit(X)
+    # a different SVD, so not equal, but as good a start
+    assert model.loss_ == pytest.approx(in_memory.loss_, rel=0.05)
+
+
+def test_default_scheduler_without_client():
+    X, W0, H0 = _problem(seed=4)
+    kwargs = dict(n_components=4, init="custom", max_iter=20, tol=0, l1_W=0.1)
+    ref = NMF(**kwargs).fit(X, W=W0, H=H0)
+    with dask.config.set(scheduler="threads"):
+        model = NMF(**kwargs).fit(da.from_array(X, chunks=(50, 30)), W=W0, H=H0)
+    assert _rel(model.components_, ref.components_) < RTOL
+
+
+def test_negative_dask_data_error(thread_client):
+    X, W0, H0 = _problem()
+    X[5, 3] = -2.0
+    with pytest.raises(ValueError, match="negative entries, the smallest -2"):
+        NMF(4).fit(da.from_array(X, chunks=(50, 30)))
+
+
+def _reset_peak_memory():
+    """Reset this process's peak resident size (Linux ``VmHWM``)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_memory_bytes():
+    """Peak resident size since the reset.
+
+    (``getrusage``'s ``ru_maxrss`` would not do: Linux keeps it across the
+    ``exec`` that starts a worker, so it starts at the parent's size.)
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _kill_one_worker(client):
+    pids = client.run(os.getpid)
+    address = sorted(pids)[0]
+    os.kill(pids[address], signal.SIGKILL)
+    return address
+
+
+def test_worker_killed_mid_fit_gives_the_same_result(process_client):
+    client = process_client
+    X, W0, H0 = _problem(n=400, p=40, seed=5)
+    pen = Penalties(l1_W=0.2, l2_H=0.1)
+    ref = fit_mu(X, W0, H0, pen, monitor=ConvergenceMonitor(tol=0, max_iter=8))
+    killed = []
+
+    def kill_at_iteration_4(monitor):
+        if monitor.n_iter == 4:
+            killed.append(_kill_one_worker(client))
+
+    before = set(client.scheduler_info()["workers"])
+    result = fit_dask(
+        da.from_array(X, chunks=(50, 40)),
+        W0,
+        H0,
+        pen,
+        monitor=ConvergenceMonitor(tol=0, max_iter=8, callbacks=[kill_at_iteration_4]),
+        checkpoint_every=3,
+    )
+    assert killed and killed[0] in before
+    assert killed[0] not in client.scheduler_info()["workers"]
+    assert result.n_iter == 8
+    assert _rel(result.W.compute(), ref.W) < RTOL
+    assert _rel(result.H, ref.H) < RTOL
+    np.testing.assert_allclose(result.history[:, 2], ref.history[:, 2], rtol=RTOL)
+
+
+def test_out_of_core_fit_under_the_worker_memory_limit(process_client, tmp_path):
+    client = process_client
+    # 320 MB of float64 on disk, in 40 files of 8 MB: more than either
+    # worker's whole limit (250 MB, of which the idle process already uses
+    # about 170 MB), and more than both workers can hold besides their own
+    # code. Each block is read from disk when a task needs it.
+    n, p, rows = 40_000, 1_000, 1_000
+    source = da.random.RandomState(0).random((n, p), chunks=(rows, p))
+    da.to_npy_stack(tmp_path, source, axis=0)
+    X = da.from_npy_stack(tmp_path, mmap_mode=None)
+    assert X.nbytes > MEMORY_LIMIT
+
+    rng = np.random.default_rng(0)
+    W0, H0 = rng.random((n, 5)), rng.random((5, p))
+    if not all(client.run(_reset_peak_memory).values()):
+        pytest.skip("cannot reset the peak memory of a process on this system")
+    model = NMF(5, init="custom", max_iter=2, tol=0)
+    model.fit(X, W=W0, H=H0)
+
+    peaks = client.run(_peak_memory_bytes)
+    assert len(peaks) == 2
+    for peak in peaks.values():  # the nanny would have killed a worker past 95%
+        assert peak < 0.95 * MEMORY_LIMIT, peaks
+
+    files = sorted(tmp_path.glob("*.npy"), key=lambda f: int(f.stem))
+    X_np = np.concatenate([np.load(f) for f in files])
+    ref = NMF(5, init="custom", max_iter=2, tol=0).fit(X_np, W=W0, H=H0)
+    assert _rel(model.components_, ref.components_) < RTOL
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=RTOL)

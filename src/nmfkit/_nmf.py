@@ -18,8 +18,10 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    clone,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import solvers
@@ -197,6 +199,12 @@ class NMF(
         (the second-last all ones, the last learned), so ``n_components_`` is
         ``n_components + 2`` and ``inverse_transform(W)`` includes them.
         Both are penalized like the other entries of W and H.
+    n_init : int, default=1
+        Number of fits from different initializations; the one with the
+        lowest objective is kept. Their seeds are drawn from ``random_state``,
+        and ``init=None`` means ``"random"`` when ``n_init > 1``. The seeds
+        and final objectives of all runs are kept in ``n_init_seeds_`` and
+        ``n_init_losses_``.
 
     Partially observed data
     -----------------------
@@ -237,6 +245,11 @@ class NMF(
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when X has string column names.
+    n_init_seeds_ : ndarray of shape (n_init,)
+        With ``n_init > 1``: the seed of every run.
+    n_init_losses_ : ndarray of shape (n_init,)
+        With ``n_init > 1``: the final objective of every run (the kept one is
+        the smallest).
 
     Examples
     --------
@@ -277,6 +290,7 @@ class NMF(
         missing_values=None,
         sparse_unobserved="zero",
         bias=False,
+        n_init=1,
     ):
         self.n_components = n_components
         self.init = init
@@ -303,6 +317,7 @@ class NMF(
         self.missing_values = missing_values
         self.sparse_unobserved = sparse_unobserved
         self.bias = bias
+        self.n_init = n_init
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, masked=False):
@@ -556,6 +571,8 @@ class NMF(
         -------
         W : ndarray of shape (n_samples, n_components)
         """
+        if self.n_init != 1:
+            return self._fit_best_of_several(X, W, H, mask)
         if _is_dask_array(X):  # before validation, which would load X
             from .distributed import fit_transform_dask
 
@@ -578,6 +595,44 @@ class NMF(
             X, result.W, result.H, beta=beta
         )
         return result.W
+
+    def _fit_best_of_several(self, X, W, H, mask):
+        """``n_init`` fits from seeds drawn from ``random_state``; keep the best."""
+        if (
+            isinstance(self.n_init, (bool, np.bool_))
+            or not isinstance(self.n_init, numbers.Integral)
+            or self.n_init < 1
+        ):
+            raise ValueError(
+                f"n_init={self.n_init!r} is not valid; give an integer >= 1."
+            )
+        if self.init == "custom" or W is not None or H is not None:
+            raise ValueError(
+                "n_init > 1 restarts from random initializations; it cannot be "
+                "combined with init='custom' or given W and H. Set n_init=1."
+            )
+        if self.checkpoint is not None:
+            raise ValueError(
+                "n_init > 1 cannot be combined with checkpoint; checkpoint one "
+                "fit at a time (n_init=1)."
+            )
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=self.n_init
+        )
+        init = "random" if self.init is None else self.init
+        best_W, best, losses = None, None, []
+        for seed in seeds:
+            run = clone(self).set_params(n_init=1, random_state=int(seed), init=init)
+            W_run = run.fit_transform(X, mask=mask)
+            losses.append(run.loss_)
+            if best is None or run.loss_ < best.loss_:
+                best_W, best = W_run, run
+        for name, value in vars(best).items():
+            if name.endswith("_") and not name.startswith("_"):
+                setattr(self, name, value)
+        self.n_init_seeds_ = seeds
+        self.n_init_losses_ = np.array(losses)
+        return best_W
 
     def _fit_transform_observed(self, X, W, H, mask):
         beta, solver_fn = self._check_params(masked=True)

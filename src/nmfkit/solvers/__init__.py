@@ -8,14 +8,18 @@ the initial objective and ``monitor.update`` after every iteration, and
 returns a :class:`SolverResult`. Solvers never validate user input.
 """
 
+from ._alternating import fit_hals, fit_mu_accelerated
+from ._auto import fit_auto
 from ._monitor import ConvergenceMonitor, SolverResult
-from ._mu import fit_mu
 
 __all__ = ["ConvergenceMonitor", "SolverResult", "available", "get_solver"]
 
 # (solver name, beta loss) -> solver function. Later solvers register here.
 _REGISTRY = {
-    ("mu", 2.0): fit_mu,
+    ("mu", 2.0): fit_mu_accelerated,
+    ("cd", 2.0): fit_hals,
+    ("hals", 2.0): fit_hals,
+    ("auto", 2.0): fit_auto,
 }
 
 
@@ -33,6 +37,8 @@ def get_solver(solver, beta):
         When the combination is not implemented; the message lists those that
         are.
     """
+    if solver == "auto" and ("auto", float(beta)) not in _REGISTRY:
+        solver = "mu"  # losses without a faster solver use the multiplicative updates
     try:
         return _REGISTRY[(solver, float(beta))]
     except KeyError:

@@ -49,7 +49,7 @@ def mu_step(F, P, G, l1, l2, l1_placement="numerator"):
     P : ndarray of shape (m, r)
         The data product (``X H^T`` for W, ``X^T W`` for ``H^T``); not modified.
     G : ndarray of shape (r, r)
-        The Gram matrix of the other factor.
+        The Gram matrix of the other factor (symmetric).
     l1, l2 : float
         Penalty weights of this factor.
     l1_placement : {"numerator", "denominator"}
@@ -61,7 +61,13 @@ def mu_step(F, P, G, l1, l2, l1_placement="numerator"):
     """
     if l2:
         G = G + l2 * np.eye(G.shape[0], dtype=G.dtype)
-    denominator = F @ G
+    if F.flags.f_contiguous and not F.flags.c_contiguous:
+        # A factor held component-major (F is the transpose of a C array):
+        # G is symmetric, so F G = (G F^T)^T keeps that layout for every
+        # elementwise step below.
+        denominator = (G @ F.T).T
+    else:
+        denominator = F @ G
     numerator = P
     if l1:
         if l1_placement == "numerator":

@@ -180,6 +180,45 @@ def _extrapolate(new, prev, beta, rule):
     return np.maximum(y, 0, out=y)
 
 
+def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
+    """Rescale each component pair ``(W[:, k] s, H[k] / s)`` in place.
+
+    The product ``W H`` does not change, so the data fit does not either;
+    extrapolation otherwise lets the scales drift without bound (momentum
+    along a direction the objective cannot see) until they overflow. The
+    scale equalizes the norms of the two components, and is applied only
+    where it does not raise the penalties. The same scales are applied to
+    the previous iterates so that the extrapolation direction stays
+    consistent.
+
+    Returns
+    -------
+    decrease : float
+        How much the penalties, hence the objective, went down.
+    """
+    a = np.sqrt(np.einsum("ij,ij->i", Wt, Wt, dtype=np.float64))
+    b = np.sqrt(np.einsum("ij,ij->i", H, H, dtype=np.float64))
+    ok = (a > 0) & (b > 0)
+    s = np.ones_like(a)
+    s[ok] = np.sqrt(b[ok] / a[ok])
+    p = penalties
+    change = np.zeros_like(a)
+    if p.l1_W or p.l1_H:
+        change += p.l1_W * Wt.sum(axis=1, dtype=np.float64) * (s - 1)
+        change += p.l1_H * H.sum(axis=1, dtype=np.float64) * (1 / s - 1)
+    if p.l2_W or p.l2_H:
+        change += 0.5 * p.l2_W * a**2 * (s**2 - 1) + 0.5 * p.l2_H * b**2 * (s**-2 - 1)
+    s[change > 0] = 1.0
+    if np.all(s == 1.0):
+        return 0.0
+    seen = set()
+    for array, scale in ((Wt, s), (H, 1 / s), (Wt_prev, s), (H_prev, 1 / s)):
+        if id(array) not in seen:
+            seen.add(id(array))
+            array *= scale.astype(array.dtype)[:, None]
+    return float(-np.sum(change[s != 1.0]))
+
+
 def fit_alternating(
     X,
     W,
@@ -331,7 +370,11 @@ def fit_alternating(
             beta_bar = min(1.0, ex["gamma_bar"] * beta_bar)
         plain = not extrapolate
         acc1, acc2, acc_obj = Y1, new2, obj
-        stop = monitor.update(obj, *as_W_H(acc1, acc2))
+        if extrapolate and first is not None:
+            Wt_acc, H_acc = (acc2, acc1) if second.is_W else (acc1, acc2)
+            Wt_prev, H_prev = (new2, new1) if second.is_W else (new1, new2)
+            acc_obj -= _rebalance(Wt_acc, H_acc, Wt_prev, H_prev, penalties)
+        stop = monitor.update(acc_obj, *as_W_H(acc1, acc2))
         with np.errstate(**_QUIET):
             Y2 = _extrapolate(new2, prev2, beta if extrapolate else 0.0, rule)
         prev1, prev2 = new1, new2

@@ -86,13 +86,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Algorithm. ``"cd"`` (alias ``"hals"``): coordinate descent, i.e.
         hierarchical alternating least squares, one exact sweep over the
         components of a factor at a time (scikit-learn's ``"cd"``).
-        ``"mu"``: multiplicative updates. ``"auto"`` chooses from the data;
-        for the Frobenius loss it runs HALS with ``inner_iter="auto"`` and
-        ``extrapolate=True``, which reached a given accuracy soonest on every
-        benchmarked data set (dense images, sparse TF-IDF, dense synthetic
-        data; ranks 10 to 50; ``benchmarks/bench_solvers.py``); for other
-        losses it runs ``"mu"``. Combinations not implemented raise a
-        ValueError listing what is.
+        ``"mu"``: multiplicative updates. ``"auto"``: for the Frobenius
+        loss, HALS with ``inner_iter="auto"`` and ``extrapolate=True`` on
+        dense and sparse data (the fastest or tied configuration in 5 of the
+        6 cases of ``benchmarks/bench_solvers.py``; on sparse TF-IDF at rank
+        50, HALS with extrapolation alone did better); for other losses,
+        ``"mu"``. Combinations not implemented raise a ValueError listing
+        what is.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
         Divergence between X and WH.

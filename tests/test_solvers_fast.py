@@ -297,3 +297,10 @@ _VALIDATION_CHECKS = {
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_monitor_uses_the_given_clock():
+    ticks = iter(range(100))
+    monitor = ConvergenceMonitor(tol=0.0, max_iter=3, clock=lambda: float(next(ticks)))
+    fit_hals(_low_rank(), *_start(_low_rank(), 3), Penalties(), monitor=monitor)
+    np.testing.assert_array_equal(monitor.history()[:, 1], [0.0, 1.0, 2.0, 3.0])

@@ -46,17 +46,19 @@ def _interrupted(path, X, at, **params):
     return model
 
 
+@pytest.mark.parametrize("solver", ["mu", "cd"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_interrupted_then_resumed_fit_equals_uninterrupted(tmp_path, sparse):
+def test_interrupted_then_resumed_fit_equals_uninterrupted(tmp_path, sparse, solver):
     X = _data(sparse)
     path = tmp_path / "fit.ckpt.npz"
-    first = _interrupted(path, X, 9, tol=0, max_iter=60, **PARAMS)
+    params = {**PARAMS, "solver": solver}
+    first = _interrupted(path, X, 9, tol=0, max_iter=60, **params)
     # Ctrl-C wrote a last checkpoint although checkpoint_every is an hour.
     meta, arrays = read_container(path, CHECKPOINT_FORMAT)
     assert meta["n_iter"] == 9
-    resumed = NMF(checkpoint=path, tol=0, max_iter=60, **PARAMS)
+    resumed = NMF(checkpoint=path, tol=0, max_iter=60, **params)
     W = resumed.fit_transform(X)
-    reference = NMF(tol=0, max_iter=60, **PARAMS)
+    reference = NMF(tol=0, max_iter=60, **params)
     W_ref = reference.fit_transform(X)
     np.testing.assert_array_equal(W, W_ref)
     np.testing.assert_array_equal(resumed.components_, reference.components_)

@@ -181,9 +181,12 @@ class NMF(
         it; the data and the parameters must be the same (``max_iter``,
         ``tol``, ``max_time``, ``verbose``, ``on_interrupt`` and the
         checkpoint options may change). A finished fit deletes it. A failed
-        write warns (:class:`~nmfkit.CheckpointWarning`) and the fit goes on. A killed
-        and resumed ``"mu"`` fit ends with the same factors as an
-        uninterrupted one.
+        write warns (:class:`~nmfkit.CheckpointWarning`) and the fit goes on. A
+        killed and resumed ``"mu"`` or ``"cd"`` fit (without ``extrapolate``
+        or ``shuffle``) ends with the same factors as an uninterrupted one;
+        with extrapolation (``"auto"``) the checkpoint holds the factors but
+        not the extrapolation's momentum, so the resumed fit restarts it: it
+        keeps decreasing the objective, along a different path.
     checkpoint_every : float, default=60.0
         Smallest number of seconds between two checkpoint writes (``0``:
         after every iteration).

@@ -77,9 +77,89 @@ def _check_real(name, value, *, low=0.0, high=None, allow=()):
         )
 
 
-class NMF(
+class _BaseNMF(
     PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
+    """What :class:`NMF` and :class:`~nmfkit.MiniBatchNMF` share: input
+    validation, initialization, ``inverse_transform`` and the estimator tags."""
+
+    def _validate_X(self, X, *, reset):
+        xp = get_namespace(X)
+        X_checked = (
+            check_data_matrix(X) if is_numpy(xp) else check_array_api_matrix(X, xp)
+        )
+        # feature names come from the original object (a DataFrame's columns)
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        X = X_checked
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return X
+
+    def _initial_factors(self, X, W, H):
+        n_samples, n_features = X.shape
+        n_components = check_n_components(self.n_components, n_features)
+        if self.init == "custom":
+            if n_components == "auto":
+                source = H if H is not None else W
+                if source is None:
+                    raise ValueError(
+                        "init='custom' needs initial W and H; pass them to "
+                        "fit_transform(X, W=..., H=...)."
+                    )
+                n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
+            if not is_numpy(get_namespace(X)):  # check on the host, then move
+                return _custom_factors_like(X, W, H, n_components)
+            H = check_factor(H, (n_components, n_features), X.dtype, "H")
+            W = check_factor(W, (n_samples, n_components), X.dtype, "W")
+            return W, H
+        if W is not None or H is not None:
+            warnings.warn(
+                "When init!='custom', the given W and H are ignored; set "
+                "init='custom' to start from them.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        if n_components == "auto":
+            n_components = n_features
+        resolve_init(self.init, n_components, X.shape)
+        return initialize_factors(
+            X, n_components, self.init, random_state=self.random_state
+        )
+
+    def inverse_transform(self, X):
+        """Map codes back to the data space: ``X @ components_``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        product = X @ self.components_
+        return np.asarray(product) if isinstance(product, np.matrix) else product
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class NMF(_BaseNMF):
     r"""Non-negative matrix factorization with penalties.
 
     Finds non-negative ``W`` (n_samples x n_components, the codes that
@@ -457,23 +537,6 @@ class NMF(
             )
         return observed
 
-    def _validate_X(self, X, *, reset):
-        xp = get_namespace(X)
-        X_checked = (
-            check_data_matrix(X) if is_numpy(xp) else check_array_api_matrix(X, xp)
-        )
-        # feature names come from the original object (a DataFrame's columns)
-        validate_data(self, X, skip_check_array=True, reset=reset)
-        X = X_checked
-        if reset:
-            self.n_features_in_ = X.shape[1]
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                f"expecting {self.n_features_in_} features as input."
-            )
-        return X
-
     def _penalties(self, X):
         n_samples, n_features = X.shape
         return combine_penalties(
@@ -486,37 +549,6 @@ class NMF(
             l2_W=self.l2_W,
             l1_H=self.l1_H,
             l2_H=self.l2_H,
-        )
-
-    def _initial_factors(self, X, W, H):
-        n_samples, n_features = X.shape
-        n_components = check_n_components(self.n_components, n_features)
-        if self.init == "custom":
-            if n_components == "auto":
-                source = H if H is not None else W
-                if source is None:
-                    raise ValueError(
-                        "init='custom' needs initial W and H; pass them to "
-                        "fit_transform(X, W=..., H=...)."
-                    )
-                n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
-            if not is_numpy(get_namespace(X)):  # check on the host, then move
-                return _custom_factors_like(X, W, H, n_components)
-            H = check_factor(H, (n_components, n_features), X.dtype, "H")
-            W = check_factor(W, (n_samples, n_components), X.dtype, "W")
-            return W, H
-        if W is not None or H is not None:
-            warnings.warn(
-                "When init!='custom', the given W and H are ignored; set "
-                "init='custom' to start from them.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        if n_components == "auto":
-            n_components = n_features
-        resolve_init(self.init, n_components, X.shape)
-        return initialize_factors(
-            X, n_components, self.init, random_state=self.random_state
         )
 
     @staticmethod
@@ -838,22 +870,6 @@ class NMF(
         )
         return result.W
 
-    def inverse_transform(self, X):
-        """Map codes back to the data space: ``X @ components_``.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
-            Codes.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        product = X @ self.components_
-        return np.asarray(product) if isinstance(product, np.matrix) else product
-
     def predict_entries(self, W, rows, cols):
         """Predict chosen entries ``(W H)[rows[t], cols[t]]`` of the completed matrix.
 
@@ -958,15 +974,8 @@ class NMF(
         fit *= X.size / max(int(held.sum()), 1)
         return -(fit + penalties.value_W(W) + penalties.value_H(H))
 
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.allow_nan = self.missing_values is not None
         return tags
 

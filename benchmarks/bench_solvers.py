@@ -252,7 +252,8 @@ def markdown(summaries, args):
     lines = [
         "# Time to target: nmfkit against scikit-learn",
         "",
-        f"`python benchmarks/bench_solvers.py{' --quick' if args.quick else ''}`; "
+        f"`python benchmarks/bench_solvers.py{' --quick' if args.quick else ''}"
+        f" --seeds {len(args.seeds)}`; "
         f"{len(args.seeds)} random initializations per case, one BLAS thread, "
         "CPU seconds, "
         "ratio = scikit-learn's best time to target / nmfkit default "
@@ -300,8 +301,12 @@ def main(argv=None):
         "--quick", action="store_true", help="2 seeds, shorter runs, fewer solvers"
     )
     parser.add_argument("--only", default=None, help="olivetti, newsgroups, synthetic")
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="initializations (2 quick, 5 full)"
+    )
     args = parser.parse_args(argv)
-    args.seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 5)
+    args.seeds = list(range(n_seeds))
     scale = 1.0 if args.quick else 2.0
     solver_names = QUICK_SOLVERS if args.quick else list(NMFKIT_SOLVERS)
     # (name, loader, ranks -> budget in seconds per run, eps)

@@ -204,8 +204,10 @@ class NMF(_BaseNMF):
         ``"mu"``. For partially observed data (``missing_values``, a
         ``mask``, ``sparse_unobserved="missing"``) ``"auto"`` and ``"cd"``
         mean the masked ``"hals"`` (``inner_iter`` and ``extrapolate`` apply to
-        complete data only). Combinations not implemented raise a ValueError
-        listing what is.
+        complete data only). On Dask arrays ``"auto"`` is plain HALS
+        (``"cd"``) for the Frobenius loss and ``"mu"`` for KL
+        (``docs/scaling.md``). Combinations not implemented raise a
+        ValueError listing what is.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is

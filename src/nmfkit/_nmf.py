@@ -597,8 +597,8 @@ class NMF(_BaseNMF):
 
     def _solver_name(self, X=None):
         """The solver for complete data X: on arrays of other array-API
-        libraries (PyTorch, CuPy) ``"auto"`` means ``"mu"``, the solver written
-        with array-API operations."""
+        libraries (PyTorch, CuPy) ``"auto"`` means ``"mu"`` (``"cd"`` runs
+        there too, without extrapolation)."""
         if self.solver == "auto" and X is not None and not is_numpy(get_namespace(X)):
             return "mu"
         return self.solver

@@ -202,3 +202,55 @@ def test_non_negative_factorization_on_tensors(dispatch):
     assert isinstance(H, torch.Tensor)
     _close(W, W_ref)
     _close(H, H_ref)
+
+
+HALS_CASES = [
+    dict(init="random"),
+    dict(init="nndsvda", l1_W=0.3, l2_H=0.2, update_order="WH"),
+    dict(init="random", solver="hals", l1_H=0.2, l2_W=0.1, inner_iter=3),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(
+    "params", HALS_CASES, ids=lambda d: "-".join(map(str, d.values()))
+)
+def test_hals_fit_matches_numpy(dispatch, device, params):
+    X = _data(seed=4)
+    kwargs = dict(n_components=4, random_state=0, max_iter=40, tol=0, solver="cd")
+    kwargs.update(params)
+    ref = NMF(**kwargs)
+    W_ref = ref.fit_transform(X)
+    model = NMF(**kwargs)
+    Xt = torch.asarray(X, device=device)
+    W = model.fit_transform(Xt)
+
+    assert isinstance(W, torch.Tensor) and isinstance(model.components_, torch.Tensor)
+    assert W.device.type == device and model.components_.device.type == device
+    assert W.dtype == torch.float64 and model.components_.is_contiguous()
+    _close(W, W_ref)
+    _close(model.components_, ref.components_)
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    assert model.n_iter_ == ref.n_iter_ == 40
+    assert np.all(np.diff(model.loss_curve_) <= 1e-9 * model.loss_curve_[:-1])
+    codes = model.transform(Xt)
+    assert isinstance(codes, torch.Tensor) and codes.device.type == device
+    _close(codes, ref.transform(X))
+
+
+def test_hals_float32_on_tensors(dispatch):
+    X = _data(seed=5).astype(np.float32)
+    kwargs = dict(n_components=4, init="random", random_state=0, max_iter=20, tol=0)
+    model = NMF(solver="cd", **kwargs)
+    W = model.fit_transform(torch.asarray(X))
+    assert W.dtype == torch.float32 and model.components_.dtype == torch.float32
+    ref = NMF(solver="cd", **kwargs).fit(X)
+    _close(model.components_, ref.components_, rtol=1e-3)
+
+
+def test_hals_on_tensors_names_what_is_not_available(dispatch):
+    X = torch.asarray(_data())
+    with pytest.raises(ValueError, match="plain HALS: set extrapolate=False"):
+        NMF(3, solver="cd", extrapolate=True, max_iter=5).fit(X)
+    with pytest.raises(ValueError, match="plain HALS"):
+        NMF(3, solver="cd", shuffle=True, max_iter=5).fit(X)

@@ -110,6 +110,101 @@ def test_fit_equals_in_memory_fit(thread_client, params):
         assert _rel(codes.compute(), ref.transform(X)) < RTOL
 
 
+# HALS (in memory: solver="cd", one sweep per factor) and KL (in memory: the
+# beta-divergence MU); "auto" on Dask is HALS for Frobenius and MU for KL.
+OTHER_SOLVER_CASES = [
+    (dict(solver="cd", update_order="HW", max_iter=10, tol=0), "cd"),
+    (
+        dict(solver="cd", update_order="WH", l1_W=0.5, l2_H=0.3, max_iter=10, tol=0),
+        "cd",
+    ),
+    (dict(solver="auto", l1_H=0.2, l2_W=0.1, max_iter=10, tol=0), "cd"),
+    (dict(solver="hals", max_iter=100, tol=1e-2), "cd"),
+    (dict(solver="mu", beta_loss="kullback-leibler", max_iter=10, tol=0), "mu"),
+    (
+        dict(
+            solver="mu",
+            beta_loss="kullback-leibler",
+            update_order="WH",
+            l1_H=0.2,
+            l2_W=0.1,
+            max_iter=10,
+            tol=0,
+        ),
+        "mu",
+    ),
+    (dict(solver="auto", beta_loss=1.0, l1_W=0.3, max_iter=100, tol=1e-2), "mu"),
+]
+
+
+@pytest.mark.parametrize(
+    "params, in_memory", OTHER_SOLVER_CASES, ids=lambda c: str(c)[:60]
+)
+def test_hals_and_kl_fits_equal_in_memory_fits(thread_client, params, in_memory):
+    X, W0, H0 = _problem(seed=6)
+    kwargs = dict(n_components=4, init="custom", **params)
+    ref = NMF(**dict(kwargs, solver=in_memory))
+    W_ref = ref.fit_transform(X, W=W0, H=H0)
+    model = NMF(**kwargs)
+    Xd = da.from_array(X, chunks=(50, 30))
+    W = model.fit_transform(Xd, W=W0, H=H0)
+
+    assert isinstance(W, da.Array) and W.chunks[0] == Xd.chunks[0]
+    assert _rel(W.compute(), W_ref) < RTOL
+    assert _rel(model.components_, ref.components_) < RTOL
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    assert np.all(np.diff(model.loss_curve_) <= 1e-12 * model.loss_curve_[:-1])
+    assert model.reconstruction_err_ == pytest.approx(ref.reconstruction_err_, rel=RTOL)
+    assert model.n_iter_ == ref.n_iter_
+    if params["tol"] > 0:  # the tolerance, not max_iter, stopped both fits
+        assert 10 < model.n_iter_ < 100
+    if params["tol"] == 0 and params["solver"] != "auto":
+        # auto's in-memory transform accelerates HALS: another path to the codes
+        assert _rel(model.transform(Xd).compute(), ref.transform(X)) < RTOL
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(solver="cd"), dict(solver="mu", beta_loss="kullback-leibler")],
+    ids=["hals", "kl"],
+)
+def test_hals_and_kl_float32(thread_client, params):
+    X, W0, H0 = _problem(seed=7)
+    X, W0, H0 = (A.astype(np.float32) for A in (X, W0, H0))
+    kwargs = dict(n_components=4, init="custom", tol=0, max_iter=10, **params)
+    ref = NMF(**kwargs)
+    W_ref = ref.fit_transform(X, W=W0, H=H0)
+    model = NMF(**kwargs)
+    W = model.fit_transform(da.from_array(X, chunks=(70, 10)), W=W0, H=H0)
+    assert W.dtype == np.float32 and model.components_.dtype == np.float32
+    assert _rel(W.compute(), W_ref) < 1e-4
+    assert _rel(model.components_, ref.components_) < 1e-4
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=1e-4)
+
+
+def test_consecutive_fits_from_one_start_share_no_state(thread_client):
+    # The first H is handed to the scheduler under a key made from its
+    # values; a later fit from the same start gets the same key, so H must
+    # never be changed in place after it was handed over.
+    X, W0, H0 = _problem(seed=8)
+    Xd = da.from_array(X, chunks=(50, 30))
+    for params in (dict(update_order="HW"), dict(update_order="WH", l1_W=0.3)):
+        kwargs = dict(n_components=4, init="custom", solver="cd", max_iter=5, tol=0)
+        kwargs.update(params)
+        ref = NMF(**kwargs).fit(X, W=W0, H=H0)
+        model = NMF(**kwargs).fit(Xd, W=W0, H=H0)
+        assert _rel(model.components_, ref.components_) < RTOL
+
+
+def test_unavailable_dask_combinations_name_the_available_ones(thread_client):
+    X, _, _ = _problem()
+    Xd = da.from_array(X + 0.1, chunks=(50, 30))
+    with pytest.raises(ValueError, match="not available on Dask.*solver='hals'"):
+        NMF(4, solver="mu", beta_loss="itakura-saito").fit(Xd)
+    with pytest.raises(ValueError, match="shuffle is not available on Dask"):
+        NMF(4, solver="cd", shuffle=True).fit(Xd)
+
+
 def test_column_chunks_and_float32(thread_client):
     X, W0, H0 = _problem(seed=1)
     X, W0, H0 = (A.astype(np.float32) for A in (X, W0, H0))

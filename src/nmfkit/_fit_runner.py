@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ._array_api import get_namespace
 from ._checkpoint import Checkpoint
 from ._interrupt import InterruptGuard
 from .solvers import SolverResult
@@ -148,7 +149,8 @@ def fit_with_recovery(
 
 def _check_finite_factors(result):
     for name, factor in (("W", result.W), ("H", result.H)):
-        if not np.isfinite(factor).all():
+        xp = get_namespace(factor)  # a tensor stays on its device
+        if not bool(xp.all(xp.isfinite(factor))):
             raise ValueError(
                 f"the fit produced non-finite values in {name} (an overflow in "
                 f"{factor.dtype} arithmetic); rescale X (for example X / X.max()) "

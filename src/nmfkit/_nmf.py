@@ -204,8 +204,10 @@ class NMF(_BaseNMF):
         ``"mu"``. For partially observed data (``missing_values``, a
         ``mask``, ``sparse_unobserved="missing"``) ``"auto"`` and ``"cd"``
         mean the masked ``"hals"`` (``inner_iter`` and ``extrapolate`` apply to
-        complete data only). Combinations not implemented raise a ValueError
-        listing what is.
+        complete data only). On Dask arrays ``"auto"`` is plain HALS
+        (``"cd"``) for the Frobenius loss and ``"mu"`` for KL
+        (``docs/scaling.md``). Combinations not implemented raise a
+        ValueError listing what is.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
@@ -595,8 +597,8 @@ class NMF(_BaseNMF):
 
     def _solver_name(self, X=None):
         """The solver for complete data X: on arrays of other array-API
-        libraries (PyTorch, CuPy) ``"auto"`` means ``"mu"``, the solver written
-        with array-API operations."""
+        libraries (PyTorch, CuPy) ``"auto"`` means ``"mu"`` (``"cd"`` runs
+        there too, without extrapolation)."""
         if self.solver == "auto" and X is not None and not is_numpy(get_namespace(X)):
             return "mu"
         return self.solver

@@ -9,10 +9,15 @@ on the current ``dask.distributed`` client (or Dask's default scheduler):
 - H (small: n_components x n_features) is updated on the driver and
   broadcast once per iteration.
 
+Solvers: ``"mu"`` (Frobenius and Kullback-Leibler) and ``"hals"`` (alias
+``"cd"``, Frobenius); ``"auto"`` is ``"hals"`` for the Frobenius loss and
+``"mu"`` for KL. Each equals the in-memory solver of that name without
+inner loops or extrapolation.
+
 Needs the ``dask`` extra: ``pip install 'nmfkit[dask]'``.
 """
 
-from ._blocks import FrobeniusMURule
+from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._estimator import (
     DASK_SOLVERS,
     fit_transform_dask,
@@ -23,7 +28,9 @@ from ._solver import fit_dask, reconstruction_error_dask
 
 __all__ = [
     "DASK_SOLVERS",
+    "BetaMURule",
     "FrobeniusMURule",
+    "HALSRule",
     "fit_dask",
     "fit_transform_dask",
     "is_dask_array",

@@ -8,17 +8,43 @@ stopping rule are the estimator's; only the data stays on the cluster.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
 from .._validation import check_factor, check_n_components
+from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._solver import fit_dask, reconstruction_error_dask, row_blocks
 
-__all__ = ["fit_transform_dask", "is_dask_array", "transform_dask"]
+__all__ = [
+    "DASK_SOLVERS",
+    "dask_solver_name",
+    "fit_transform_dask",
+    "is_dask_array",
+    "transform_dask",
+]
 
-#: solver name, beta -> distributed solver; HALS and KL register here.
-DASK_SOLVERS = {("mu", 2.0): fit_dask}
+#: solver name, beta -> distributed solver. Each equals the in-memory solver
+#: of the same name without inner loops or extrapolation ("hals" is
+#: ``solver="cd"``; "mu" with beta 1 is ``beta_loss="kullback-leibler"``).
+DASK_SOLVERS = {
+    ("mu", 2.0): partial(fit_dask, rule=FrobeniusMURule),
+    ("hals", 2.0): partial(fit_dask, rule=HALSRule),
+    ("mu", 1.0): partial(fit_dask, rule=partial(BetaMURule, beta=1.0)),
+}
+
+
+def dask_solver_name(solver, beta):
+    """The key of :data:`DASK_SOLVERS` for the estimator's ``solver``.
+
+    ``"cd"`` is ``"hals"``; ``"auto"`` is ``"hals"`` for the Frobenius loss
+    (plain HALS: inner loops and extrapolation, which ``"auto"`` adds in
+    memory, are not distributed) and ``"mu"`` for other losses.
+    """
+    if solver == "auto":
+        return "hals" if beta == 2.0 else "mu"
+    return {"cd": "hals"}.get(solver, solver)
 
 
 def is_dask_array(X):
@@ -138,19 +164,24 @@ def fit_transform_dask(est, X, W=None, H=None):
     persisted Dask array chunked like the rows of X.
     """
     beta, _ = est._check_params()
-    name = "mu" if est.solver == "auto" else est.solver  # no Dask HALS yet
+    name = dask_solver_name(est.solver, beta)
     solver = DASK_SOLVERS.get((name, beta))
     if solver is None:
+        combos = ", ".join(
+            f"solver={s!r} with beta_loss={b:g}" for s, b in sorted(DASK_SOLVERS)
+        )
         raise ValueError(
             f"solver={est.solver!r} with beta_loss={est.beta_loss!r} is not "
-            f"available on Dask arrays; available: {sorted(DASK_SOLVERS)} "
-            "('auto' means 'mu' there)."
+            f"available on Dask arrays; available: {combos} ('cd' is 'hals'; "
+            "'auto' is 'hals' for the Frobenius loss and 'mu' otherwise)."
         )
     if est.extrapolate or est.inner_iter not in (None, 1):
         raise ValueError(
             "inner_iter and extrapolate are not available on Dask arrays; leave "
             "them at None."
         )
+    if est.shuffle:
+        raise ValueError("shuffle is not available on Dask arrays; leave it at False.")
     X = check_dask_matrix(X)
     est.n_features_in_ = X.shape[1]
     W0, H0 = _initial_factors(est, X, W, H)
@@ -171,7 +202,9 @@ def fit_transform_dask(est, X, W=None, H=None):
     est.history_ = result.history
     est.loss_curve_ = result.history[:, 2].copy()
     est.loss_ = float(est.loss_curve_[-1])
-    est.reconstruction_err_ = reconstruction_error_dask(X, result.W, result.H)
+    est.reconstruction_err_ = reconstruction_error_dask(
+        X, result.W, result.H, beta=beta
+    )
     return result.W
 
 

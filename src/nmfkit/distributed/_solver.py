@@ -7,7 +7,10 @@ iteration is one pass over X:
    each, fetched once by every worker that needs them;
 2. every block task reads ``X_b`` once, updates its rows of W (row-local) and
    returns the new ``W_b``, which stays on its worker (persisted), and its
-   summaries ``W_b^T X_b`` (r x p), ``W_b^T W_b`` (r x r), ``sum(W_b)``;
+   summaries: for the Frobenius loss (MU and HALS) ``W_b^T X_b`` (r x p),
+   ``W_b^T W_b`` (r x r), ``sum(W_b)``; for a beta-divergence (KL) the
+   numerator (and, beta != 1, the denominator) of H's update (p x r), the
+   column sums of ``W_b`` and the divergence's parts;
 3. the summaries are added in a tree (``split_every`` at a time), and only the
    total comes back to the driver;
 4. the driver updates H from the totals and evaluates the objective from
@@ -85,12 +88,12 @@ class _Pass:
         self.X_blocks = X_blocks
         self.split_every = split_every
 
-    def __call__(self, W_blocks, Ht, HHt, *, update, with_norm=False):
+    def __call__(self, W_blocks, Ht, HHt, *, update, with_data=False, obj_at="after"):
         Ht_key = delayed(Ht, pure=True)  # one key: the broadcast of H
         HHt_key = delayed(HHt, pure=True)
         steps = [
             delayed(block_step, pure=False, nout=2)(
-                self.rule, X_b, W_b, Ht_key, HHt_key, update, with_norm
+                self.rule, X_b, W_b, Ht_key, HHt_key, update, with_data, obj_at
             )
             for X_b, W_b in zip(self.X_blocks, W_blocks, strict=True)
         ]
@@ -128,6 +131,7 @@ def fit_dask(
     *,
     monitor,
     update_H=True,
+    rule=FrobeniusMURule,
     l1_placement="numerator",
     update_order="HW",
     split_every=8,
@@ -149,6 +153,11 @@ def fit_dask(
     update_H : bool
         Must be True here; fixed-H fits (``transform``) run block by block
         with the in-memory solver instead.
+    rule : callable
+        Makes the row rule from ``(penalties, l1_placement)``:
+        :class:`~nmfkit.distributed.FrobeniusMURule` (the default),
+        :class:`~nmfkit.distributed.HALSRule`, or
+        ``functools.partial(BetaMURule, beta=beta)``.
     l1_placement : {"numerator", "denominator"}
     update_order : {"HW", "WH"}
     split_every : int
@@ -160,6 +169,12 @@ def fit_dask(
     The monitor (and its callbacks) sees W as a Dask array over the persisted
     blocks and H as a NumPy array (a transposed view).
 
+    With a beta-divergence and ``update_order="WH"`` the objective after H's
+    update needs the model at every entry, i.e. a pass over X: as in memory,
+    each pass evaluates the state it starts from and updates W, so the
+    objective of an iteration comes with the next iteration's pass (and the
+    last iteration takes one pass of its own).
+
     Returns
     -------
     result : SolverResult
@@ -168,7 +183,7 @@ def fit_dask(
     """
     if not update_H:
         raise ValueError("fit_dask updates H; use transform_dask for a fixed H.")
-    rule = FrobeniusMURule(penalties, l1_placement)
+    rule = rule(penalties, l1_placement)
     dtype = X.dtype
     X_blocks = row_blocks(X)
     chunks = X.chunks[0]
@@ -176,9 +191,6 @@ def fit_dask(
     Ht = np.array(np.asarray(H).T, dtype=dtype, order="C", copy=True)
     HHt = Ht.T @ Ht
     W_blocks = _split_rows(np.asarray(W, dtype=dtype), chunks)
-
-    W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=False, with_norm=True)
-    X_sq_norm = float(totals.pop("X_sq_norm"))
     n_components = Ht.shape[1]
 
     def as_array(blocks):
@@ -193,23 +205,56 @@ def fit_dask(
         )
 
     def update_columns():
-        nonlocal HHt
+        # a new array each time: the previous one may still be held by the
+        # scheduler under its key (an in-process worker holds the object
+        # itself), so it must not change
+        nonlocal Ht, HHt
+        Ht = Ht.copy()
         rule.update_columns(Ht, totals)
         HHt = Ht.T @ Ht
 
-    monitor.start(rule.objective(X_sq_norm, totals, Ht, HHt), as_array(W_blocks), Ht.T)
-    stop = monitor.max_iter <= 0
-    while not stop:
-        if update_order == "HW":
-            update_columns()
-        W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=True)
-        if update_order != "HW":
-            update_columns()
-        stop = monitor.update(
-            rule.objective(X_sq_norm, totals, Ht, HHt), as_array(W_blocks), Ht.T
+    def objective():
+        return rule.objective(data, totals, Ht, HHt)
+
+    def checkpoint(blocks):
+        if checkpoint_every and monitor.n_iter % checkpoint_every == 0:
+            return _persist(_split_rows(_gather(blocks), chunks))
+        return blocks
+
+    if update_order == "HW" or rule.objective_from_totals:
+        W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=False, with_data=True)
+        data = {key: totals.pop(key) for key in rule.data_keys}
+        monitor.start(objective(), as_array(W_blocks), Ht.T)
+        stop = monitor.max_iter <= 0
+        while not stop:
+            if update_order == "HW":
+                update_columns()
+            W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=True)
+            if update_order != "HW":
+                update_columns()
+            stop = monitor.update(objective(), as_array(W_blocks), Ht.T)
+            if not stop:
+                W_blocks = checkpoint(W_blocks)
+    else:
+        # W first, objective from a pass over X: each pass evaluates the
+        # state it starts from, updates W and sums H's products at the new W.
+        W_next, totals = run_pass(
+            W_blocks, Ht, HHt, update=True, with_data=True, obj_at="before"
         )
-        if not stop and checkpoint_every and monitor.n_iter % checkpoint_every == 0:
-            W_blocks = _persist(_split_rows(_gather(W_blocks), chunks))
+        data = {key: totals.pop(key) for key in rule.data_keys}
+        monitor.start(objective(), as_array(W_blocks), Ht.T)
+        stop = monitor.max_iter <= 0
+        while not stop:
+            W_blocks = W_next
+            update_columns()
+            if monitor.n_iter + 1 >= monitor.max_iter:
+                _, totals = run_pass(W_blocks, Ht, HHt, update=False)
+                monitor.update(objective(), as_array(W_blocks), Ht.T)
+                break
+            W_next, totals = run_pass(W_blocks, Ht, HHt, update=True, obj_at="before")
+            stop = monitor.update(objective(), as_array(W_blocks), Ht.T)
+            if not stop:
+                W_next = checkpoint(W_next)
     return SolverResult(
         W=as_array(W_blocks),
         H=np.ascontiguousarray(Ht.T),
@@ -220,10 +265,12 @@ def fit_dask(
     )
 
 
-def reconstruction_error_dask(X, W, H, split_every=8):
-    """``||X - W H||_F`` for a Dask X and W chunked alike, one more pass over X."""
+def reconstruction_error_dask(X, W, H, split_every=8, beta=2.0):
+    """``sqrt(2 D_beta(X | W H))`` (``||X - W H||_F`` for beta 2) for a Dask X
+    and W chunked alike, one more pass over X: the in-memory
+    :func:`~nmfkit._objective.reconstruction_error`."""
     parts = [
-        delayed(residual_block, pure=True)(X_b, W_b, H)
+        delayed(residual_block, pure=True)(X_b, W_b, H, beta)
         for X_b, W_b in zip(row_blocks(X), W.to_delayed()[:, 0], strict=True)
     ]
     while len(parts) > 1:
@@ -231,4 +278,4 @@ def reconstruction_error_dask(X, W, H, split_every=8):
             delayed(sum, pure=True)(parts[i : i + split_every])
             for i in range(0, len(parts), split_every)
         ]
-    return float(np.sqrt(parts[0].compute()))
+    return float(np.sqrt(max(parts[0].compute(), 0.0)))

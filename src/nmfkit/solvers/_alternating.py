@@ -48,6 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .._array_api import contiguous_copy, get_namespace, is_numpy
 from .._objective import frobenius_fit_from_products, squared_norm
 from ._hals import hals_sweep, prepare_hals
 from ._monitor import SolverResult
@@ -125,8 +126,9 @@ class _FactorUpdate:
     ``"mu"`` steps), stopping early by Gillis and Glineur's rule.
     """
 
-    def __init__(self, rule, l1, l2, max_inner, inner_tol, l1_placement, rng):
+    def __init__(self, rule, l1, l2, max_inner, inner_tol, l1_placement, rng, xp):
         self.rule = rule
+        self.xp = xp
         self.l1 = l1
         self.l2 = l2
         self.max_inner = max(1, int(max_inner))
@@ -140,7 +142,7 @@ class _FactorUpdate:
         if self.rule == "hals":
             Q, G2 = prepared
             order = None if self.rng is None else self.rng.permutation(F.shape[0])
-            return hals_sweep(F, Q, G2, order, l1_positive=self.l1 > 0)
+            return hals_sweep(F, Q, G2, order, l1_positive=self.l1 > 0, xp=self.xp)
         old = F.copy() if self.max_inner > 1 else None
         mu_step(F.T, P.T, G, self.l1, self.l2, self.l1_placement)
         if old is None:
@@ -149,7 +151,11 @@ class _FactorUpdate:
         return squared_norm(old)
 
     def __call__(self, F, P, G):
-        prepared = prepare_hals(P, G, self.l1, self.l2) if self.rule == "hals" else None
+        prepared = (
+            prepare_hals(P, G, self.l1, self.l2, xp=self.xp)
+            if self.rule == "hals"
+            else None
+        )
         self.n_calls += 1
         first = None
         for i in range(self.max_inner):
@@ -274,6 +280,13 @@ def fit_alternating(
         ``info`` holds ``n_restarts`` and ``mean_inner_W`` / ``mean_inner_H``
         (updates per factor update).
     """
+    xp = get_namespace(X, W, H)
+    if not is_numpy(xp) and (extrapolate or shuffle or rule != "hals"):
+        raise ValueError(
+            "On arrays of other array-API libraries (PyTorch, CuPy) the "
+            "alternating solvers run plain HALS: set extrapolate=False and "
+            "shuffle=False, or use solver='mu'."
+        )
     products = _ComponentProducts(X)
     X_sq_norm = squared_norm(X)
     n_samples, n_features = X.shape
@@ -287,7 +300,7 @@ def fit_alternating(
 
     def factor_update(l1, l2, n_rows, n_other):
         return _FactorUpdate(
-            rule, l1, l2, budget(n_rows, n_other), inner_tol, l1_placement, rng
+            rule, l1, l2, budget(n_rows, n_other), inner_tol, l1_placement, rng, xp
         )
 
     p = penalties
@@ -303,8 +316,8 @@ def fit_alternating(
         p.value_H,
         False,
     )
-    Wt = np.array(W.T, order="C", copy=True)
-    Ht = np.array(H, order="C", copy=True)
+    Wt = contiguous_copy(xp, W.T)
+    Ht = contiguous_copy(xp, H)
 
     if update_H:
         first, second = (
@@ -347,13 +360,13 @@ def fit_alternating(
         # an accepted pair cannot increase the objective).
         with np.errstate(**({} if plain else _QUIET)):
             if first is not None:
-                new1 = first.update(Y1.copy(), P1, G2)
+                new1 = first.update(contiguous_copy(xp, Y1), P1, G2)
                 Y1 = _extrapolate(new1, prev1, step_beta, rule)
                 G1 = _gram(Y1)
                 P2 = second.product(Y1)
             else:
                 new1 = Y1  # the fixed H
-            new2 = second.update(Y2.copy(), P2, G1)
+            new2 = second.update(contiguous_copy(xp, Y2), P2, G1)
             G2_new = _gram(new2)
             obj = objective(P2, new2, G1, G2_new, Y1)
         if not plain and not obj <= acc_obj:  # higher, or not a number
@@ -381,7 +394,7 @@ def fit_alternating(
         with np.errstate(**_QUIET):
             if not stop and first is not None:
                 P1, G2 = first.product(Y2), _gram(Y2)
-        if not stop and first is not None and not np.isfinite(G2).all():
+        if extrapolate and not stop and first is not None and not np.isfinite(G2).all():
             Y2 = new2  # the extrapolated point overflowed: start plain
             P1, G2 = first.product(Y2), _gram(Y2)
 
@@ -392,8 +405,8 @@ def fit_alternating(
         "mean_inner_H": block_H.update.n_updates / max(1, block_H.update.n_calls),
     }
     return SolverResult(
-        W=np.ascontiguousarray(W_out),
-        H=np.ascontiguousarray(H_out),
+        W=contiguous_copy(xp, W_out),
+        H=contiguous_copy(xp, H_out),
         n_iter=monitor.n_iter,
         history=monitor.history(),
         converged=monitor.converged,

@@ -18,36 +18,48 @@ of scikit-learn's ``solver="cd"`` (Cichocki and Phan 2009; Hsieh and Dhillon
 2011), applied to all entries of a component at once: a Python loop over the
 ``r`` components, each step a matrix-vector product and a few vector
 operations over ``m`` contiguous entries.
+
+The sweep is written once with array-API operations (``xp``): NumPy arrays
+and, with scikit-learn's ``array_api_dispatch`` on, PyTorch tensors or CuPy
+arrays on their own device run the same code. The diagonal of ``G + l2 I``
+is read to the host once per sweep and the change is summed on the device,
+so a sweep synchronizes with a GPU once, not once per component.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import device_of, get_namespace, is_numpy, to_numpy
+
 __all__ = ["hals_sweep", "prepare_hals"]
 
 
-def prepare_hals(P, G, l1, l2):
+def prepare_hals(P, G, l1, l2, *, xp=None):
     """Fold the penalties into the data product and the Gram matrix.
 
     Returns ``(P - l1, G + l2 I)`` as new arrays, computed once per factor
     update and shared by all its sweeps.
     """
-    Q = P - P.dtype.type(l1) if l1 else P
-    G2 = G + G.dtype.type(l2) * np.eye(G.shape[0], dtype=G.dtype) if l2 else G
-    return Q, G2
+    if xp is None:
+        xp = get_namespace(P, G)
+    Q = P - l1 if l1 else P
+    if l2:
+        G = G + l2 * xp.eye(G.shape[0], dtype=G.dtype, device=device_of(G))
+    return Q, G
 
 
-def hals_sweep(F, Q, G2, order=None, *, l1_positive=False):
+def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None):
     """One HALS sweep over the components of ``F``, in place.
 
     Parameters
     ----------
-    F : ndarray of shape (r, m), C-contiguous
-        The factor, component-major; updated in place.
-    Q : ndarray of shape (r, m)
+    F : array of shape (r, m), C-contiguous
+        The factor, component-major; updated in place (NumPy, or an array of
+        another array-API library).
+    Q : array of shape (r, m)
         ``P - l1`` (see :func:`prepare_hals`).
-    G2 : ndarray of shape (r, r)
+    G2 : array of shape (r, r)
         ``G + l2 I``, symmetric.
     order : sequence of int or None
         Order of the components (``None``: ``0 .. r-1``).
@@ -55,29 +67,49 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False):
         Whether the L1 weight is positive: a component whose curvature is zero
         (the other factor's component is all zero) then goes to zero, its
         exact minimizer; otherwise it is left as it is (any value is optimal).
+    xp : namespace or None
+        The array namespace of ``F``; found from the arrays when None.
 
     Returns
     -------
     change : float
         ``||F_new - F_old||_F^2`` (float64), for the inner-loop stopping rule.
     """
+    if xp is None:
+        xp = get_namespace(F, Q, G2)
     r = F.shape[0]
-    change = 0.0
-    diff = np.empty(F.shape[1], dtype=F.dtype)
+    numpy = is_numpy(xp)
+    if not numpy:  # one read of the diagonal per sweep
+        hess_all = np.asarray(to_numpy(xp.linalg.diagonal(G2)), dtype=np.float64)
+    change = 0.0 if numpy else xp.zeros((), dtype=F.dtype, device=device_of(F))
     for k in range(r) if order is None else order:
-        hess = G2[k, k]
-        row = F[k]
+        k = int(k)
+        hess = G2[k, k] if numpy else hess_all[k]
+        row = F[k, ...]
         if hess <= 0:
             if l1_positive:
-                change += float(np.dot(row, row))
-                row[:] = 0
+                change = change + _sq(xp, row)
+                F[k, ...] = 0
             continue
-        new = G2[k] @ F  # (G + l2 I)[k] F, including the current row
-        np.subtract(Q[k], new, out=new)  # minus the gradient of row k
-        new *= F.dtype.type(1.0 / hess)
+        new = G2[k, ...] @ F  # (G + l2 I)[k] F, including the current row
+        new = Q[k, ...] - new  # minus the gradient of row k
+        new *= F.dtype.type(1.0 / hess) if numpy else 1.0 / hess
         new += row
-        np.maximum(new, 0, out=new)
-        np.subtract(new, row, out=diff)
-        change += float(np.dot(diff, diff))
-        row[:] = new
-    return change
+        new = _clip_at_zero(xp, new)
+        change = change + _sq(xp, new - row)
+        F[k, ...] = new
+    return float(change)
+
+
+def _clip_at_zero(xp, a):
+    """``max(a, 0)``, in place where the library allows it."""
+    if is_numpy(xp):
+        return np.maximum(a, 0, out=a)
+    return xp.clip(a, min=0)
+
+
+def _sq(xp, v):
+    """``v . v``: a float (NumPy) or a 0-d array on the device."""
+    if is_numpy(xp):
+        return float(np.dot(v, v))
+    return xp.sum(v * v)

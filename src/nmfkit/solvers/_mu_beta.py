@@ -63,7 +63,14 @@ from .._objective import (
 )
 from ._monitor import SolverResult
 
-__all__ = ["fit_mu_beta", "mm_exponent", "mu_beta_factor", "BetaKernel"]
+__all__ = [
+    "BetaKernel",
+    "divergence_from_block_parts",
+    "fit_mu_beta",
+    "kl_h_denominator",
+    "mm_exponent",
+    "mu_beta_factor",
+]
 
 _F64_EPS = float(np.finfo(np.float64).eps)
 
@@ -329,15 +336,48 @@ class BetaKernel:
 
     def objective(self, parts, W, Ht):
         """The divergence from the accumulated block parts."""
-        cross, model, direct = parts
-        if self.beta == 1:
-            W_sum = W.sum(axis=0, dtype=np.float64)
-            model = float(np.dot(W_sum, Ht.sum(axis=0, dtype=np.float64)))
-        elif self.beta == 0:
-            model = float(self.shape[0] * self.shape[1])
-        value = divergence_from_parts(self.beta, self.constant, cross, model)
-        # the parts cancel near an exact fit: rounding may dip below zero
-        return max(value + direct, 0.0)
+        return divergence_from_block_parts(
+            self.beta,
+            self.constant,
+            parts,
+            W.sum(axis=0, dtype=np.float64),
+            Ht,
+            self.shape[0] * self.shape[1],
+        )
+
+
+def divergence_from_block_parts(beta, constant, parts, W_col_sum, Ht, n_entries):
+    """The divergence from the parts :class:`BetaKernel` accumulates.
+
+    Parameters
+    ----------
+    beta : float
+    constant : float
+        :func:`~nmfkit._objective.divergence_constant` of X.
+    parts : sequence of 3 floats
+        ``(cross, model, direct)`` summed over the blocks of rows.
+    W_col_sum : ndarray of shape (n_components,)
+        Column sums of W (float64): the model sum for KL is
+        ``W_col_sum . H 1``.
+    Ht : ndarray of shape (n_features, n_components)
+    n_entries : int
+        ``n_samples * n_features`` (the model part for beta = 0).
+    """
+    cross, model, direct = (float(v) for v in parts)
+    if beta == 1:
+        model = float(np.dot(W_col_sum, Ht.sum(axis=0, dtype=np.float64)))
+    elif beta == 0:
+        model = float(n_entries)
+    value = divergence_from_parts(beta, constant, cross, model)
+    # the parts cancel near an exact fit: rounding may dip below zero
+    return max(value + direct, 0.0)
+
+
+def kl_h_denominator(W_col_sum):
+    """Denominator of the KL update of H: the column sums of W, zeros as 1."""
+    W_sum = np.array(W_col_sum, copy=True)
+    W_sum[W_sum == 0] = 1.0
+    return W_sum[np.newaxis, :]
 
 
 def _wide_blocks(n_rows, n_cols, budget):
@@ -358,12 +398,17 @@ def _blocks_by_nnz(indptr, budget):
 
 
 class _Updater:
-    """One fused pass over the row blocks of X per iteration."""
+    """One fused pass over the row blocks of X per iteration.
 
-    def __init__(self, kernel, penalties, l1_placement, gamma_rule):
+    ``kernel`` may be None (give ``beta``) where only :meth:`update_H` is
+    used, as on the driver of a distributed fit.
+    """
+
+    def __init__(self, kernel, penalties, l1_placement, gamma_rule, *, beta=None):
         self.k = kernel
         self.p = penalties
-        beta = kernel.beta
+        beta = kernel.beta if kernel is not None else float(beta)
+        self.beta = beta
         self.numerator_l1 = l1_placement == "numerator" and beta > 2
         self.gamma_W = mm_exponent(beta, penalties.l2_W, gamma_rule)
         self.gamma_H = mm_exponent(beta, penalties.l2_H, gamma_rule)
@@ -375,6 +420,36 @@ class _Updater:
         ``(W, H)`` (``obj_at="before"``) or at ``(W_new, H)`` (``"after"``),
         and the numerator and denominator of the H update (at ``W_new``)
         when ``h_stats``.
+        """
+        W_new, parts, num_H, den_H = self.accumulate(
+            W, Ht, update_W=update_W, h_stats=h_stats, obj_at=obj_at
+        )
+        k, p = self.k, self.p
+        obj = None
+        if obj_at is not None:
+            W_obj = W if obj_at == "before" else W_new
+            obj = k.objective(parts, W_obj, Ht) + p.value_W(W_obj) + p.value_H(Ht.T)
+        if h_stats and den_H is None:
+            den_H = kl_h_denominator(W_new.sum(axis=0))
+        return W_new, obj, (num_H, den_H)
+
+    def accumulate(self, W, Ht, *, update_W, h_stats, obj_at):
+        """The sums of one pass over the blocks, before they are combined.
+
+        The same sums over the rows of a larger matrix are the sums of these
+        over its blocks of rows (the distributed solver adds them in a tree).
+
+        Returns
+        -------
+        W_new : ndarray
+            The new W (a new array when ``update_W``, else W).
+        parts : ndarray of shape (3,)
+            The divergence parts at ``(W, H)`` (``obj_at="before"``) or
+            ``(W_new, H)`` (``"after"``); zeros when ``obj_at`` is None.
+        num_H, den_H : ndarray of shape (n_features, n_components) or None
+            Numerator and denominator of the H update at ``W_new`` when
+            ``h_stats``; ``den_H`` is None for KL (see
+            :func:`kl_h_denominator`).
         """
         k, p = self.k, self.p
         H = np.ascontiguousarray(Ht.T)
@@ -413,20 +488,11 @@ class _Updater:
                         num_H += A.T @ Wb
                     if B is not None:
                         den_H += B.T @ Wb
-        obj = None
-        if obj_at is not None:
-            W_obj = W if obj_at == "before" else W_new
-            obj = k.objective(parts, W_obj, Ht) + p.value_W(W_obj) + p.value_H(Ht.T)
-        if h_stats:
-            if k.sparse:
-                X = k.X
-                A = sp.csr_matrix((a_data, X.indices, X.indptr), shape=X.shape)
-                num_H = np.asarray(A.T @ W_new)
-            if den_H is None:
-                W_sum = W_new.sum(axis=0)
-                W_sum[W_sum == 0] = 1.0
-                den_H = W_sum[np.newaxis, :]
-        return W_new, obj, (num_H, den_H)
+        if h_stats and k.sparse:
+            X = k.X
+            A = sp.csr_matrix((a_data, X.indices, X.indptr), shape=X.shape)
+            num_H = np.asarray(A.T @ W_new)
+        return W_new, parts, num_H, den_H
 
     def update_H(self, Ht, stats):
         num_H, den_H = stats
@@ -435,7 +501,7 @@ class _Updater:
             num_H, den_H, Ht, p.l1_H, p.l2_H, self.gamma_H, self.numerator_l1
         )
         Ht_new = Ht * factor
-        if self.k.beta <= 1:
+        if self.beta <= 1:
             Ht_new[Ht_new < _F64_EPS] = 0.0
         return Ht_new
 

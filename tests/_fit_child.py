@@ -34,7 +34,7 @@ class InterruptAt(NMF):
     at = 5
     how = "signal"
 
-    def _solver_options(self, callbacks=(), history=None):
+    def _solver_options(self, callbacks=(), history=None, **kwargs):
         def act(monitor):
             if monitor.n_iter == self.at:
                 if self.how == "signal":
@@ -44,10 +44,13 @@ class InterruptAt(NMF):
 
         # Before the guard's closing callback, like any user callback.
         callbacks = [*callbacks[:-1], act, *callbacks[-1:]]
-        return super()._solver_options(callbacks=callbacks, history=history)
+        return super()._solver_options(callbacks=callbacks, history=history, **kwargs)
 
 
-PARAMS = dict(n_components=4, init="random", random_state=7, tol=0, l2_H=0.05)
+# the multiplicative updates resume exactly (extrapolation keeps extra state)
+PARAMS = dict(
+    n_components=4, init="random", random_state=7, tol=0, l2_H=0.05, solver="mu"
+)
 
 
 def child_data():

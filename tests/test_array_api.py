@@ -57,8 +57,10 @@ CASES = [
 @pytest.mark.parametrize("params", CASES, ids=lambda d: "-".join(map(str, d.values())))
 def test_fit_matches_numpy(dispatch, device, params):
     X = _data()
+    # on tensors solver="auto" (the default) runs "mu", the array-API solver:
+    # compare with NumPy's "mu"
     kwargs = dict(n_components=4, random_state=0, max_iter=60, tol=0, **params)
-    ref = NMF(**kwargs)
+    ref = NMF(solver="mu", **kwargs)
     W_ref = ref.fit_transform(X)
     model = NMF(**kwargs)
     Xt = torch.asarray(X, device=device)
@@ -86,7 +88,7 @@ def test_custom_init_numpy_factors_and_tolerance_stop(dispatch):
     X = _data(seed=1)
     rng = np.random.default_rng(3)
     W0, H0 = rng.random((40, 3)), rng.random((3, 25))
-    ref = NMF(3, init="custom", tol=1e-3, max_iter=500)
+    ref = NMF(3, init="custom", tol=1e-3, max_iter=500, solver="mu")
     W_ref = ref.fit_transform(X, W=W0, H=H0)
     model = NMF(3, init="custom", tol=1e-3, max_iter=500)
     # initial factors may be NumPy arrays or tensors
@@ -101,7 +103,7 @@ def test_float32_stays_float32(dispatch):
     model = NMF(4, init="random", random_state=0, max_iter=30, tol=0)
     W = model.fit_transform(torch.asarray(X))
     assert W.dtype == torch.float32 and model.components_.dtype == torch.float32
-    ref = NMF(4, init="random", random_state=0, max_iter=30, tol=0).fit(X)
+    ref = NMF(4, init="random", random_state=0, max_iter=30, tol=0, solver="mu").fit(X)
     _close(model.components_, ref.components_, rtol=1e-3)
 
 
@@ -189,7 +191,13 @@ def test_non_negative_factorization_on_tensors(dispatch):
         tol=0,
     )
     W_ref, H_ref, _ = non_negative_factorization(
-        X, n_components=3, init="random", random_state=0, max_iter=20, tol=0
+        X,
+        n_components=3,
+        init="random",
+        random_state=0,
+        max_iter=20,
+        tol=0,
+        solver="mu",  # what "auto" runs on tensors
     )
     assert isinstance(H, torch.Tensor)
     _close(W, W_ref)

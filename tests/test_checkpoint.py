@@ -27,7 +27,10 @@ from nmfkit._checkpoint import (
 from nmfkit._persistence import read_container
 
 CHILD = Path(__file__).with_name("_fit_child.py")
-PARAMS = dict(n_components=3, init="random", random_state=0, l1_W=0.01, l2_H=0.1)
+# the multiplicative updates resume exactly (extrapolation keeps extra state)
+PARAMS = dict(
+    n_components=3, init="random", random_state=0, l1_W=0.01, l2_H=0.1, solver="mu"
+)
 
 
 def _data(sparse=False):
@@ -43,17 +46,19 @@ def _interrupted(path, X, at, **params):
     return model
 
 
+@pytest.mark.parametrize("solver", ["mu", "cd"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_interrupted_then_resumed_fit_equals_uninterrupted(tmp_path, sparse):
+def test_interrupted_then_resumed_fit_equals_uninterrupted(tmp_path, sparse, solver):
     X = _data(sparse)
     path = tmp_path / "fit.ckpt.npz"
-    first = _interrupted(path, X, 9, tol=0, max_iter=60, **PARAMS)
+    params = {**PARAMS, "solver": solver}
+    first = _interrupted(path, X, 9, tol=0, max_iter=60, **params)
     # Ctrl-C wrote a last checkpoint although checkpoint_every is an hour.
     meta, arrays = read_container(path, CHECKPOINT_FORMAT)
     assert meta["n_iter"] == 9
-    resumed = NMF(checkpoint=path, tol=0, max_iter=60, **PARAMS)
+    resumed = NMF(checkpoint=path, tol=0, max_iter=60, **params)
     W = resumed.fit_transform(X)
-    reference = NMF(tol=0, max_iter=60, **PARAMS)
+    reference = NMF(tol=0, max_iter=60, **params)
     W_ref = reference.fit_transform(X)
     np.testing.assert_array_equal(W, W_ref)
     np.testing.assert_array_equal(resumed.components_, reference.components_)
@@ -83,12 +88,12 @@ def test_periodic_checkpoints_are_written_and_complete(tmp_path):
     seen = []
 
     class Spy(NMF):
-        def _solver_options(self, callbacks=(), history=None):
+        def _solver_options(self, callbacks=(), history=None, **kwargs):
             def look(monitor):
                 if path.exists():
                     seen.append(read_container(path, CHECKPOINT_FORMAT)[0]["n_iter"])
 
-            return super()._solver_options([*callbacks, look], history)
+            return super()._solver_options([*callbacks, look], history, **kwargs)
 
     Spy(checkpoint=path, checkpoint_every=0.0, tol=0, max_iter=12, **PARAMS).fit(X)
     # Written after every iteration but the last (the finished fit removes it).
@@ -217,13 +222,13 @@ def test_failed_checkpoint_write_warns_and_the_fit_goes_on(tmp_path):
     path = folder / "c.npz"
 
     class RemoveFolder(NMF):
-        def _solver_options(self, callbacks=(), history=None):
+        def _solver_options(self, callbacks=(), history=None, **kwargs):
             def remove(monitor):
                 if monitor.n_iter == 3:
                     path.unlink()
                     folder.rmdir()
 
-            return super()._solver_options([remove, *callbacks], history)
+            return super()._solver_options([remove, *callbacks], history, **kwargs)
 
     X = _data()
     model = RemoveFolder(

@@ -87,7 +87,7 @@ CASES = [
 @pytest.mark.parametrize("params", CASES, ids=lambda d: "-".join(map(str, d.values())))
 def test_fit_equals_in_memory_fit(thread_client, params):
     X, W0, H0 = _problem()
-    kwargs = dict(n_components=4, init="custom", **params)
+    kwargs = dict(n_components=4, init="custom", solver="mu", **params)
     ref = NMF(**kwargs)
     W_ref = ref.fit_transform(X, W=W0, H=H0)
     model = NMF(**kwargs)
@@ -113,8 +113,8 @@ def test_fit_equals_in_memory_fit(thread_client, params):
 def test_column_chunks_and_float32(thread_client):
     X, W0, H0 = _problem(seed=1)
     X, W0, H0 = (A.astype(np.float32) for A in (X, W0, H0))
-    ref = NMF(4, init="custom", tol=0, max_iter=10).fit(X, W=W0, H=H0)
-    model = NMF(4, init="custom", tol=0, max_iter=10)
+    ref = NMF(4, solver="mu", init="custom", tol=0, max_iter=10).fit(X, W=W0, H=H0)
+    model = NMF(4, solver="mu", init="custom", tol=0, max_iter=10)
     W = model.fit_transform(da.from_array(X, chunks=(70, 10)), W=W0, H=H0)
     assert W.chunks[0] == (70, 70, 70, 30)
     assert W.dtype == np.float32 and model.components_.dtype == np.float32
@@ -123,7 +123,9 @@ def test_column_chunks_and_float32(thread_client):
 
 def test_random_init_equals_in_memory(thread_client):
     X, _, _ = _problem(seed=2)
-    kwargs = dict(n_components=3, init="random", random_state=7, max_iter=15, tol=0)
+    kwargs = dict(
+        n_components=3, init="random", random_state=7, max_iter=15, tol=0, solver="mu"
+    )
     ref = NMF(**kwargs).fit(X)
     model = NMF(**kwargs).fit(da.from_array(X, chunks=(60, 30)))
     assert _rel(model.components_, ref.components_) < RTOL
@@ -131,19 +133,21 @@ def test_random_init_equals_in_memory(thread_client):
 
 def test_nndsvda_init_on_dask_decreases_the_loss(thread_client):
     X, _, _ = _problem(seed=3)
-    model = NMF(4, random_state=0, max_iter=20, tol=0).fit(
+    model = NMF(4, solver="mu", random_state=0, max_iter=20, tol=0).fit(
         da.from_array(X, chunks=(60, 30))
     )
     assert np.all(np.isfinite(model.components_))
     assert np.all(np.diff(model.loss_curve_) <= 1e-12 * model.loss_curve_[:-1])
-    in_memory = NMF(4, random_state=0, max_iter=20, tol=0).fit(X)
+    in_memory = NMF(4, solver="mu", random_state=0, max_iter=20, tol=0).fit(X)
     # a different SVD, so not equal, but as good a start
     assert model.loss_ == pytest.approx(in_memory.loss_, rel=0.05)
 
 
 def test_default_scheduler_without_client():
     X, W0, H0 = _problem(seed=4)
-    kwargs = dict(n_components=4, init="custom", max_iter=20, tol=0, l1_W=0.1)
+    kwargs = dict(
+        n_components=4, init="custom", max_iter=20, tol=0, l1_W=0.1, solver="mu"
+    )
     ref = NMF(**kwargs).fit(X, W=W0, H=H0)
     with dask.config.set(scheduler="threads"):
         model = NMF(**kwargs).fit(da.from_array(X, chunks=(50, 30)), W=W0, H=H0)
@@ -154,7 +158,7 @@ def test_negative_dask_data_error(thread_client):
     X, W0, H0 = _problem()
     X[5, 3] = -2.0
     with pytest.raises(ValueError, match="negative entries, the smallest -2"):
-        NMF(4).fit(da.from_array(X, chunks=(50, 30)))
+        NMF(4, solver="mu").fit(da.from_array(X, chunks=(50, 30)))
 
 
 def _reset_peak_memory():
@@ -231,7 +235,7 @@ def test_out_of_core_fit_under_the_worker_memory_limit(process_client, tmp_path)
     W0, H0 = rng.random((n, 5)), rng.random((5, p))
     if not all(client.run(_reset_peak_memory).values()):
         pytest.skip("cannot reset the peak memory of a process on this system")
-    model = NMF(5, init="custom", max_iter=2, tol=0)
+    model = NMF(5, solver="mu", init="custom", max_iter=2, tol=0)
     model.fit(X, W=W0, H=H0)
 
     peaks = client.run(_peak_memory_bytes)
@@ -241,6 +245,6 @@ def test_out_of_core_fit_under_the_worker_memory_limit(process_client, tmp_path)
 
     files = sorted(tmp_path.glob("*.npy"), key=lambda f: int(f.stem))
     X_np = np.concatenate([np.load(f) for f in files])
-    ref = NMF(5, init="custom", max_iter=2, tol=0).fit(X_np, W=W0, H=H0)
+    ref = NMF(5, solver="mu", init="custom", max_iter=2, tol=0).fit(X_np, W=W0, H=H0)
     assert _rel(model.components_, ref.components_) < RTOL
     np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=RTOL)

@@ -26,7 +26,9 @@ def _data(sparse=False):
     return sp.csr_matrix(np.where(X > 0.5, X, 0)) if sparse else X
 
 
-PARAMS = dict(n_components=3, init="random", random_state=0, tol=0, l1_W=0.01)
+PARAMS = dict(
+    n_components=3, init="random", random_state=0, tol=0, l1_W=0.01, solver="mu"
+)
 
 
 @pytest.mark.parametrize("how", ["signal", "raise"])

@@ -119,7 +119,7 @@ def test_exponents():
 
 
 def test_registry_accepts_any_beta_for_mu():
-    assert get_solver("mu", 2.0).__name__ == "fit_mu"
+    assert get_solver("mu", 2.0).__name__ == "fit_mu_accelerated"
     assert get_solver("mu", 0.7).func is fit_mu_beta
     assert supports_beta("mu", -1.3)
     assert not supports_beta("hals", 1.0)

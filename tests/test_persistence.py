@@ -346,3 +346,17 @@ def test_pickle_and_joblib_of_a_pipeline_still_work(X, tmp_path):
 def _joblib_round_trip(obj, path):
     joblib.dump(obj, path)
     return joblib.load(path)
+
+
+def test_minibatch_model_round_trips(tmp_path):
+    from nmfkit import MiniBatchNMF
+
+    X = np.random.default_rng(0).random((60, 12))
+    model = MiniBatchNMF(3, batch_size=20, random_state=0).fit(X)
+    path = tmp_path / "mb.npz"
+    model.save(path)
+    loaded = nmfkit.load(path)
+    assert type(loaded) is MiniBatchNMF
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.components_, model.components_)
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))

@@ -34,7 +34,9 @@ class FitInterruptedWarning(UserWarning):
     """A fit was interrupted (Ctrl-C) and kept the factors reached so far."""
 
 
-def fit_with_recovery(estimator, X, solver_fn, initial_factors, penalties):
+def fit_with_recovery(
+    estimator, X, solver_fn, initial_factors, penalties, *, masked=False
+):
     """Fit ``X`` with ``solver_fn`` for ``estimator``; see the module docstring.
 
     Parameters
@@ -49,6 +51,8 @@ def fit_with_recovery(estimator, X, solver_fn, initial_factors, penalties):
     initial_factors : callable
         ``initial_factors() -> (W0, H0)``; not called when resuming.
     penalties : Penalties
+    masked : bool, default=False
+        Whether X is partially observed (selects the solver options).
 
     Returns
     -------
@@ -93,7 +97,9 @@ def fit_with_recovery(estimator, X, solver_fn, initial_factors, penalties):
     if checkpoint is not None:
         callbacks.append(checkpoint.callback)
     callbacks.append(guard.leave_update)
-    options = estimator._solver_options(callbacks=callbacks, history=history)
+    options = estimator._solver_options(
+        callbacks=callbacks, history=history, masked=masked, X=X
+    )
     monitor = options["monitor"]
     try:
         with guard:

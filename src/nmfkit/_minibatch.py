@@ -12,17 +12,12 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
 from ._init import INIT_METHODS
-from ._nmf import NMF, _check_real
+from ._nmf import _BaseNMF, _check_real
 from ._objective import beta_divergence, beta_to_float, combine_penalties
 from ._validation import check_data_for_beta
 from .solvers._online import (
@@ -52,7 +47,7 @@ def _check_int(name, value, low, allow_none=False):
         )
 
 
-class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class MiniBatchNMF(_BaseNMF):
     r"""Mini-batch non-negative matrix factorization for any beta-divergence.
 
     Minimizes, one mini-batch ``X_b`` of rows at a time,
@@ -282,7 +277,7 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _start(self, X, W, H):
         """Initial factors, ``H`` transposed; the running majorizer's sums
         (``A``, ``B``) are held transposed too."""
-        W, H = NMF._initial_factors(self, X, W, H)
+        W, H = self._initial_factors(X, W, H)
         Ht = np.ascontiguousarray(H.T)
         self._numerator = Ht.copy()
         self._denominator = np.ones_like(Ht)
@@ -326,7 +321,7 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         W : ndarray of shape (n_samples, n_components)
         """
         beta = self._check_params()
-        X = NMF._validate_X(self, X, reset=True)
+        X = self._validate_X(X, reset=True)
         check_data_for_beta(X, beta)
         W, Ht = self._start(X, W, H)
         n_samples = X.shape[0]
@@ -387,7 +382,7 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """
         first = not hasattr(self, "components_")
         beta = self._check_params()
-        X = NMF._validate_X(self, X, reset=first)
+        X = self._validate_X(X, reset=first)
         check_data_for_beta(X, beta)
         if first:
             _, Ht = self._start(X, W, H)
@@ -414,33 +409,8 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """
         check_is_fitted(self)
         beta = self._check_params()
-        X = NMF._validate_X(self, X, reset=False)
+        X = self._validate_X(X, reset=False)
         check_data_for_beta(X, beta)
         Ht = np.ascontiguousarray(self.components_.T, dtype=X.dtype)
         pen = self._batch_penalties(X.shape[0], X.shape[1])
         return solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
-
-    def inverse_transform(self, X):
-        """Map codes back to the data space: ``X @ components_``.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        return np.asarray(X @ self.components_)
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -495,9 +495,10 @@ def entrywise_divergence(x, y, beta):
     beta : float
     """
     if beta == 2:
-        diff = np.asarray(x, dtype=np.float64).ravel() - np.asarray(
-            y, dtype=np.float64
-        ).ravel()
+        diff = (
+            np.asarray(x, dtype=np.float64).ravel()
+            - np.asarray(y, dtype=np.float64).ravel()
+        )
         return 0.5 * float(np.dot(diff, diff))
     return divergence_data_terms(x, y, beta) + model_power_sum(np.asarray(y), beta)
 

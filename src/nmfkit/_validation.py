@@ -81,6 +81,8 @@ def check_non_negative_values(X, what="X"):
     """Raise a ValueError naming the negative entries of ``X``, if any."""
     message = describe_negative_entries(X, what)
     if message is not None:
+        if what == "X":  # scikit-learn's wording first, as its checks expect
+            message = f"Negative values in data: {message}"
         raise ValueError(message)
 
 

@@ -138,17 +138,31 @@ def fit_transform_dask(est, X, W=None, H=None):
     persisted Dask array chunked like the rows of X.
     """
     beta, _ = est._check_params()
-    solver = DASK_SOLVERS.get((est.solver, beta))
+    name = "mu" if est.solver == "auto" else est.solver  # no Dask HALS yet
+    solver = DASK_SOLVERS.get((name, beta))
     if solver is None:
         raise ValueError(
             f"solver={est.solver!r} with beta_loss={est.beta_loss!r} is not "
-            f"available on Dask arrays; available: {sorted(DASK_SOLVERS)}."
+            f"available on Dask arrays; available: {sorted(DASK_SOLVERS)} "
+            "('auto' means 'mu' there)."
+        )
+    if est.extrapolate or est.inner_iter not in (None, 1):
+        raise ValueError(
+            "inner_iter and extrapolate are not available on Dask arrays; leave "
+            "them at None."
         )
     X = check_dask_matrix(X)
     est.n_features_in_ = X.shape[1]
     W0, H0 = _initial_factors(est, X, W, H)
     result = solver(
-        X, W0, H0, est._penalties(X), update_H=True, **est._solver_options()
+        X,
+        W0,
+        H0,
+        est._penalties(X),
+        update_H=True,
+        monitor=est._solver_options()["monitor"],
+        l1_placement=est.l1_placement,
+        update_order=est.update_order,
     )
     est._warn_if_not_converged(result)
     est.components_ = result.H
@@ -205,7 +219,7 @@ def transform_dask(est, X):
         beta=beta,
         monitor=dict(tol=est.tol, max_iter=est.max_iter, max_time=est.max_time),
     )
-    if est.solver == "mu":
+    if est.solver in ("mu", "auto"):
         options.update(l1_placement=est.l1_placement, update_order=est.update_order)
     penalties = est._penalties(X)
     H_key = delayed(H, pure=True)

@@ -12,6 +12,8 @@ from functools import partial
 
 import numpy as np
 
+from ._alternating import fit_hals, fit_mu_accelerated
+from ._auto import fit_auto
 from ._masked_hals import fit_masked_hals
 from ._masked_mu import fit_masked_mu
 from ._monitor import ConvergenceMonitor, SolverResult
@@ -21,6 +23,9 @@ from ._mu_beta import fit_mu_beta
 __all__ = [
     "ConvergenceMonitor",
     "SolverResult",
+    "fit_masked_hals",
+    "fit_masked_mu",
+    "fit_mu",
     "available",
     "get_masked_solver",
     "get_solver",
@@ -29,7 +34,10 @@ __all__ = [
 
 # (solver name, beta loss) -> solver function. Later solvers register here.
 _REGISTRY = {
-    ("mu", 2.0): fit_mu,
+    ("mu", 2.0): fit_mu_accelerated,
+    ("cd", 2.0): fit_hals,
+    ("hals", 2.0): fit_hals,
+    ("auto", 2.0): fit_auto,
 }
 
 # solver name -> solver function taking ``beta=``, used for every beta that
@@ -62,6 +70,8 @@ def get_solver(solver, beta):
         When the combination is not implemented; the message lists those that
         are.
     """
+    if solver == "auto" and ("auto", float(beta)) not in _REGISTRY:
+        solver = "mu"  # losses without a faster solver use the multiplicative updates
     try:
         return _REGISTRY[(solver, float(beta))]
     except (KeyError, TypeError, ValueError):

@@ -67,6 +67,9 @@ class ConvergenceMonitor:
         The history of an earlier, interrupted run to continue (a resumed
         checkpoint): iteration numbers, elapsed seconds and ``max_iter``
         count on from its last row.
+    clock : callable, default=time.perf_counter
+        Source of the seconds in the history and for ``max_time`` (a
+        benchmark on a shared machine may pass ``time.process_time``).
     """
 
     def __init__(
@@ -77,7 +80,9 @@ class ConvergenceMonitor:
         verbose=0,
         callbacks=(),
         history=None,
+        clock=time.perf_counter,
     ):
+        self.clock = clock
         self.tol = float(tol)
         self.max_iter = int(max_iter)
         self.max_time = None if max_time is None else float(max_time)
@@ -102,7 +107,7 @@ class ConvergenceMonitor:
         view), so that whoever holds the monitor can reach the latest factors,
         for example after an interruption.
         """
-        self._start = time.perf_counter()
+        self._start = self.clock()
         self._rows = [(0, 0.0, float(objective))]
         if self._prior:
             self._rows = [(int(i), t, obj) for i, t, obj in self._prior]
@@ -124,7 +129,7 @@ class ConvergenceMonitor:
         Calls every callback with the monitor, then returns True when the
         run should stop.
         """
-        elapsed = time.perf_counter() - self._start
+        elapsed = self.clock() - self._start
         iteration = self.n_iter + 1
         previous = self._rows[-1][2]
         objective = float(objective)

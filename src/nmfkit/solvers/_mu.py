@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._array_api import contiguous_copy, device_of, get_namespace
+from .._array_api import contiguous_copy, device_of, get_namespace, is_numpy
 from .._objective import frobenius_fit_from_products, squared_norm
 from ._monitor import SolverResult
 
@@ -57,7 +57,7 @@ def mu_step(F, P, G, l1, l2, l1_placement="numerator", *, xp=None):
     P : array of shape (m, r)
         The data product (``X H^T`` for W, ``X^T W`` for ``H^T``); not modified.
     G : array of shape (r, r)
-        The Gram matrix of the other factor.
+        The Gram matrix of the other factor (symmetric).
     l1, l2 : float
         Penalty weights of this factor.
     l1_placement : {"numerator", "denominator"}
@@ -73,7 +73,13 @@ def mu_step(F, P, G, l1, l2, l1_placement="numerator", *, xp=None):
         xp = get_namespace(F, P, G)
     if l2:
         G = G + l2 * xp.eye(G.shape[0], dtype=G.dtype, device=device_of(G))
-    denominator = F @ G
+    if is_numpy(xp) and F.flags.f_contiguous and not F.flags.c_contiguous:
+        # A factor held component-major (F is the transpose of a C array):
+        # G is symmetric, so F G = (G F^T)^T keeps that layout for every
+        # elementwise step below.
+        denominator = (G @ F.T).T
+    else:
+        denominator = F @ G
     numerator = P
     if l1:
         if l1_placement == "numerator":

@@ -1,0 +1,494 @@
+"""Alternating solvers with accelerated inner loops and extrapolation.
+
+Both HALS and the multiplicative updates alternate between the two factors.
+Updating one factor needs the other's product with the data (``X H^T`` or
+``W^T X``: O(nnz(X) r) flops) and its Gram matrix, after which one update of
+the factor costs only O(m r^2). Two accelerations build on that:
+
+- **Inner loops** (Gillis and Glineur, "Accelerated multiplicative updates
+  and hierarchical ALS algorithms for nonnegative matrix factorization",
+  Neural Computation 24(4), 2012): the products are reused for several cheap
+  updates of the same factor. The budget for the factor ``F`` with ``m`` rows
+  (the other has ``m'``) is ``floor(1 + alpha * rho)`` with
+  ``rho = 1 + floor((K + m' r) / (m (r + 1)))`` (``K = nnz(X)``, or
+  ``n_samples * n_features`` for dense X): the cost of the products in units
+  of one update. The loop stops early once an update changes ``F`` by less
+  than ``inner_tol`` times the change made by the first one (Frobenius
+  norms). ``alpha = 0.5`` for HALS and ``2`` for MU, ``inner_tol = 0.1``.
+- **Extrapolation with restarts** (Ang and Gillis, "Accelerating nonnegative
+  matrix factorization algorithms using extrapolation", Neural Computation
+  31(2), 2019): after each update the factor is pushed along its last step,
+  ``Y = F_k + beta (F_k - F_{k-1})`` (projected onto the non-negative
+  orthant), and the next updates start from, and use, ``Y``. The pair that is
+  evaluated, ``(Y_first, F_second)``, is always feasible and its objective
+  costs nothing extra. When it is higher than the last accepted one the step
+  is rejected: the solver returns to the accepted pair, divides ``beta`` by
+  ``eta = 1.5``, caps its growth at the old value, and takes one plain step
+  (which cannot increase the objective). Accepted steps grow ``beta`` by
+  ``gamma = 1.01`` up to the cap, which itself grows by ``gamma_bar =
+  1.005`` up to 1; ``beta`` starts at 0.5. So the objectives reported to the
+  monitor (the accepted pairs) never increase; rejected steps are counted in
+  ``info["n_restarts"]`` and are not iterations of the history.
+
+For the multiplicative updates an entry that reaches zero can never grow
+again, so their extrapolated point is kept at no less than a tenth of the
+plain iterate (``_MU_KEEP``) instead of being clipped at zero.
+
+Factors are held component-major (``W^T`` and ``H``, both ``r x m``,
+C-contiguous), so every product with X and every row of a HALS sweep runs on
+contiguous memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+
+from .._objective import frobenius_fit_from_products, squared_norm
+from ._hals import hals_sweep, prepare_hals
+from ._monitor import SolverResult
+from ._mu import fit_mu, mu_step
+
+__all__ = ["fit_hals", "fit_mu_accelerated", "fit_alternating", "inner_budget"]
+
+#: Gillis and Glineur's weight of the inner-loop budget, per update rule.
+INNER_ALPHA = {"hals": 0.5, "mu": 2.0}
+#: Ang and Gillis's extrapolation parameters.
+EXTRAPOLATION = {"beta0": 0.5, "eta": 1.5, "gamma": 1.01, "gamma_bar": 1.005}
+_MU_KEEP = 0.1
+_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+
+
+def inner_budget(nnz, n_rows, n_other, rank, alpha):
+    """Gillis and Glineur's largest number of inner updates of one factor.
+
+    Parameters
+    ----------
+    nnz : int
+        Entries of X that cost a multiply-add in its products (``nnz(X)``, or
+        ``n_samples * n_features`` when dense).
+    n_rows : int
+        Rows of the factor being updated (``n_samples`` for W).
+    n_other : int
+        Rows of the other factor (``n_features`` for W).
+    rank : int
+    alpha : float
+
+    Returns
+    -------
+    budget : int
+        ``floor(1 + alpha * rho)``, ``rho = 1 + floor((nnz + n_other rank) /
+        (n_rows (rank + 1)))``.
+    """
+    rho = 1 + (nnz + n_other * rank) // max(1, n_rows * (rank + 1))
+    return int(1 + alpha * rho)
+
+
+class _ComponentProducts:
+    """Products of X with component-major factors, dense or sparse X."""
+
+    def __init__(self, X):
+        self.sparse = sp.issparse(X)
+        if self.sparse:
+            self.X = X.tocsr()
+            self.XT = X.T.tocsr()
+            self.nnz = int(self.X.nnz)
+        else:
+            self.X = X
+            self.nnz = int(X.shape[0]) * int(X.shape[1])
+
+    def times_X(self, Wt):
+        """``W^T X`` (r x n_features), the data product of H."""
+        if self.sparse:
+            return np.ascontiguousarray((self.XT @ Wt.T).T)
+        return Wt @ self.X
+
+    def times_Xt(self, H):
+        """``H X^T`` (r x n_samples), the data product of ``W^T``."""
+        if self.sparse:
+            return np.ascontiguousarray((self.X @ H.T).T)
+        return H @ self.X.T
+
+
+def _gram(F):
+    return F @ F.T
+
+
+class _FactorUpdate:
+    """Update one component-major factor from its data product and Gram matrix.
+
+    Runs up to ``max_inner`` updates of the rule (``"hals"`` sweeps or
+    ``"mu"`` steps), stopping early by Gillis and Glineur's rule.
+    """
+
+    def __init__(self, rule, l1, l2, max_inner, inner_tol, l1_placement, rng):
+        self.rule = rule
+        self.l1 = l1
+        self.l2 = l2
+        self.max_inner = max(1, int(max_inner))
+        self.inner_tol_sq = float(inner_tol) ** 2
+        self.l1_placement = l1_placement
+        self.rng = rng
+        self.n_updates = 0
+        self.n_calls = 0
+
+    def _one(self, F, P, G, prepared):
+        if self.rule == "hals":
+            Q, G2 = prepared
+            order = None if self.rng is None else self.rng.permutation(F.shape[0])
+            return hals_sweep(F, Q, G2, order, l1_positive=self.l1 > 0)
+        old = F.copy() if self.max_inner > 1 else None
+        mu_step(F.T, P.T, G, self.l1, self.l2, self.l1_placement)
+        if old is None:
+            return 0.0
+        old -= F
+        return squared_norm(old)
+
+    def __call__(self, F, P, G):
+        prepared = prepare_hals(P, G, self.l1, self.l2) if self.rule == "hals" else None
+        self.n_calls += 1
+        first = None
+        for i in range(self.max_inner):
+            change = self._one(F, P, G, prepared)
+            self.n_updates += 1
+            if i == 0:
+                first = change
+                if first == 0.0:
+                    break
+            elif change <= self.inner_tol_sq * first:
+                break
+        return F
+
+
+class _Block(NamedTuple):
+    update: _FactorUpdate
+    product: Callable  # the other factor -> this factor's data product
+    penalty: Callable  # (factor, gram) -> penalty value
+    is_W: bool
+
+
+def _extrapolate(new, prev, beta, rule):
+    if beta == 0.0:
+        return new
+    y = new + new.dtype.type(beta) * (new - prev)
+    if rule == "mu":
+        return np.maximum(y, new * new.dtype.type(_MU_KEEP), out=y)
+    return np.maximum(y, 0, out=y)
+
+
+def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
+    """Rescale each component pair ``(W[:, k] s, H[k] / s)`` in place.
+
+    The product ``W H`` does not change, so the data fit does not either;
+    extrapolation otherwise lets the scales drift without bound (momentum
+    along a direction the objective cannot see) until they overflow. The
+    scale equalizes the norms of the two components, and is applied only
+    where it does not raise the penalties. The same scales are applied to
+    the previous iterates so that the extrapolation direction stays
+    consistent.
+
+    Returns
+    -------
+    decrease : float
+        How much the penalties, hence the objective, went down.
+    """
+    a = np.sqrt(np.einsum("ij,ij->i", Wt, Wt, dtype=np.float64))
+    b = np.sqrt(np.einsum("ij,ij->i", H, H, dtype=np.float64))
+    ok = (a > 0) & (b > 0)
+    s = np.ones_like(a)
+    s[ok] = np.sqrt(b[ok] / a[ok])
+    p = penalties
+    change = np.zeros_like(a)
+    if p.l1_W or p.l1_H:
+        change += p.l1_W * Wt.sum(axis=1, dtype=np.float64) * (s - 1)
+        change += p.l1_H * H.sum(axis=1, dtype=np.float64) * (1 / s - 1)
+    if p.l2_W or p.l2_H:
+        change += 0.5 * p.l2_W * a**2 * (s**2 - 1) + 0.5 * p.l2_H * b**2 * (s**-2 - 1)
+    s[change > 0] = 1.0
+    if np.all(s == 1.0):
+        return 0.0
+    seen = set()
+    for array, scale in ((Wt, s), (H, 1 / s), (Wt_prev, s), (H_prev, 1 / s)):
+        if id(array) not in seen:
+            seen.add(id(array))
+            array *= scale.astype(array.dtype)[:, None]
+    return float(-np.sum(change[s != 1.0]))
+
+
+def fit_alternating(
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    rule="hals",
+    update_order="HW",
+    inner_iter=1,
+    inner_tol=0.1,
+    extrapolate=False,
+    shuffle=False,
+    random_state=None,
+    l1_placement="numerator",
+):
+    """Alternate HALS or MU updates, with optional inner loops and extrapolation.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, n_components)
+        Initial codes; not modified.
+    H : ndarray of shape (n_components, n_features)
+        Initial dictionary; not modified.
+    penalties : Penalties
+    monitor : ConvergenceMonitor
+    update_H : bool
+        If False, only W is fitted (H fixed).
+    rule : {"hals", "mu"}
+        The update of one factor.
+    update_order : {"HW", "WH"}
+        Which factor each iteration updates first.
+    inner_iter : int or "auto"
+        Largest number of updates of a factor per iteration; ``"auto"`` is
+        Gillis and Glineur's budget (:func:`inner_budget`).
+    inner_tol : float
+        Inner loop stops when an update changes the factor by less than
+        ``inner_tol`` times the first update's change.
+    extrapolate : bool
+        Ang and Gillis's extrapolation with restarts.
+    shuffle : bool
+        HALS only: visit the components in a random order at every sweep.
+    random_state : int, RandomState instance or None
+        Seeds ``shuffle``.
+    l1_placement : {"numerator", "denominator"}
+        MU only: where the L1 weight enters (see :func:`mu_step`).
+
+    Returns
+    -------
+    result : SolverResult
+        ``info`` holds ``n_restarts`` and ``mean_inner_W`` / ``mean_inner_H``
+        (updates per factor update).
+    """
+    products = _ComponentProducts(X)
+    X_sq_norm = squared_norm(X)
+    n_samples, n_features = X.shape
+    rank = H.shape[0]
+    rng = check_random_state(random_state) if (shuffle and rule == "hals") else None
+
+    def budget(n_rows, n_other):
+        if inner_iter == "auto":
+            return inner_budget(products.nnz, n_rows, n_other, rank, INNER_ALPHA[rule])
+        return int(inner_iter)
+
+    def factor_update(l1, l2, n_rows, n_other):
+        return _FactorUpdate(
+            rule, l1, l2, budget(n_rows, n_other), inner_tol, l1_placement, rng
+        )
+
+    p = penalties
+    block_W = _Block(
+        factor_update(p.l1_W, p.l2_W, n_samples, n_features),
+        products.times_Xt,
+        p.value_W,
+        True,
+    )
+    block_H = _Block(
+        factor_update(p.l1_H, p.l2_H, n_features, n_samples),
+        products.times_X,
+        p.value_H,
+        False,
+    )
+    Wt = np.array(W.T, order="C", copy=True)
+    Ht = np.array(H, order="C", copy=True)
+
+    if update_H:
+        first, second = (
+            (block_H, block_W) if update_order == "HW" else (block_W, block_H)
+        )
+        F1, F2 = (Ht, Wt) if update_order == "HW" else (Wt, Ht)
+    else:
+        first, second = None, block_W
+        F1, F2 = Ht, Wt  # H is fixed: it plays the role of a first factor
+
+    def objective(P2, F2_, G1, G2_, F1_):
+        return (
+            frobenius_fit_from_products(X_sq_norm, P2, F2_, G1, G2_)
+            + second.penalty(F2_, G2_)
+            + (first or block_H).penalty(F1_, G1)
+        )
+
+    def as_W_H(A1, A2):
+        Wt_, Ht_ = (A2, A1) if second.is_W else (A1, A2)
+        return Wt_.T, Ht_
+
+    G1 = _gram(F1)
+    P2 = second.product(F1)
+    acc_obj = objective(P2, F2, G1, _gram(F2), F1)
+    acc1, acc2 = F1, F2
+    monitor.start(acc_obj, *as_W_H(acc1, acc2))
+
+    ex = EXTRAPOLATION
+    beta, beta_bar = (ex["beta0"], 1.0) if extrapolate else (0.0, 0.0)
+    plain = not extrapolate
+    n_restarts = 0
+    Y1, Y2, prev1, prev2 = F1, F2, F1, F2
+    if first is not None:
+        P1, G2 = first.product(Y2), _gram(Y2)
+    stop = monitor.max_iter <= 0
+    while not stop:
+        step_beta = 0.0 if plain else beta
+        # An extrapolated point can make a subproblem nearly singular and
+        # overflow; such a step is simply rejected below (a plain step from
+        # an accepted pair cannot increase the objective).
+        with np.errstate(**({} if plain else _QUIET)):
+            if first is not None:
+                new1 = first.update(Y1.copy(), P1, G2)
+                Y1 = _extrapolate(new1, prev1, step_beta, rule)
+                G1 = _gram(Y1)
+                P2 = second.product(Y1)
+            else:
+                new1 = Y1  # the fixed H
+            new2 = second.update(Y2.copy(), P2, G1)
+            G2_new = _gram(new2)
+            obj = objective(P2, new2, G1, G2_new, Y1)
+        if not plain and not obj <= acc_obj:  # higher, or not a number
+            # Reject: back to the accepted pair, smaller beta, one plain step.
+            n_restarts += 1
+            beta_bar, beta = beta, beta / ex["eta"]
+            Y1, Y2, prev1, prev2 = acc1, acc2, acc1, acc2
+            if first is not None:
+                P1, G2 = first.product(Y2), _gram(Y2)
+            plain = True
+            continue
+        if extrapolate and step_beta > 0.0:
+            beta = min(beta_bar, ex["gamma"] * beta)
+            beta_bar = min(1.0, ex["gamma_bar"] * beta_bar)
+        plain = not extrapolate
+        acc1, acc2, acc_obj = Y1, new2, obj
+        if extrapolate and first is not None:
+            Wt_acc, H_acc = (acc2, acc1) if second.is_W else (acc1, acc2)
+            Wt_prev, H_prev = (new2, new1) if second.is_W else (new1, new2)
+            acc_obj -= _rebalance(Wt_acc, H_acc, Wt_prev, H_prev, penalties)
+        stop = monitor.update(acc_obj, *as_W_H(acc1, acc2))
+        with np.errstate(**_QUIET):
+            Y2 = _extrapolate(new2, prev2, beta if extrapolate else 0.0, rule)
+        prev1, prev2 = new1, new2
+        with np.errstate(**_QUIET):
+            if not stop and first is not None:
+                P1, G2 = first.product(Y2), _gram(Y2)
+        if not stop and first is not None and not np.isfinite(G2).all():
+            Y2 = new2  # the extrapolated point overflowed: start plain
+            P1, G2 = first.product(Y2), _gram(Y2)
+
+    W_out, H_out = as_W_H(acc1, acc2)
+    info = {
+        "n_restarts": n_restarts,
+        "mean_inner_W": block_W.update.n_updates / max(1, block_W.update.n_calls),
+        "mean_inner_H": block_H.update.n_updates / max(1, block_H.update.n_calls),
+    }
+    return SolverResult(
+        W=np.ascontiguousarray(W_out),
+        H=np.ascontiguousarray(H_out),
+        n_iter=monitor.n_iter,
+        history=monitor.history(),
+        converged=monitor.converged,
+        info=info,
+    )
+
+
+def fit_hals(
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    update_order="HW",
+    inner_iter=1,
+    inner_tol=0.1,
+    extrapolate=False,
+    shuffle=False,
+    random_state=None,
+):
+    """Minimize the penalized Frobenius objective by HALS (``solver="cd"``).
+
+    With ``inner_iter=1`` and no extrapolation this is scikit-learn's
+    coordinate descent (one sweep over the components of each factor per
+    iteration; ``update_order="WH"`` is its order). See
+    :func:`fit_alternating` for the parameters.
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    return fit_alternating(
+        X,
+        W,
+        H,
+        penalties,
+        monitor=monitor,
+        update_H=update_H,
+        rule="hals",
+        update_order=update_order,
+        inner_iter=inner_iter,
+        inner_tol=inner_tol,
+        extrapolate=extrapolate,
+        shuffle=shuffle,
+        random_state=random_state,
+    )
+
+
+def fit_mu_accelerated(
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    l1_placement="numerator",
+    update_order="HW",
+    inner_iter=1,
+    inner_tol=0.1,
+    extrapolate=False,
+):
+    """Multiplicative updates with optional inner loops and extrapolation.
+
+    With ``inner_iter=1`` and no extrapolation this is :func:`fit_mu`
+    exactly. See :func:`fit_alternating` for the parameters.
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    if inner_iter == 1 and not extrapolate:
+        return fit_mu(
+            X,
+            W,
+            H,
+            penalties,
+            monitor=monitor,
+            update_H=update_H,
+            l1_placement=l1_placement,
+            update_order=update_order,
+        )
+    return fit_alternating(
+        X,
+        W,
+        H,
+        penalties,
+        monitor=monitor,
+        update_H=update_H,
+        rule="mu",
+        update_order=update_order,
+        inner_iter=inner_iter,
+        inner_tol=inner_tol,
+        extrapolate=extrapolate,
+        l1_placement=l1_placement,
+    )

@@ -181,3 +181,16 @@ def test_negative_data_is_refused():
     X[3, 4] = -1.0
     with pytest.raises(ValueError, match="negative"):
         select_rank(X, [1, 2])
+
+
+def test_folds_spread_every_row_evenly():
+    from nmfkit._rank import _fold_assignment
+
+    folds = _fold_assignment((50, 13), 4, np.random.RandomState(0))
+    for row in folds:
+        counts = np.bincount(row, minlength=4)
+        assert counts.max() - counts.min() <= 1  # 13 entries: 4, 3, 3, 3 in some order
+    totals = np.bincount(folds.ravel(), minlength=4)
+    assert totals.sum() == 50 * 13 and totals.min() > 0.2 * 50 * 13
+    # Different rows get different patterns.
+    assert len({tuple(row) for row in folds}) == 50

@@ -142,11 +142,11 @@ def _fold_assignment(shape, n_folds, rng):
     least ``n_folds`` entries.
     """
     n_rows, n_cols = shape
+    start = rng.randint(n_folds, size=(n_rows, 1))
+    cycle = (np.arange(n_cols)[None, :] + start) % n_folds
+    order = np.argsort(rng.random_sample(shape), axis=1)  # a random order per row
     folds = np.empty(shape, dtype=np.intp)
-    for i in range(n_rows):
-        row = (np.arange(n_cols) + rng.randint(n_folds)) % n_folds
-        rng.shuffle(row)
-        folds[i] = row
+    np.put_along_axis(folds, order, cycle, axis=1)
     return folds
 
 

@@ -88,7 +88,7 @@ def test_rank_report_and_json(rank2, tmp_path, capsys):
     report, summary = tmp_path / "rank.html", tmp_path / "rank.json"
     argv = [
         "rank", str(path), "--key", "data", "--ranks", "1,2-3",
-        "--method", "consensus,cv", "--runs", "4", "--solver", "hals",
+        "--method", "consensus,cv", "--runs", "4", "--solver", "hals", "--n-init", "2",
         "--report", str(report), "--json", str(summary), *FAST,
     ]  # fmt: skip
     code, out, err = _run(capsys, *argv)
@@ -98,6 +98,7 @@ def test_rank_report_and_json(rank2, tmp_path, capsys):
     assert data["shape"] == [24, 14] and data["methods"] == ["consensus", "cv"]
     assert data["best_rank"] == data["best_rank_by"]["consensus"]
     assert data["parameters"]["solver"] == "hals" and data["parameters"]["runs"] == 4
+    assert data["parameters"]["n_init"] == 2
     assert [row["rank"] for row in data["table"]] == [1, 2, 3]
     assert {"cophenetic", "dispersion", "cv_rmse", "cv_se"} <= set(data["table"][0])
     folds = data["cv_fold_rmse"]["2"]

@@ -128,6 +128,12 @@ def add_parser(subparsers):
         choices=("random", "nndsvd", "nndsvda", "nndsvdar"),
         help="initialization of every fit (default: %(default)s)",
     )
+    model.add_argument(
+        "--n-init",
+        type=_at_least(1),
+        default=1,
+        help="fits per fold and per consensus run, the best kept (default: 1)",
+    )
     model.add_argument("--max-iter", type=_at_least(1), default=500)
     model.add_argument("--tol", type=_non_negative, default=1e-4)
     model.add_argument(
@@ -185,6 +191,7 @@ def _nmf_params(args):
     return dict(
         solver=args.solver,
         init=args.init,
+        n_init=args.n_init,
         max_iter=args.max_iter,
         tol=args.tol,
         l1_W=args.l1_W,

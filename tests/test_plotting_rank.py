@@ -85,6 +85,11 @@ def test_rank_scores_panels_error_bars_and_chosen_ranks():
     assert _vertical_lines(axes["cophenetic"]) == [4]
     assert _vertical_lines(axes["dispersion"]) == [4]
     assert _vertical_lines(axes["objective"]) == [3]
+    assert cv.get_yscale() == "linear"
+    selection.scores[5]["cv_rmse"] = 100.0  # an over-fitted rank
+    fig = plotting.plot_rank_scores(selection)
+    assert fig.axes[3].get_label() == "cv_rmse"
+    assert fig.axes[3].get_yscale() == "log"
 
 
 def test_rank_scores_shows_only_the_measures_computed():

@@ -31,6 +31,8 @@ def plot_rank_scores(selection, *, n_cols=3, title=None):
     standard error over the folds), the cophenetic correlation and the
     dispersion. A dashed vertical line marks the rank chosen by the panel's
     method (``selection.best_rank`` on the panels that belong to no method).
+    The cross-validation panel has a logarithmic axis when its errors span
+    more than a factor of 20.
 
     Parameters
     ----------
@@ -61,6 +63,8 @@ def plot_rank_scores(selection, *, n_cols=3, title=None):
             if name == "cv_rmse":
                 errors = [selection.scores[r]["cv_se"] for r in selection.ranks]
                 ax.errorbar(ranks, values, yerr=errors, marker="o", capsize=3)
+                if values.min() > 0 and values.max() > 20 * values.min():
+                    ax.set_yscale("log")  # over-fitted ranks can predict wildly
             else:
                 ax.plot(ranks, values, marker="o", label=label)
         chosen = selection.best_rank_by.get(method, selection.best_rank)

@@ -6,6 +6,7 @@ from ._fit_runner import FitInterruptedWarning
 from ._minibatch import MiniBatchNMF
 from ._nmf import NMF, non_negative_factorization
 from ._persistence import ModelFileError, load
+from ._rank import RankSelection, select_rank
 
 __version__ = "0.1.0"
 
@@ -17,5 +18,7 @@ __all__ = [
     "ModelFileError",
     "load",
     "non_negative_factorization",
+    "RankSelection",
+    "select_rank",
     "__version__",
 ]

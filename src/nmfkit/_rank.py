@@ -19,7 +19,9 @@ methods:
     cophenetic correlation (Brunet et al. 2004) and dispersion (Kim and Park
     2007) measure how stable the clustering is. The chosen rank follows
     Brunet et al.: the last rank before the cophenetic correlation first
-    decreases.
+    decreases; where two neighbouring ranks have the same cophenetic
+    correlation (to within rounding, typically both 1), a decrease of the
+    dispersion counts instead.
 
 For every rank it also reports the objective, the explained variance and the
 Hoyer sparseness of W and H of its best fit.
@@ -27,6 +29,7 @@ Hoyer sparseness of W and H of its best fit.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
@@ -110,10 +113,14 @@ class RankSelection:
         return self.to_markdown()
 
 
+#: Defaults of the fits, overridden by ``**nmf_params``.
+FIT_DEFAULTS = dict(init="random", max_iter=500, tol=1e-4)
+
+
 def _make_nmf(rank, seed, params, **extra):
     from ._nmf import NMF
 
-    settings = dict(init="random", max_iter=500, tol=1e-6)
+    settings = dict(FIT_DEFAULTS)
     settings.update(params)
     settings.update(extra)
     return NMF(n_components=rank, random_state=seed, **settings)
@@ -127,10 +134,20 @@ def _quiet_fit(model, X):
 
 
 def _fold_assignment(shape, n_folds, rng):
-    n_entries = shape[0] * shape[1]
-    folds = np.arange(n_entries) % n_folds
-    rng.shuffle(folds)
-    return folds.reshape(shape)
+    """Fold of every entry: each row's entries are spread evenly over the folds.
+
+    Row ``i`` gets the folds ``0, 1, ..., n_folds - 1, 0, 1, ...`` (starting at
+    a random fold) in a random order, so every fold hides the same share of
+    each row (to within one entry) and no row is hidden whole when it has at
+    least ``n_folds`` entries.
+    """
+    n_rows, n_cols = shape
+    start = rng.randint(n_folds, size=(n_rows, 1))
+    cycle = (np.arange(n_cols)[None, :] + start) % n_folds
+    order = np.argsort(rng.random_sample(shape), axis=1)  # a random order per row
+    folds = np.empty(shape, dtype=np.intp)
+    np.put_along_axis(folds, order, cycle, axis=1)
+    return folds
 
 
 def _cv_scores(X, rank, n_folds, folds, seeds, params):
@@ -160,12 +177,34 @@ def _one_standard_error_rank(ranks, scores):
     return ranks[int(np.flatnonzero(means <= threshold)[0])]
 
 
-def _brunet_rank(ranks, scores):
-    coph = [scores[r]["cophenetic"] for r in ranks]
-    for i in range(len(ranks) - 1):
-        if coph[i + 1] < coph[i]:
-            return ranks[i]
+#: Two measures closer than this are equal (rounding of the linkage).
+_TIE = 1e-9
+
+
+def _consensus_rank(ranks, scores):
+    """Brunet et al.: the last rank before the cophenetic correlation decreases.
+
+    Where the cophenetic correlation cannot tell two neighbouring ranks apart
+    (equal to within rounding, typically both 1: the consensus matrix is an
+    exact hierarchy, as when a cluster is split the same way in some of the
+    runs) the dispersion decides.
+    """
+    for low, high in zip(ranks[:-1], ranks[1:], strict=True):
+        a, b = scores[low], scores[high]
+        change = b["cophenetic"] - a["cophenetic"]
+        if change < -_TIE or (
+            abs(change) <= _TIE and b["dispersion"] < a["dispersion"] - _TIE
+        ):
+            return low
     return ranks[-1]
+
+
+def _check_rank(rank):
+    if isinstance(rank, (bool, np.bool_)) or not isinstance(rank, numbers.Integral):
+        raise ValueError(f"rank {rank!r} is not valid; give positive integers.")
+    if rank < 1:
+        raise ValueError(f"rank {rank} is not valid; give positive integers.")
+    return int(rank)
 
 
 def select_rank(
@@ -176,6 +215,7 @@ def select_rank(
     n_folds=5,
     n_runs=10,
     random_state=None,
+    callback=None,
     **nmf_params,
 ):
     """Score candidate ranks of an NMF of X and choose one.
@@ -195,10 +235,16 @@ def select_rank(
         Restarts per rank for ``"consensus"``.
     random_state : int, RandomState instance or None
         Seed of the fold split and of every fit.
+    callback : callable, default=None
+        Called as ``callback(rank, scores)`` after each rank is scored (for
+        progress displays).
     **nmf_params
         Passed to :class:`nmfkit.NMF` (for example ``solver``, ``max_iter``,
         ``tol``, penalties). Defaults: ``init="random", max_iter=500,
-        tol=1e-6``.
+        tol=1e-4`` and NMF's ``solver="auto"`` (HALS, also for the masked
+        fits of ``"cv"``). A random initialization matters for ``"cv"``: an
+        SVD-based one (``"nndsvda"``) of the training entries starts from the
+        filled-in hidden entries and biases their prediction.
 
     Returns
     -------
@@ -210,9 +256,11 @@ def select_rank(
             raise ValueError(f"method={m!r} is not valid; choose from {METHODS}.")
     if not methods:
         raise ValueError(f"method is empty; choose from {METHODS}.")
-    ranks = sorted({int(r) for r in ranks})
-    if not ranks or ranks[0] < 1:
-        raise ValueError(f"ranks={ranks!r} is not valid; give positive integers.")
+    if isinstance(ranks, numbers.Integral):
+        ranks = [ranks]
+    ranks = sorted({_check_rank(r) for r in ranks})
+    if not ranks:
+        raise ValueError("ranks is empty; give at least one positive integer.")
     if "cv" in methods and n_folds < 2:
         raise ValueError(
             f"n_folds={n_folds} is not valid; cross-validation needs >= 2."
@@ -220,6 +268,16 @@ def select_rank(
     if "consensus" in methods and n_runs < 1:
         raise ValueError(f"n_runs={n_runs} is not valid; give at least 1.")
     X = check_data_matrix(X)
+    if ranks[-1] > min(X.shape):
+        raise ValueError(
+            f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "
+            f"{X.shape[1]}); give ranks up to {min(X.shape)}."
+        )
+    if "cv" in methods and n_folds > X.shape[1]:
+        raise ValueError(
+            f"n_folds={n_folds} is larger than the number of features "
+            f"({X.shape[1]}); every fold must leave entries of each row observed."
+        )
     rng = check_random_state(random_state)
     folds = _fold_assignment(X.shape, n_folds, rng) if "cv" in methods else None
 
@@ -247,8 +305,10 @@ def select_rank(
         if "cv" in methods:
             rank_scores.update(_cv_scores(X, rank, n_folds, folds, seeds, nmf_params))
         scores[rank] = rank_scores
+        if callback is not None:
+            callback(rank, rank_scores)
 
-    chooser = {"cv": _one_standard_error_rank, "consensus": _brunet_rank}
+    chooser = {"cv": _one_standard_error_rank, "consensus": _consensus_rank}
     best_by = {m: chooser[m](ranks, scores) for m in methods}
     return RankSelection(
         ranks=ranks,

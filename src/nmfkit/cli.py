@@ -20,13 +20,14 @@ from ._cli_common import OneLineErrorParser
 from ._cli_demo import add_parser as _add_demo
 from ._cli_faces import add_parser as _add_faces
 from ._cli_fit import add_parser as _add_fit
+from ._cli_rank import add_parser as _add_rank
 from ._cli_ratings import add_parser as _add_ratings
 from ._cli_topics import add_parser as _add_topics
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Functions that each register one subcommand on the subparsers object.
-SUBCOMMANDS = [_add_demo, _add_faces, _add_topics, _add_fit, _add_ratings]
+SUBCOMMANDS = [_add_demo, _add_faces, _add_topics, _add_fit, _add_rank, _add_ratings]
 
 #: Exceptions that mean bad input rather than a bug (one-line error, exit 2).
 BAD_INPUT = (ValueError, OSError, ImportError)

@@ -44,7 +44,9 @@ def add_parser(subparsers):
     model = parser.add_argument_group("model")
     model.add_argument("--rank", type=int, required=True, help="number of components")
     model.add_argument(
-        "--solver", default="mu", help="algorithm (default: %(default)s)"
+        "--solver",
+        default="auto",
+        help="algorithm: auto, cd (hals) or mu (default: %(default)s)",
     )
     model.add_argument(
         "--beta-loss",

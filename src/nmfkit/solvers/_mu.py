@@ -132,9 +132,12 @@ class _Products:
 
     def Xt_times(self, W):
         """``X^T W`` (n_features x r), the transpose of ``W^T X``."""
-        if not self.sparse and not isinstance(self.X, np.ndarray):
-            # PyTorch's CPU matmul is about 3x faster this way round than on
-            # the transposed view of X; cuBLAS and NumPy take either
+        if not self.sparse:
+            # For a dense X, computing W^T X (r x n_features, C order) and
+            # returning its transposed view is faster than a product with the
+            # transposed view of X: measured 1.8x for NumPy float64 at rank 10
+            # on Olivetti faces with OpenBLAS, and about 3x for PyTorch on the
+            # CPU.
             return (W.T @ self.X).T
         return self._dense(self.XT @ W)
 

@@ -54,6 +54,23 @@ def _non_negative_float(text):
     return value
 
 
+def add_penalty_options(group):
+    """``--l1-W``, ``--l2-W``, ``--l1-H``, ``--l2-H``: the course's penalties."""
+    for name, meaning in (
+        ("l1-W", "lambda, L1 penalty of W"),
+        ("l2-W", "mu, squared-norm penalty of W"),
+        ("l1-H", "L1 penalty of H"),
+        ("l2-H", "nu, squared-norm penalty of H"),
+    ):
+        group.add_argument(
+            f"--{name}",
+            dest=name.replace("-", "_"),
+            type=_non_negative_float,
+            default=0.0,
+            help=f"{meaning} (default: 0)",
+        )
+
+
 def add_output_options(parser, *, report=True):
     """``--report``, ``--force`` and ``--quiet``."""
     if report:

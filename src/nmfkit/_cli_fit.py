@@ -12,7 +12,7 @@ import numpy as np
 
 from ._atomic import atomic_write, check_writable
 from ._checkpoint import add_checkpoint_arguments, checkpoint_params
-from ._cli_common import CommandError, add_output_options
+from ._cli_common import CommandError, add_output_options, add_penalty_options
 from ._fit_runner import FitInterruptedWarning
 
 __all__ = ["add_parser", "run"]
@@ -57,19 +57,7 @@ def add_parser(subparsers):
     model.add_argument("--max-iter", type=int, default=200)
     model.add_argument("--tol", type=float, default=1e-4)
     model.add_argument("--random-state", type=int, default=0)
-    for name, meaning in (
-        ("l1-W", "lambda, L1 penalty of W"),
-        ("l2-W", "mu, squared-norm penalty of W"),
-        ("l1-H", "L1 penalty of H"),
-        ("l2-H", "nu, squared-norm penalty of H"),
-    ):
-        model.add_argument(
-            f"--{name}",
-            dest=name.replace("-", "_"),
-            type=float,
-            default=0.0,
-            help=f"{meaning} (default: 0)",
-        )
+    add_penalty_options(model)
     add_checkpoint_arguments(parser)
     add_output_options(parser, report=False)
     parser.add_argument(

@@ -10,7 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_write, check_writable
-from ._cli_common import CommandError
+from ._cli_common import (
+    CommandError,
+    _non_negative_float,
+    add_penalty_options,
+)
 from ._rank import METHODS
 
 __all__ = ["add_parser", "parse_ranks", "run"]
@@ -66,16 +70,6 @@ def _at_least(minimum):
         return value
 
     return parse
-
-
-def _non_negative(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
-    return value
 
 
 def add_parser(subparsers):
@@ -135,26 +129,14 @@ def add_parser(subparsers):
         help="fits per fold and per consensus run, the best kept (default: 1)",
     )
     model.add_argument("--max-iter", type=_at_least(1), default=500)
-    model.add_argument("--tol", type=_non_negative, default=1e-4)
+    model.add_argument("--tol", type=_non_negative_float, default=1e-4)
     model.add_argument(
         "--random-state",
         type=int,
         default=0,
         help="seed of the folds and of every fit (default: %(default)s)",
     )
-    for name, meaning in (
-        ("l1-W", "lambda, L1 penalty of W"),
-        ("l2-W", "mu, squared-norm penalty of W"),
-        ("l1-H", "L1 penalty of H"),
-        ("l2-H", "nu, squared-norm penalty of H"),
-    ):
-        model.add_argument(
-            f"--{name}",
-            dest=name.replace("-", "_"),
-            type=_non_negative,
-            default=0.0,
-            help=f"{meaning} (default: 0)",
-        )
+    add_penalty_options(model)
     out = parser.add_argument_group("output")
     out.add_argument("--report", metavar="PATH", help="write an HTML report to PATH")
     out.add_argument(

@@ -16,7 +16,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
-from ._init import INIT_METHODS
 from ._nmf import _BaseNMF, _check_real
 from ._objective import beta_divergence, beta_to_float, combine_penalties
 from ._validation import check_data_for_beta
@@ -189,19 +188,11 @@ class MiniBatchNMF(_BaseNMF):
         _check_int("fresh_restarts_max_iter", self.fresh_restarts_max_iter, 1)
         _check_int("transform_max_iter", self.transform_max_iter, 1, allow_none=True)
         _check_real("forget_factor", self.forget_factor, high=1.0)
-        for name in ("alpha_W", "l1_W", "l2_W", "l1_H", "l2_H"):
-            _check_real(name, getattr(self, name))
-        _check_real("alpha_H", self.alpha_H, allow=("same",))
-        _check_real("l1_ratio", self.l1_ratio, high=1.0)
+        self._check_penalties_and_init()
         if not isinstance(self.fresh_restarts, (bool, np.bool_)):
             raise ValueError(
                 f"fresh_restarts={self.fresh_restarts!r} is not valid; give True "
                 "or False."
-            )
-        if self.init is not None and self.init not in INIT_METHODS:
-            raise ValueError(
-                f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
-                "or None."
             )
         return beta_to_float(self.beta_loss)
 

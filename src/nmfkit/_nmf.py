@@ -147,6 +147,18 @@ class _BaseNMF(
         product = X @ self.components_
         return np.asarray(product) if isinstance(product, np.matrix) else product
 
+    def _check_penalties_and_init(self):
+        """Checks of the parameters every nmfkit estimator shares."""
+        for name in ("alpha_W", "l1_W", "l2_W", "l1_H", "l2_H"):
+            _check_real(name, getattr(self, name))
+        _check_real("alpha_H", self.alpha_H, allow=("same",))
+        _check_real("l1_ratio", self.l1_ratio, high=1.0)
+        if self.init is not None and self.init not in INIT_METHODS:
+            raise ValueError(
+                f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
+                "or None."
+            )
+
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
@@ -446,10 +458,7 @@ class NMF(_BaseNMF):
             raise ValueError(
                 f"max_iter={self.max_iter!r} is not valid; give an integer >= 1."
             )
-        for name in ("alpha_W", "l1_W", "l2_W", "l1_H", "l2_H"):
-            _check_real(name, getattr(self, name))
-        _check_real("alpha_H", self.alpha_H, allow=("same",))
-        _check_real("l1_ratio", self.l1_ratio, high=1.0)
+        self._check_penalties_and_init()
         if self.max_time is not None:
             _check_real("max_time", self.max_time)
         _check_real("inner_tol", self.inner_tol)
@@ -469,11 +478,6 @@ class NMF(_BaseNMF):
         if self.extrapolate not in (None, True, False):
             raise ValueError(
                 f"extrapolate={self.extrapolate!r} is not valid; give True, False "
-                "or None."
-            )
-        if self.init is not None and self.init not in INIT_METHODS:
-            raise ValueError(
-                f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
                 "or None."
             )
         _check_real("checkpoint_every", self.checkpoint_every)

@@ -1,4 +1,4 @@
-"""Property tests: the multiplicative updates never increase the objective."""
+"""Property tests: MU, HALS and the default solver never increase the objective."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +42,7 @@ def problems(draw):
         l1_W=draw(penalty), l2_W=draw(penalty), l1_H=draw(penalty), l2_H=draw(penalty)
     )
     options = dict(
+        solver=draw(st.sampled_from(["mu", "cd", "auto"])),
         l1_placement=draw(st.sampled_from(["numerator", "denominator"])),
         update_order=draw(st.sampled_from(["HW", "WH"])),
     )

@@ -65,7 +65,8 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None):
         Order of the components (``None``: ``0 .. r-1``).
     l1_positive : bool
         Whether the L1 weight is positive: a component whose curvature is zero
-        (the other factor's component is all zero) then goes to zero, its
+        or below the smallest normal number of the dtype (the other factor's
+        component is all zero, or underflowed) then goes to zero, its
         exact minimizer; otherwise it is left as it is (any value is optimal).
     xp : namespace or None
         The array namespace of ``F``; found from the arrays when None.
@@ -82,11 +83,14 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None):
     if not numpy:  # one read of the diagonal per sweep
         hess_all = np.asarray(to_numpy(xp.linalg.diagonal(G2)), dtype=np.float64)
     change = 0.0 if numpy else xp.zeros((), dtype=F.dtype, device=device_of(F))
+    # A curvature below the smallest normal number of F's dtype is zero for
+    # this update: its reciprocal would overflow to infinity.
+    smallest = float(xp.finfo(F.dtype).tiny)
     for k in range(r) if order is None else order:
         k = int(k)
         hess = G2[k, k] if numpy else hess_all[k]
         row = F[k, ...]
-        if hess <= 0:
+        if hess < smallest:
             if l1_positive:
                 change = change + _sq(xp, row)
                 F[k, ...] = 0

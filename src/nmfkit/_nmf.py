@@ -508,12 +508,10 @@ class NMF(_BaseNMF):
                 "'missing' (they are unknown, as for ratings)."
             )
         beta = beta_to_float(self.beta_loss)
-        # Solver choice hook: a solver="auto" resolves here to a name for which
-        # solvers.supports_beta(name, beta) holds ("mu" handles every beta).
+        solver = self._solver_name(beta, X, masked)
         if masked:
-            return beta, solvers.get_masked_solver(self._masked_solver_name(), beta)
-        solver_fn = solvers.get_solver(self._solver_name(X), beta)
-        return beta, solver_fn
+            return beta, solvers.get_masked_solver(solver, beta)
+        return beta, solvers.get_solver(solver, beta)
 
     # ------------------------------------------------- partially observed data
     def _is_masked(self, X, mask):
@@ -599,17 +597,21 @@ class NMF(_BaseNMF):
         )
         return W0, H0, self._bias_layout(n_components)
 
-    def _solver_name(self, X=None):
-        """The solver for complete data X: on arrays of other array-API
-        libraries (PyTorch, CuPy) ``"auto"`` means ``"mu"`` (``"cd"`` runs
-        there too, without extrapolation)."""
-        if self.solver == "auto" and X is not None and not is_numpy(get_namespace(X)):
+    def _solver_name(self, beta, X=None, masked=False):
+        """The solver that runs, with ``"auto"`` (and aliases) resolved.
+
+        Partially observed data: ``"auto"`` and ``"cd"`` are the masked HALS.
+        Complete data: ``"auto"`` is ``"mu"`` for beta-divergences other than
+        Frobenius and on arrays of other array-API libraries (PyTorch, CuPy;
+        ``"cd"`` runs there too, without extrapolation).
+        """
+        if masked:
+            return {"auto": "hals", "cd": "hals"}.get(self.solver, self.solver)
+        if self.solver == "auto" and (
+            beta != 2.0 or (X is not None and not is_numpy(get_namespace(X)))
+        ):
             return "mu"
         return self.solver
-
-    def _masked_solver_name(self):
-        """The solver for partially observed data: "auto" and "cd" are HALS."""
-        return {"auto": "hals", "cd": "hals"}.get(self.solver, self.solver)
 
     def _solver_options(self, callbacks=(), history=None, masked=False, X=None):
         """Keyword arguments of the solver: the monitor and its own options.
@@ -627,16 +629,14 @@ class NMF(_BaseNMF):
                 history=history,
             )
         )
+        beta = beta_to_float(self.beta_loss)
+        solver = self._solver_name(beta, X, masked)
         if masked:
-            if self._masked_solver_name() == "mu":
+            if solver == "mu":
                 options.update(
                     l1_placement=self.l1_placement, update_order=self.update_order
                 )
             return options
-        beta = beta_to_float(self.beta_loss)
-        solver = self._solver_name(X)
-        if solver == "auto" and beta != 2.0:
-            solver = "mu"
         if solver == "mu":
             options.update(
                 l1_placement=self.l1_placement, update_order=self.update_order

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import NMF
+from nmfkit._scaling import typical_magnitude
 from nmfkit._validation import magnitude_range
 
 SPECIAL = [
@@ -66,8 +67,14 @@ def _expected_valid(dense, kind):
     if not np.isfinite(values).all() or (values < 0).any():
         return False
     peak = values.max()
+    if peak == 0:
+        return True
+    typical = typical_magnitude(values)
     low, high = magnitude_range(values.dtype)
-    return peak == 0 or low <= peak <= high
+    # the dynamic range must fit the dtype, and the Frobenius objective (which
+    # scales as the square of the typical magnitude) must fit float64
+    ratio = np.log2(peak) - np.log2(typical)
+    return np.log2(low) <= ratio <= np.log2(high) and abs(2 * np.log2(typical)) <= 1000
 
 
 def _check_fit(X, dense, kind, n_components, init):
@@ -238,9 +245,18 @@ def test_object_arrays_fit_or_fail_clearly(values):
         (np.array([[1.0, np.nan]]), ValueError, "1 NaN value"),
         (np.array([[1.0, np.inf]]), ValueError, "1 infinite value"),
         (np.array([[1.0, -2.0]]), ValueError, "1 negative entry"),
-        (np.full((2, 2), 1e300), ValueError, "largest value is 1e\\+300.*overflow"),
-        (np.full((2, 2), 1e-300), ValueError, "largest value is 1e-300.*underflow"),
-        (np.full((2, 2), 1e12, np.float32), ValueError, "float32.*float64"),
+        (np.full((2, 2), 1e300), ValueError, "1e\\+300\\^2, outside the range"),
+        (np.full((2, 2), 1e-300), ValueError, "1e-300\\^2, outside the range"),
+        (
+            np.array([[1e150, 1e-150], [1.0, 1.0]]),
+            ValueError,
+            "1e\\+150 is 1e\\+150 times its typical magnitude.*overflow",
+        ),
+        (
+            np.array([[1e12, 1e-12], [1.0, 1.0]], np.float32),
+            ValueError,
+            "times its typical magnitude.*float32.*float64",
+        ),
         (np.ones((2, 2), complex), ValueError, "Complex data not supported"),
         (np.array([["a", "b"]]), TypeError, "not numeric"),
         (np.array([[1, "a"]], dtype=object), TypeError, "dtype object"),

@@ -11,6 +11,9 @@
   end of the current iteration (:class:`~nmfkit._interrupt.InterruptGuard`)
   and the estimator keeps the factors of that iteration, with a
   :class:`FitInterruptedWarning`; ``"raise"`` lets the interrupt propagate;
+- unit scale: the problem is solved on ``X / s`` with rescaled penalties
+  and factors (:mod:`nmfkit._scaling`), and the result is mapped back, so
+  that data at any scale gets the same fit up to the scale;
 - a last check that the factors are finite.
 
 It is generic over solvers: it relies only on the solver contract (the
@@ -26,6 +29,8 @@ import numpy as np
 from ._array_api import get_namespace
 from ._checkpoint import Checkpoint
 from ._interrupt import InterruptGuard
+from ._objective import beta_to_float
+from ._scaling import Rescaling
 from .solvers import SolverResult
 
 __all__ = ["FitInterruptedWarning", "fit_with_recovery"]
@@ -36,7 +41,14 @@ class FitInterruptedWarning(UserWarning):
 
 
 def fit_with_recovery(
-    estimator, X, solver_fn, initial_factors, penalties, *, masked=False
+    estimator,
+    X,
+    solver_fn,
+    initial_factors,
+    penalties,
+    *,
+    masked=False,
+    rescale=True,
 ):
     """Fit ``X`` with ``solver_fn`` for ``estimator``; see the module docstring.
 
@@ -50,10 +62,16 @@ def fit_with_recovery(
     solver_fn : callable
         A solver with the contract of :func:`nmfkit.solvers.fit_mu`.
     initial_factors : callable
-        ``initial_factors() -> (W0, H0)``; not called when resuming.
+        ``initial_factors(X_internal, rescaling) -> (W0, H0)``: the initial
+        factors of the internal (unit-scale) problem, from the rescaled data
+        (custom factors go through ``rescaling.to_internal``); not called
+        when resuming.
     penalties : Penalties
     masked : bool, default=False
         Whether X is partially observed (selects the solver options).
+    rescale : bool, default=True
+        Solve at unit scale; False only where the rescaled problem would not
+        be equivalent (offset components with penalties).
 
     Returns
     -------
@@ -61,6 +79,11 @@ def fit_with_recovery(
         ``result.info`` has ``"interrupted"`` (bool) and ``"resumed_from"``
         (the iteration the fit resumed from, or None).
     """
+    beta = beta_to_float(estimator.beta_loss)
+    rescaling = Rescaling.for_fit(X, beta) if rescale else Rescaling(beta=beta)
+    objective_factor = rescaling.objective_factor
+    X = rescaling.scale_data(X)
+    penalties = rescaling.penalties(penalties)
     checkpoint = None
     state = None
     if estimator.checkpoint is not None:
@@ -69,7 +92,7 @@ def fit_with_recovery(
         )
         state = checkpoint.load()
     if state is None:
-        W0, H0 = initial_factors()
+        W0, H0 = initial_factors(X, rescaling)
         history = None
         resumed_from = None
     else:
@@ -83,14 +106,14 @@ def fit_with_recovery(
             )
         if resumed_from == estimator.max_iter:
             checkpoint.remove()
-            return SolverResult(
+            return _to_user(rescaling, SolverResult(
                 W=W0,
                 H=H0,
                 n_iter=resumed_from,
                 history=history,
                 converged=False,
                 info={"interrupted": False, "resumed_from": resumed_from},
-            )
+            ))
 
     keep = estimator.on_interrupt == "keep"
     guard = InterruptGuard(defer=keep)
@@ -102,6 +125,7 @@ def fit_with_recovery(
         callbacks=callbacks, history=history, masked=masked, X=X
     )
     monitor = options["monitor"]
+    monitor.objective_scale = objective_factor
     try:
         with guard:
             result = solver_fn(X, W0, H0, penalties, update_H=True, **options)
@@ -120,6 +144,7 @@ def fit_with_recovery(
             converged=monitor.converged,
             info={"interrupted": True},
         )
+        result = _to_user(rescaling, result)
         _check_finite_factors(result)
         where = ""
         if checkpoint is not None:
@@ -139,11 +164,18 @@ def fit_with_recovery(
         )
         result.info["resumed_from"] = resumed_from
         return result
+    result = _to_user(rescaling, result)
     _check_finite_factors(result)
     if checkpoint is not None:
         checkpoint.remove()
     result.info.setdefault("interrupted", False)
     result.info["resumed_from"] = resumed_from
+    return result
+
+
+def _to_user(rescaling, result):
+    """The result with its factors at the user's scale (the history already is)."""
+    result.W, result.H = rescaling.to_user(result.W, result.H)
     return result
 
 

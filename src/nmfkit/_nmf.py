@@ -35,6 +35,7 @@ from ._array_api import (
 from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
+    Penalties,
     beta_divergence,
     beta_to_float,
     combine_penalties,
@@ -45,12 +46,14 @@ from ._objective import (
     sampled_product,
 )
 from ._persistence import PersistenceMixin
+from ._scaling import Rescaling
 from ._validation import (
     SPARSE_UNOBSERVED,
     check_array_api_matrix,
     check_data_for_beta,
     check_data_matrix,
     check_factor,
+    check_finite_output,
     check_missing_values,
     check_n_components,
     check_partially_observed,
@@ -100,7 +103,9 @@ class _BaseNMF(
             )
         return X
 
-    def _initial_factors(self, X, W, H):
+    def _initial_factors(self, X, W, H, rescaling=None):
+        """Initial factors of X; custom W and H are checked, then mapped to
+        the internal scale of ``rescaling`` (X is already rescaled)."""
         n_samples, n_features = X.shape
         n_components = check_n_components(self.n_components, n_features)
         if self.init == "custom":
@@ -113,9 +118,12 @@ class _BaseNMF(
                     )
                 n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
             if not is_numpy(get_namespace(X)):  # check on the host, then move
-                return _custom_factors_like(X, W, H, n_components)
-            H = check_factor(H, (n_components, n_features), X.dtype, "H")
-            W = check_factor(W, (n_samples, n_components), X.dtype, "W")
+                W, H = _custom_factors_like(X, W, H, n_components)
+            else:
+                H = check_factor(H, (n_components, n_features), X.dtype, "H")
+                W = check_factor(W, (n_samples, n_components), X.dtype, "W")
+            if rescaling is not None:
+                W, H = rescaling.to_internal(W, H)
             return W, H
         if W is not None or H is not None:
             warnings.warn(
@@ -726,7 +734,7 @@ class NMF(_BaseNMF):
             self,
             X,
             solver_fn,
-            lambda: self._initial_factors(X, W, H),
+            lambda X_internal, scale: self._initial_factors(X_internal, W, H, scale),
             self._penalties(X),
         )
         self._store_result(result)
@@ -776,18 +784,29 @@ class NMF(_BaseNMF):
     def _fit_transform_observed(self, X, W, H, mask):
         beta, solver_fn = self._check_params(masked=True)
         observed = self._validate_observed(X, mask, reset=True)
-        W0, H0 = self._initial_factors(self._init_matrix(observed), W, H)
-        fixed = {}
-        if self.bias:
-            W0, H0, fixed = self._add_bias_components(observed, W0, H0)
+        penalties = self._penalties(observed)
+
+        def initial_factors(observed_internal, scale):
+            W0, H0 = self._initial_factors(
+                self._init_matrix(observed_internal), W, H, scale
+            )
+            if self.bias:
+                W0, H0, _ = self._add_bias_components(observed_internal, W0, H0)
+            return W0, H0
+
         result = fit_with_recovery(
             self,
             observed,
-            functools.partial(solver_fn, **fixed),
-            lambda: (W0, H0),
-            self._penalties(observed),
+            _with_bias_layout(solver_fn) if self.bias else solver_fn,
+            initial_factors,
+            penalties,
             masked=True,
+            # offsets are fixed ones: with penalties the rescaled problem
+            # would weigh them differently, so it is solved as given
+            rescale=not (self.bias and penalties != Penalties()),
         )
+        if self.bias:
+            _restore_offset_ones(result.W, result.H)
         self._store_result(result)
         self.reconstruction_err_ = masked_reconstruction_error(
             observed, result.W, result.H
@@ -847,34 +866,61 @@ class NMF(_BaseNMF):
 
             return transform_dask(self, X)
         if self._is_masked(X, mask):
-            beta, solver_fn = self._check_params(masked=True)
+            _, solver_fn = self._check_params(masked=True)
             observed = self._validate_observed(X, mask, reset=False)
             H = self.components_.astype(observed.dtype, copy=False)
-            W0 = _constant_codes_observed(observed, H.shape[0])
-            fixed = {}
+            return self._fit_codes(observed, H, solver_fn, masked=True).W
+        self._check_bias_needs_masked()
+        _, solver_fn = self._check_params(X=X)
+        X = self._validate_X(X, reset=False)
+        return self._fit_codes(X, convert_like(self.components_, X), solver_fn).W
+
+    def _fit_codes(self, X, H, solver_fn, *, masked=False):
+        """Solve for the codes of validated X under the fixed dictionary H.
+
+        The one path of :meth:`transform` and of
+        ``non_negative_factorization(update_H=False)``: solved at unit scale
+        (:class:`~nmfkit._scaling.Rescaling`) from constant codes, with the
+        estimator's penalties and solver options.
+
+        Returns
+        -------
+        result : SolverResult
+            With ``W`` at the user's scale, checked finite.
+        """
+        beta = beta_to_float(self.beta_loss)
+        if not masked:
+            check_data_for_beta(X, beta)
+        penalties = self._penalties(X)
+        # the offset components' fixed ones must stay ones: solved as given
+        scale = (
+            Rescaling(beta=beta) if self.bias else Rescaling.for_codes(X, H, beta)
+        )
+        X_internal = scale.scale_data(X)
+        _, H_internal = scale.to_internal(None, H)
+        n_components = H.shape[0]
+        fixed = {}
+        if masked:
+            W0 = _constant_codes_observed(X_internal, n_components)
             if self.bias:
                 W0[:, -1] = 1
-                fixed = self._bias_layout(H.shape[0] - 2)
-            result = solver_fn(
-                observed,
-                W0,
-                H,
-                self._penalties(observed),
-                update_H=False,
-                **self._solver_options(masked=True),
-                **fixed,
-            )
-            return result.W
-        self._check_bias_needs_masked()
-        beta, solver_fn = self._check_params(X=X)
-        X = self._validate_X(X, reset=False)
-        check_data_for_beta(X, beta)
-        H = convert_like(self.components_, X)
-        W0 = _constant_codes(X, H.shape[0])
+                fixed = self._bias_layout(n_components - 2)
+        else:
+            W0 = _constant_codes(X_internal, n_components)
+        options = self._solver_options(masked=masked, X=X_internal)
+        options["monitor"].objective_scale = scale.objective_factor
         result = solver_fn(
-            X, W0, H, self._penalties(X), update_H=False, **self._solver_options(X=X)
+            X_internal,
+            W0,
+            H_internal,
+            scale.penalties(penalties),
+            update_H=False,
+            **options,
+            **fixed,
         )
-        return result.W
+        result.W, _ = scale.to_user(result.W, None)
+        check_finite_output(result.W, "the codes W")
+        return result
 
     def predict_entries(self, W, rows, cols):
         """Predict chosen entries ``(W H)[rows[t], cols[t]]`` of the completed matrix.
@@ -986,6 +1032,44 @@ class NMF(_BaseNMF):
         return tags
 
 
+def _with_bias_layout(solver_fn):
+    """``solver_fn`` keeping the ones of the two offset components (the last
+    two) fixed, whatever the rank (known only from the initial factors)."""
+
+    def solve(X, W, H, penalties, **options):
+        n_components = W.shape[1] - 2
+        return solver_fn(
+            X,
+            W,
+            H,
+            penalties,
+            fixed_W_columns=(n_components + 1,),
+            fixed_H_rows=(n_components,),
+            **options,
+        )
+
+    return solve
+
+
+def _restore_offset_ones(W, H):
+    """Make the fixed columns of the offset components ones again, in place.
+
+    A fit solved at unit scale returns them multiplied by the factor scale
+    (a power of two, so the exchange below is exact and keeps ``W H``).
+    """
+    for column, row in ((-1, -1), (-2, -2)):
+        fixed = W[:, column] if column == -1 else H[row]
+        scale = fixed.dtype.type(fixed.flat[0]) if fixed.size else 1
+        if scale in (0, 1):
+            continue
+        if column == -1:
+            W[:, -1] /= scale
+            H[-1] *= scale
+        else:
+            H[-2] /= scale
+            W[:, -2] *= scale
+
+
 def _is_dask_array(X):
     return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
 
@@ -1087,38 +1171,25 @@ def non_negative_factorization(
             "bias=True is available through NMF(...).fit_transform and transform, "
             "not non_negative_factorization."
         )
-    if est._is_masked(X, None):
-        beta, solver_fn = est._check_params(masked=True)
-        observed = est._validate_observed(X, None, reset=True)
-        n_components = np.shape(H)[0]
-        H = check_factor(H, (n_components, observed.shape[1]), observed.dtype, "H")
-        result = solver_fn(
-            observed,
-            _constant_codes_observed(observed, n_components),
-            H,
-            est._penalties(observed),
-            update_H=False,
-            **est._solver_options(masked=True),
-        )
-        est._warn_if_not_converged(result)
-        return result.W, H, result.n_iter
-    beta, solver_fn = est._check_params()
-    X = est._validate_X(X, reset=True)
-    n_components = np.shape(H)[0]
-    H = check_factor(H, (n_components, X.shape[1]), X.dtype, "H")
+    masked = est._is_masked(X, None)
+    _, solver_fn = est._check_params(masked=masked)
+    if masked:
+        X = est._validate_observed(X, None, reset=True)
+    else:
+        X = est._validate_X(X, reset=True)
+    H = check_factor(H, (_rows_of(H), X.shape[1]), X.dtype, "H")
     if W is not None:
         warnings.warn(
             "When update_H=False, the given W is not used.",
             RuntimeWarning,
             stacklevel=2,
         )
-    result = solver_fn(
-        X,
-        _constant_codes(X, n_components),
-        H,
-        est._penalties(X),
-        update_H=False,
-        **est._solver_options(),
-    )
+    result = est._fit_codes(X, H, solver_fn, masked=masked)
     est._warn_if_not_converged(result)
     return result.W, H, result.n_iter
+
+
+def _rows_of(H):
+    """Rows of a 2-dimensional H (its shape is checked by ``check_factor``)."""
+    shape = np.shape(H)
+    return shape[0] if len(shape) == 2 else -1

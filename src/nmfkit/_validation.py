@@ -7,6 +7,8 @@ their inputs are valid and never check them again.
 
 from __future__ import annotations
 
+import math
+
 import numbers
 import warnings
 
@@ -17,6 +19,7 @@ __all__ = [
     "check_array_api_matrix",
     "check_data_matrix",
     "check_factor",
+    "check_finite_output",
     "check_magnitude",
     "check_non_negative_values",
     "check_n_components",
@@ -221,39 +224,68 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
 
 
 def magnitude_range(dtype):
-    """The range ``[low, high]`` of the largest value of X that NMF accepts.
+    """The range ``[low, high]`` of values relative to the data's scale that
+    NMF accepts.
 
     The fourth roots of the smallest normal and the largest finite number of
-    ``dtype``: the solvers form products of up to four factors of the data's
-    scale (for example ``W (W^T W) (H H^T)`` for NNDSVDA starts), which then
-    neither overflow nor sink into subnormal numbers.
+    ``dtype``: every fit is solved at unit scale (:mod:`nmfkit._scaling`), and
+    the solvers form products of up to four factors of the rescaled data (for
+    example ``W (W^T W) (H H^T)`` for NNDSVDA starts), which then neither
+    overflow nor sink into subnormal numbers.
     """
     info = np.finfo(dtype)
     return float(info.tiny) ** 0.25, float(info.max) ** 0.25
 
 
 def check_magnitude(X, what="X"):
-    """Raise a ValueError when the largest value of X is outside
-    :func:`magnitude_range` (an all-zero X is accepted)."""
+    """Raise a ValueError when X's largest value, relative to its typical
+    magnitude (the scale every fit divides out), is outside
+    :func:`magnitude_range`: data of any scale is accepted while its dynamic
+    range fits the dtype (an all-zero X is accepted)."""
+    from ._scaling import typical_magnitude
+
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return
     peak = float(values.max())
+    if peak == 0:
+        return
+    typical = typical_magnitude(X)
     low, high = magnitude_range(X.dtype)
-    if peak == 0 or low <= peak <= high:
+    ratio = 2.0 ** min(1023.0, math.log2(peak) - math.log2(typical))
+    if low <= ratio <= high:
         return
     widen = ""
     if X.dtype == np.float32:
         low64, high64 = magnitude_range(np.float64)
         widen = (
-            f", or convert it to float64 (X.astype(np.float64) accepts "
-            f"[{low64:.3g}, {high64:.3g}])"
+            f", or convert it to float64 (X.astype(np.float64) accepts ratios up "
+            f"to {high64:.3g})"
         )
     raise ValueError(
-        f"{what}'s largest value is {peak:.6g}, outside [{low:.3g}, {high:.3g}], "
-        f"the range NMF accepts for {X.dtype} data (the products it forms would "
-        f"{'overflow' if peak > high else 'underflow'}). Rescale {what}, for "
-        f"example {what} / {what}.max(){widen}."
+        f"{what}'s largest value {peak:.6g} is {ratio:.3g} times its typical "
+        f"magnitude {typical:.3g} (the geometric mean of its positive entries), "
+        f"beyond {high:.3g}, the dynamic range NMF handles in {X.dtype} (the "
+        f"products it forms would overflow). Clip or drop the dominant "
+        f"entries{widen}."
+    )
+
+
+def check_finite_output(A, what):
+    """Raise a ValueError when a result about to be returned is not finite.
+
+    The last guard of every public path: no NaN or Inf ever leaves nmfkit.
+    """
+    from ._array_api import get_namespace as _namespace
+
+    values = A.data if sp.issparse(A) else A
+    xp = _namespace(values)
+    if bool(xp.all(xp.isfinite(values))):
+        return
+    raise ValueError(
+        f"{what} would contain non-finite values (an overflow in "
+        f"{values.dtype} arithmetic from factors or data of extreme scale); "
+        "rescale the data or the factors towards 1, or convert them to float64."
     )
 
 

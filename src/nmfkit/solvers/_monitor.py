@@ -70,6 +70,10 @@ class ConvergenceMonitor:
     clock : callable, default=time.perf_counter
         Source of the seconds in the history and for ``max_time`` (a
         benchmark on a shared machine may pass ``time.process_time``).
+    objective_scale : float, default=1.0
+        Factor from the solver's objective to the recorded one: a fit solved
+        at unit scale (:mod:`nmfkit._scaling`) records the user's objective.
+        The stopping rule, being relative, is the same in both units.
     """
 
     def __init__(
@@ -81,8 +85,10 @@ class ConvergenceMonitor:
         callbacks=(),
         history=None,
         clock=time.perf_counter,
+        objective_scale=1.0,
     ):
         self.clock = clock
+        self.objective_scale = float(objective_scale)
         self.tol = float(tol)
         self.max_iter = int(max_iter)
         self.max_time = None if max_time is None else float(max_time)
@@ -108,7 +114,8 @@ class ConvergenceMonitor:
         for example after an interruption.
         """
         self._start = self.clock()
-        self._rows = [(0, 0.0, float(objective))]
+        objective = float(objective) * self.objective_scale
+        self._rows = [(0, 0.0, objective)]
         if self._prior:
             self._rows = [(int(i), t, obj) for i, t, obj in self._prior]
             self._start -= self._rows[-1][1]
@@ -132,7 +139,7 @@ class ConvergenceMonitor:
         elapsed = self.clock() - self._start
         iteration = self.n_iter + 1
         previous = self._rows[-1][2]
-        objective = float(objective)
+        objective = float(objective) * self.objective_scale
         self._rows.append((iteration, elapsed, objective))
         self.W, self.H = W, H
         self.stopping = self._should_stop(iteration, elapsed, previous, objective)

@@ -7,7 +7,6 @@ does no arithmetic on the factors itself.
 
 from __future__ import annotations
 
-import functools
 import numbers
 import os
 import warnings

@@ -8,7 +8,6 @@ their inputs are valid and never check them again.
 from __future__ import annotations
 
 import math
-
 import numbers
 import warnings
 

@@ -895,17 +895,18 @@ class NMF(_BaseNMF):
         scale = (
             Rescaling(beta=beta) if self.bias else Rescaling.for_codes(X, H, beta)
         )
-        X_internal = scale.scale_data(X)
-        _, H_internal = scale.to_internal(None, H)
         n_components = H.shape[0]
         fixed = {}
+        # scikit-learn's start sqrt(mean(X) / n_components), in the user's units
         if masked:
-            W0 = _constant_codes_observed(X_internal, n_components)
+            W0 = _constant_codes_observed(X, n_components)
             if self.bias:
                 W0[:, -1] = 1
                 fixed = self._bias_layout(n_components - 2)
         else:
-            W0 = _constant_codes(X_internal, n_components)
+            W0 = _constant_codes(X, n_components)
+        X_internal = scale.scale_data(X)
+        W0, H_internal = scale.to_internal(W0, H)
         options = self._solver_options(masked=masked, X=X_internal)
         options["monitor"].objective_scale = scale.objective_factor
         result = solver_fn(

@@ -18,7 +18,19 @@ trace identity
     ||X - W H||_F^2 = ||X||_F^2 - 2 <X H^T, W> + <W^T W, H H^T>,
 
 which costs O(nnz(X) r + (n + p) r^2) given the products the solvers already
-hold.
+hold, where it is accurate. It is not when the fit is close next to
+``||X||^2`` (a good fit, one dominant entry, exactly low-rank data): the
+three terms cancel and the rounding of the products, about
+``eps sqrt(k) (||X||^2 + 2 <X H^T, W> + <W^T W, H H^T>)`` for inner
+dimension ``k`` (all terms are non-negative, so there is no further
+cancellation inside them), swamps the difference. :class:`FrobeniusFit`
+checks that bound at every evaluation: where it exceeds ``1e-10`` (float64)
+or ``1e-5`` (float32) of the value, the fit term is computed directly
+instead, ``sum (X - W H)^2`` a block of rows at a time (no n x p matrix;
+float32 blocks in float64), and for sparse X as the stored entries plus the
+low-rank remainder, ``sum_S (x - y)^2 + (<W^T W, H H^T> - sum_S y^2)``
+(O(nnz r)); that remainder is summed over all entries by blocks when it
+cancels too and ``n p`` is at most 2^24.
 
 Other data-fit terms are beta-divergences with scikit-learn's definition
 (:func:`beta_divergence`), so that ``reconstruction_err_ = sqrt(2 D_beta)``
@@ -65,6 +77,8 @@ __all__ = [
     "combine_penalties",
     "squared_norm",
     "frobenius_fit_from_products",
+    "FrobeniusFit",
+    "direct_frobenius_fit",
     "penalized_objective",
     "reconstruction_error",
     "BETA_LOSSES",
@@ -232,6 +246,119 @@ def frobenius_fit_from_products(X_sq_norm, XHt, W, WtW, HHt):
     return max(value, 0.0)
 
 
+#: Relative accuracy the data-fit term is kept to, per dtype.
+FIT_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+#: Largest ``n p`` for which a cancelling sparse remainder is summed densely.
+DENSE_REMAINDER_ENTRIES = 1 << 24
+
+
+class FrobeniusFit:
+    """``1/2 ||X - W H||_F^2`` of one data matrix, accurate at every scale.
+
+    Solvers build it once per fit and call it every iteration with the
+    products they hold; it uses the trace identity where its rounding bound
+    allows and a direct evaluation otherwise (see the module text).
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or array-API array of shape (n, p)
+
+    Attributes
+    ----------
+    sq_norm : float
+        ``||X||_F^2`` (float64 accumulation).
+    n_direct : int
+        Evaluations that needed the direct computation.
+    """
+
+    def __init__(self, X):
+        self.X = X
+        self.sq_norm = squared_norm(X)
+        # tensors: the accuracy of the NumPy dtype of the same width
+        dtype = np.dtype(np.float32 if "32" in str(X.dtype) else np.float64)
+        self._eps = float(np.finfo(dtype).eps)
+        self._rtol = FIT_RTOL[dtype]
+        self._growth = 4.0 * float(np.sqrt(max(X.shape)))
+        self.n_direct = 0
+
+    def identity_is_accurate(self, value, cross, gram):
+        """Whether the identity's rounding bound is within the tolerance."""
+        bound = 0.5 * self._eps * self._growth * (self.sq_norm + 2 * abs(cross) + gram)
+        return bound <= self._rtol * value
+
+    def __call__(self, P, F, G1, G2, W, H):
+        """The fit term at ``(W, H)`` from the products a solver holds.
+
+        ``<P, F>`` is the cross term ``<X H^T, W>`` (``P = X H^T, F = W``, or
+        ``P = W^T X, F = H``, or their transposes) and ``<G1, G2>`` is
+        ``<W^T W, H H^T>``; ``W`` (n x r) and ``H`` (r x p), views are fine,
+        are read only for a direct evaluation.
+        """
+        cross = _inner(P, F)
+        gram = _inner(G1, G2)
+        value = 0.5 * (self.sq_norm - 2.0 * cross + gram)
+        if self.identity_is_accurate(value, cross, gram):
+            return value
+        self.n_direct += 1
+        return direct_frobenius_fit(self.X, W, H, gram=gram)
+
+
+def direct_frobenius_fit(X, W, H, *, gram=None):
+    """``1/2 ||X - W H||_F^2`` evaluated entry by entry (module text).
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or array-API array of shape (n, p)
+    W : array of shape (n, r)
+    H : array of shape (r, p)
+    gram : float, optional
+        ``<W^T W, H H^T>`` (``||W H||^2``) if known, for sparse X.
+    """
+    if sp.issparse(X):
+        return _direct_sparse_fit(X, np.asarray(W), np.asarray(H), gram)
+    xp = get_namespace(X, W, H)
+    n, p = X.shape
+    total = 0.0
+    if is_numpy(xp):
+        wide = X.dtype != np.float64
+        H_block = H.astype(np.float64) if wide else H
+        for rows in row_blocks(n, p):
+            W_block = W[rows].astype(np.float64) if wide else W[rows]
+            residual = X[rows] - W_block @ H_block
+            total += float(np.dot(residual.ravel(), residual.ravel()))
+        return 0.5 * total
+    dtype = accumulation_dtype(xp, X)
+    H_block = xp.astype(H, dtype)
+    for rows in row_blocks(n, p):
+        residual = xp.astype(X[rows, :], dtype) - xp.astype(W[rows, :], dtype) @ H_block
+        total += float(xp.sum(residual * residual))
+    return 0.5 * total
+
+
+def _direct_sparse_fit(X, W, H, gram):
+    X = X.tocsr()
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    Ht = np.ascontiguousarray(H.T)
+    y = sampled_product(W, Ht, rows, X.indices).astype(np.float64)
+    residual = X.data.astype(np.float64) - y
+    stored = float(np.dot(residual, residual))
+    if gram is None:
+        gram = _inner(W.T @ W, H @ H.T)
+    on_support = float(np.dot(y, y))
+    remainder = gram - on_support
+    eps = float(np.finfo(X.dtype).eps)
+    n, p = X.shape
+    cancels = 4.0 * eps * np.sqrt(max(n, p)) * gram > 1e-3 * max(remainder, 0.0)
+    if cancels and n * p <= DENSE_REMAINDER_ENTRIES:
+        total = 0.0
+        H64 = H.astype(np.float64)
+        for block in row_blocks(n, p):
+            diff = X[block].toarray().astype(np.float64) - W[block].astype(np.float64) @ H64
+            total += float(np.dot(diff.ravel(), diff.ravel()))
+        return 0.5 * total
+    return 0.5 * (stored + max(remainder, 0.0))
+
+
 def _products(X, W, H):
     XHt = X @ H.T
     if isinstance(XHt, np.matrix):  # SciPy sparse matrix (not array) times dense
@@ -252,10 +379,11 @@ def penalized_objective(X, W, H, penalties=None, *, X_sq_norm=None):
     X_sq_norm : float or None
         ``||X||_F^2`` if already known.
     """
-    if X_sq_norm is None:
-        X_sq_norm = squared_norm(X)
+    fit = FrobeniusFit(X)
+    if X_sq_norm is not None:
+        fit.sq_norm = float(X_sq_norm)
     XHt, WtW, HHt = _products(X, W, H)
-    value = frobenius_fit_from_products(X_sq_norm, XHt, W, WtW, HHt)
+    value = fit(XHt, W, WtW, HHt, W, H)
     if penalties is not None:
         value += penalties.value_W(W, WtW) + penalties.value_H(H, HHt)
     return value
@@ -273,9 +401,7 @@ def reconstruction_error(X, W, H, *, chunk_rows=None, beta=2.0):
     if beta != 2:
         return float(np.sqrt(2.0 * max(beta_divergence(X, W, H, beta), 0.0)))
     if sp.issparse(X):
-        XHt, WtW, HHt = _products(X, W, H)
-        fit = frobenius_fit_from_products(squared_norm(X), XHt, W, WtW, HHt)
-        return float(np.sqrt(2.0 * fit))
+        return float(np.sqrt(2.0 * penalized_objective(X, W, H)))
     if chunk_rows is None:
         chunk_rows = max(1, (1 << 22) // max(1, X.shape[1]))
     total = 0.0

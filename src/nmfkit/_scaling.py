@@ -71,8 +71,9 @@ def typical_magnitude(A):
     -------
     magnitude : float
     """
-    values = getattr(A, "values", None)  # ObservedEntries
-    if values is None:
+    if isinstance(A, ObservedEntries):
+        values = A.values
+    else:
         values = A.data if sp.issparse(A) else A
     xp = get_namespace(values)
     if not is_numpy(xp):

@@ -13,6 +13,7 @@ from functools import partial
 import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
+from .._scaling import Rescaling
 from .._validation import check_factor, check_n_components
 from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._solver import fit_dask, reconstruction_error_dask, row_blocks
@@ -81,14 +82,24 @@ def check_dask_matrix(X, *, what="X"):
 
 
 def _summaries(X):
-    """Mean, minimum and count of non-finite entries of X, in one pass."""
+    """Mean, minimum, count of non-finite entries and typical magnitude (the
+    geometric mean of the positive entries) of X, in one pass."""
     import dask
     import dask.array as da
 
-    mean, minimum, n_bad = dask.compute(
-        X.mean(dtype=np.float64), X.min(), (~da.isfinite(X)).sum()
-    )
-    return float(mean), float(minimum), int(n_bad)
+    positive = X > 0
+    with np.errstate(divide="ignore"):
+        mean, minimum, n_bad, log_sum, n_positive = dask.compute(
+            X.mean(dtype=np.float64),
+            X.min(),
+            (~da.isfinite(X)).sum(),
+            da.where(positive, da.log2(da.where(positive, X, 1)), 0).sum(
+                dtype=np.float64
+            ),
+            positive.sum(),
+        )
+    typical = 2.0 ** (float(log_sum) / int(n_positive)) if n_positive else 1.0
+    return float(mean), float(minimum), int(n_bad), typical
 
 
 def _check_values(minimum, n_bad, what="X"):
@@ -105,11 +116,10 @@ def _check_values(minimum, n_bad, what="X"):
         )
 
 
-def _initial_factors(est, X, W, H):
+def _initial_factors(est, X, W, H, mean, rescaling):
+    """Initial factors of the rescaled X (whose mean is ``mean``)."""
     n_samples, n_features = X.shape
     n_components = check_n_components(est.n_components, n_features)
-    mean, minimum, n_bad = _summaries(X)
-    _check_values(minimum, n_bad)
     if est.init == "custom":
         if n_components == "auto":
             if H is None and W is None:
@@ -122,7 +132,7 @@ def _initial_factors(est, X, W, H):
             W = W.compute()
         H = check_factor(H, (n_components, n_features), X.dtype, "H")
         W = check_factor(W, (n_samples, n_components), X.dtype, "W")
-        return W, H
+        return rescaling.to_internal(W, H)
     if W is not None or H is not None:
         warnings.warn(
             "When init!='custom', the given W and H are ignored; set "
@@ -184,17 +194,28 @@ def fit_transform_dask(est, X, W=None, H=None):
         raise ValueError("shuffle is not available on Dask arrays; leave it at False.")
     X = check_dask_matrix(X)
     est.n_features_in_ = X.shape[1]
-    W0, H0 = _initial_factors(est, X, W, H)
+    mean, minimum, n_bad, typical = _summaries(X)
+    _check_values(minimum, n_bad)
+    # solved at unit scale, as in memory (nmfkit._scaling)
+    root = float(np.sqrt(typical))
+    rescaling = Rescaling(data=typical, W_scale=root, H_scale=root, beta=beta)
+    monitor = est._solver_options()["monitor"]
+    monitor.objective_scale = rescaling.objective_factor
+    X_user = X
+    X = X * X.dtype.type(1.0 / typical) if typical != 1.0 else X
+    W0, H0 = _initial_factors(est, X, W, H, mean / typical, rescaling)
     result = solver(
         X,
         W0,
         H0,
-        est._penalties(X),
+        rescaling.penalties(est._penalties(X)),
         update_H=True,
-        monitor=est._solver_options()["monitor"],
+        monitor=monitor,
         l1_placement=est.l1_placement,
         update_order=est.update_order,
     )
+    result.W, result.H = rescaling.to_user(result.W, result.H)
+    X = X_user
     est._warn_if_not_converged(result)
     est.components_ = result.H
     est.n_components_ = result.H.shape[0]

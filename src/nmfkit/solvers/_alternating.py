@@ -49,7 +49,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from .._array_api import contiguous_copy, get_namespace, is_numpy
-from .._objective import frobenius_fit_from_products, squared_norm
+from .._objective import FrobeniusFit, squared_norm
 from ._hals import hals_sweep, prepare_hals
 from ._monitor import SolverResult
 from ._mu import fit_mu, mu_step
@@ -288,7 +288,7 @@ def fit_alternating(
             "shuffle=False, or use solver='mu'."
         )
     products = _ComponentProducts(X)
-    X_sq_norm = squared_norm(X)
+    fit = FrobeniusFit(X)
     n_samples, n_features = X.shape
     rank = H.shape[0]
     rng = check_random_state(random_state) if (shuffle and rule == "hals") else None
@@ -330,7 +330,7 @@ def fit_alternating(
 
     def objective(P2, F2_, G1, G2_, F1_):
         return (
-            frobenius_fit_from_products(X_sq_norm, P2, F2_, G1, G2_)
+            fit(P2, F2_, G1, G2_, *as_W_H(F1_, F2_))
             + second.penalty(F2_, G2_)
             + (first or block_H).penalty(F1_, G1)
         )

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._array_api import contiguous_copy, device_of, get_namespace, is_numpy
-from .._objective import frobenius_fit_from_products, squared_norm
+from .._objective import FrobeniusFit
 from ._monitor import SolverResult
 
 __all__ = ["fit_mu", "mu_step"]
@@ -184,12 +184,12 @@ def fit_mu(
     products = _Products(X)
     W = contiguous_copy(xp, W)
     Ht = contiguous_copy(xp, H.T)
-    X_sq_norm = squared_norm(X)
+    fit = FrobeniusFit(X)
     p = penalties
 
     def objective(XHt, WtW, HHt):
         return (
-            frobenius_fit_from_products(X_sq_norm, XHt, W, WtW, HHt)
+            fit(XHt, W, WtW, HHt, W, Ht.T)
             + p.value_W(W, WtW)
             + p.value_H(Ht.T, HHt)
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._objective import EPSILON, frobenius_fit_from_products, squared_norm
+from .._objective import EPSILON, FrobeniusFit
 from ._mu import mu_step
 from ._mu_beta import BetaKernel, _Updater, mm_exponent
 
@@ -46,7 +46,7 @@ class _FrobeniusProducts:
         self.Ht = Ht
         self.XHt = _xtimes(X, Ht)
         self.HHt = Ht.T @ Ht
-        self.X_sq_norm = squared_norm(X)
+        self.fit = FrobeniusFit(X)
 
 
 def _kernel(X, beta, Ht=None):
@@ -144,9 +144,7 @@ def dictionary_products(X, W, Ht, penalties, beta, kernel=None):
         num = _xtimes(X.T, W)
         WtW = W.T @ W
         den = Ht @ WtW
-        fit = frobenius_fit_from_products(
-            kernel.X_sq_norm, kernel.XHt, W, WtW, kernel.HHt
-        )
+        fit = kernel.fit(kernel.XHt, W, WtW, kernel.HHt, W, Ht.T)
         objective = fit + penalties.value_W(W, WtW) + penalties.value_H(Ht, kernel.HHt)
     else:
         upd = _Updater(kernel, penalties, "denominator", "mm")

@@ -320,13 +320,7 @@ def direct_frobenius_fit(X, W, H, *, gram=None):
     n, p = X.shape
     total = 0.0
     if is_numpy(xp):
-        wide = X.dtype != np.float64
-        H_block = H.astype(np.float64) if wide else H
-        for rows in row_blocks(n, p):
-            W_block = W[rows].astype(np.float64) if wide else W[rows]
-            residual = X[rows] - W_block @ H_block
-            total += float(np.dot(residual.ravel(), residual.ravel()))
-        return 0.5 * total
+        return 0.5 * _blockwise_squared_residual(X, W, H)
     dtype = accumulation_dtype(xp, X)
     H_block = xp.astype(H, dtype)
     for rows in row_blocks(n, p):
@@ -350,13 +344,22 @@ def _direct_sparse_fit(X, W, H, gram):
     n, p = X.shape
     cancels = 4.0 * eps * np.sqrt(max(n, p)) * gram > 1e-3 * max(remainder, 0.0)
     if cancels and n * p <= DENSE_REMAINDER_ENTRIES:
-        total = 0.0
-        H64 = H.astype(np.float64)
-        for block in row_blocks(n, p):
-            diff = X[block].toarray().astype(np.float64) - W[block].astype(np.float64) @ H64
-            total += float(np.dot(diff.ravel(), diff.ravel()))
-        return 0.5 * total
+        return 0.5 * _blockwise_squared_residual(X, W, H)
     return 0.5 * (stored + max(remainder, 0.0))
+
+
+def _blockwise_squared_residual(X, W, H):
+    """``sum (X - W H)^2`` a block of rows at a time, in float64 arithmetic
+    for other dtypes (NumPy factors; dense or sparse X)."""
+    wide = W.dtype != np.float64
+    H_block = H.astype(np.float64) if wide else H
+    total = 0.0
+    for rows in row_blocks(*X.shape):
+        X_block = X[rows].toarray() if sp.issparse(X) else X[rows]
+        W_block = W[rows].astype(np.float64) if wide else W[rows]
+        residual = X_block - W_block @ H_block
+        total += float(np.dot(residual.ravel(), residual.ravel()))
+    return total
 
 
 def _products(X, W, H):

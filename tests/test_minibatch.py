@@ -13,15 +13,19 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from nmfkit import MiniBatchNMF
 from nmfkit._objective import beta_divergence
+from nmfkit._scaling import typical_magnitude
 
 
-def _problem(seed, beta, n=90, p=20, r=3):
+def _problem(seed, beta, n=90, p=20, r=3, batch=25):
     rng = np.random.default_rng(seed)
     X = rng.random((n, p)) * 2
     if beta > 0:
         X[X < 0.7] = 0
     else:
         X += 0.05
+    # nmfkit solves at the first batch's scale; at typical magnitude 1 that
+    # is scikit-learn's problem exactly
+    X /= typical_magnitude(X[:batch])
     return X, rng.random((n, r)) + 0.1, rng.random((r, p)) + 0.1
 
 
@@ -62,7 +66,7 @@ def test_matches_scikit_learn(beta_loss, fresh_restarts, sparse):
 
 
 def test_early_stopping_matches_scikit_learn():
-    X, W0, H0 = _problem(1, 1.0)
+    X, W0, H0 = _problem(1, 1.0, batch=10)
     kw = dict(n_components=3, init="custom", batch_size=10,
               beta_loss="kullback-leibler", max_iter=50, tol=1e-3,
               max_no_improvement=3)  # fmt: skip
@@ -100,7 +104,7 @@ def test_partial_fit_over_chunks_equals_fit(beta, sparse):
 
 
 def test_partial_fit_matches_scikit_learn():
-    X, W0, H0 = _problem(3, 1.0)
+    X, W0, H0 = _problem(3, 1.0, batch=20)
     kw = dict(n_components=3, init="custom", beta_loss="kullback-leibler",
               batch_size=20, forget_factor=0.8, fresh_restarts_max_iter=6)  # fmt: skip
     ref, ours = SklearnMiniBatchNMF(**kw), MiniBatchNMF(**kw)

@@ -18,7 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._nmf import _BaseNMF, _check_real
 from ._objective import beta_divergence, beta_to_float, combine_penalties
-from ._validation import check_data_for_beta
+from ._scaling import Rescaling
+from ._validation import check_data_for_beta, check_finite_output
 from .solvers._online import (
     _kernel,
     dictionary_products,
@@ -196,9 +197,10 @@ class MiniBatchNMF(_BaseNMF):
             )
         return beta_to_float(self.beta_loss)
 
-    def _batch_penalties(self, n_rows, n_features):
+    def _batch_penalties(self, n_rows, n_features, rescaling):
+        """Penalties of a batch, for the problem at the scale of ``rescaling``."""
         share = n_rows / self.batch_size
-        return combine_penalties(
+        penalties = combine_penalties(
             n_samples=n_rows,
             n_features=n_features,
             alpha_W=self.alpha_W,
@@ -209,6 +211,7 @@ class MiniBatchNMF(_BaseNMF):
             l1_H=self.l1_H * share,
             l2_H=self.l2_H * share,
         )
+        return rescaling.penalties(penalties)
 
     def _transform_iterations(self):
         if self.transform_max_iter is None:
@@ -219,7 +222,7 @@ class MiniBatchNMF(_BaseNMF):
     def _step(self, X, W, Ht, beta):
         """Update the codes of one batch and the dictionary (held transposed);
         return the codes, the new ``H^T`` and the batch's mean objective."""
-        pen = self._batch_penalties(X.shape[0], X.shape[1])
+        pen = self._batch_penalties(X.shape[0], X.shape[1], self._rescaling)
         kernel = _kernel(X, beta, Ht)
         if self.fresh_restarts or W is None:
             W = solve_codes(
@@ -266,9 +269,9 @@ class MiniBatchNMF(_BaseNMF):
         )
 
     def _start(self, X, W, H):
-        """Initial factors, ``H`` transposed; the running majorizer's sums
-        (``A``, ``B``) are held transposed too."""
-        W, H = self._initial_factors(X, W, H)
+        """Initial factors of the rescaled X, ``H`` transposed; the running
+        majorizer's sums (``A``, ``B``) are held transposed too."""
+        W, H = self._initial_factors(X, W, H, self._rescaling)
         Ht = np.ascontiguousarray(H.T)
         self._numerator = Ht.copy()
         self._denominator = np.ones_like(Ht)
@@ -312,8 +315,12 @@ class MiniBatchNMF(_BaseNMF):
         W : ndarray of shape (n_samples, n_components)
         """
         beta = self._check_params()
-        X = self._validate_X(X, reset=True)
+        X_user = X = self._validate_X(X, reset=True)
         check_data_for_beta(X, beta)
+        # solved at unit scale (nmfkit._scaling), the scale of the first
+        # mini-batch, as partial_fit takes it from its first chunk
+        self._rescaling = Rescaling.for_fit(X[: min(self.batch_size, X.shape[0])], beta)
+        X = self._rescaling.scale_data(X)
         W, Ht = self._start(X, W, H)
         n_samples = X.shape[0]
         self._ewa_cost = self._ewa_cost_min = None
@@ -331,7 +338,7 @@ class MiniBatchNMF(_BaseNMF):
             if self._converged(Xb.shape[0], cost, Ht, Ht_old, n_samples, step, n_steps):
                 break
         if self.fresh_restarts:
-            pen = self._batch_penalties(n_samples, X.shape[1])
+            pen = self._batch_penalties(n_samples, X.shape[1], self._rescaling)
             W = solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
         n_steps_done = step + 1
         self.n_iter_ = int(np.ceil(n_steps_done / steps_per_pass))
@@ -343,11 +350,13 @@ class MiniBatchNMF(_BaseNMF):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        H = np.ascontiguousarray(Ht.T)
+        W, H = self._rescaling.to_user(W, np.ascontiguousarray(Ht.T))
+        check_finite_output(W, "the codes W")
+        check_finite_output(H, "components_")
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.reconstruction_err_ = float(
-            np.sqrt(2.0 * max(beta_divergence(X, W, H, beta), 0.0))
+            np.sqrt(2.0 * max(beta_divergence(X_user, W, H, beta), 0.0))
         )
         return W
 
@@ -375,13 +384,18 @@ class MiniBatchNMF(_BaseNMF):
         beta = self._check_params()
         X = self._validate_X(X, reset=first)
         check_data_for_beta(X, beta)
+        if first or not hasattr(self, "_rescaling"):  # a loaded model: this batch
+            self._rescaling = Rescaling.for_fit(X, beta)
+        X = self._rescaling.scale_data(X)
         if first:
             _, Ht = self._start(X, W, H)
             self.n_steps_ = 0
         else:
-            Ht = np.ascontiguousarray(self.components_.T)
+            _, H_internal = self._rescaling.to_internal(None, self.components_)
+            Ht = np.ascontiguousarray(H_internal.T)
         _, Ht, _ = self._step(X, None, Ht, beta)
-        H = np.ascontiguousarray(Ht.T)
+        _, H = self._rescaling.to_user(None, np.ascontiguousarray(Ht.T))
+        check_finite_output(H, "components_")
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_steps_ += 1
@@ -402,6 +416,21 @@ class MiniBatchNMF(_BaseNMF):
         beta = self._check_params()
         X = self._validate_X(X, reset=False)
         check_data_for_beta(X, beta)
-        Ht = np.ascontiguousarray(self.components_.T, dtype=X.dtype)
-        pen = self._batch_penalties(X.shape[0], X.shape[1])
-        return solve_codes(X, Ht, pen, beta, self._transform_iterations(), self.tol)
+        H = np.asarray(self.components_, dtype=X.dtype)
+        rescaling = Rescaling.for_codes(X, H, beta)
+        _, H = rescaling.to_internal(None, H)
+        pen = self._batch_penalties(X.shape[0], X.shape[1], rescaling)
+        # scikit-learn's start sqrt(mean(X) / n_components), in the user's units
+        mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
+        W = solve_codes(
+            rescaling.scale_data(X),
+            np.ascontiguousarray(H.T),
+            pen,
+            beta,
+            self._transform_iterations(),
+            self.tol,
+            start=np.sqrt(mean / H.shape[0]) / rescaling.W_scale,
+        )
+        W, _ = rescaling.to_user(W, None)
+        check_finite_output(W, "the codes W")
+        return W

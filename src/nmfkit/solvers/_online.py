@@ -93,16 +93,19 @@ def update_codes(X, W, Ht, penalties, beta, kernel=None):
     return W_new
 
 
-def solve_codes(X, Ht, penalties, beta, max_iter, tol, kernel=None):
+def solve_codes(X, Ht, penalties, beta, max_iter, tol, kernel=None, *, start=None):
     """Codes of X under a fixed dictionary ``Ht`` (transposed), from a constant
     start.
 
-    Starts from ``sqrt(mean(X) / n_components)`` and stops after
-    ``max_iter`` updates or when ``||W_new - W|| / ||W_new|| <= tol``.
+    Starts from ``start`` (by default ``sqrt(mean(X) / n_components)``) and
+    stops after ``max_iter`` updates or when ``||W_new - W|| / ||W_new|| <=
+    tol``.
     """
     n_components = Ht.shape[1]
-    mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
-    W = np.full((X.shape[0], n_components), np.sqrt(mean / n_components), X.dtype)
+    if start is None:
+        mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
+        start = np.sqrt(mean / n_components)
+    W = np.full((X.shape[0], n_components), start, X.dtype)
     if kernel is None:
         kernel = _kernel(X, beta, Ht)
     for _ in range(max_iter):

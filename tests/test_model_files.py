@@ -249,6 +249,13 @@ def test_unknown_members_and_arrays_are_refused(saved, tmp_path):
     _refused(path, "unexpected member 'run.py'")
 
 
+def test_archive_with_thousands_of_members_is_refused_before_parsing(tmp_path):
+    members = {f"fitted.a{i}_.npy": _stored(b"") for i in range(20_000)}
+    path = tmp_path / "many.npz"
+    _write_zip(path, members)
+    _refused(path, "the archive has 20000 members; an nmfkit file has at most 64")
+
+
 def test_savez_compressed_model_still_loads(saved, model, tmp_path):
     # deflated members with a normal ratio are accepted
     path = tmp_path / "compressed.npz"
@@ -380,3 +387,85 @@ def test_save_refuses_a_state_that_would_not_load(model, tmp_path):
     with pytest.raises(ValueError, match=r"unknown fitted attribute\(s\) \['extra_'\]"):
         broken.save(path)
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ random damage
+def test_random_byte_damage_is_refused_or_harmless(saved, model, tmp_path):
+    data = saved.read_bytes()
+    rng = np.random.default_rng(0)
+    path = tmp_path / "damaged.npz"
+    loaded = 0
+    for _ in range(300):
+        damaged = bytearray(data)
+        for at in rng.integers(0, len(data), size=rng.choice([1, 2, 5])):
+            damaged[at] = rng.integers(0, 256)
+        path.write_bytes(bytes(damaged))
+        try:
+            restored = load(path)
+        except ModelFileError:
+            continue
+        # only bytes nothing depends on were hit (zip timestamps, padding)
+        loaded += 1
+        np.testing.assert_array_equal(restored.components_, model.components_)
+        assert restored.get_params() == model.get_params()
+    assert loaded < 30
+
+
+ODD_VALUES = [
+    None,
+    True,
+    -1,
+    0,
+    2.5,
+    1e308,
+    "x",
+    [],
+    {},
+    [1, 2],
+    10**30,
+    {"__float__": "nan"},
+    {"__scalar__": "<i8", "value": 1e300},
+    {"__scalar__": ["<f8"], "value": 1},
+    {"__tuple__": 3},
+    {"__path__": 5},
+    {"__generator__": {"bit_generator": "PCG64", "state": 1}},
+    {"__random_state__": ["MT19937", [1] * 3, 0, 0, 0.0]},
+]
+
+
+def _json_paths(node, path=()):
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = list(enumerate(node))[:3]
+    else:
+        return
+    for key, value in items:
+        yield (*path, key)
+        yield from _json_paths(value, (*path, key))
+
+
+def test_random_metadata_edits_with_a_matching_digest_load_or_are_refused(
+    saved, tmp_path
+):
+    meta, arrays = _members(saved)
+    paths = [p for p in _json_paths(meta) if p[0] not in ("sha256", "arrays")]
+    rng = np.random.default_rng(1)
+    path = tmp_path / "edited.npz"
+    for _ in range(300):
+        edited = json.loads(json.dumps(meta))
+        where = paths[rng.integers(len(paths))]
+        node = edited
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = ODD_VALUES[rng.integers(len(ODD_VALUES))]
+        _resave(path, edited, arrays)
+        try:
+            restored = load(path)
+        except ModelFileError:
+            continue
+        assert np.isfinite(restored.components_).all()
+        assert restored.components_.shape == (
+            restored.n_components_,
+            restored.n_features_in_,
+        )

@@ -11,7 +11,8 @@ A container is one NumPy ``.npz`` archive (a zip of ``.npy`` members):
 :func:`read_container` trusts nothing it has not checked, in this order, so
 that a hostile file is refused before it costs time or memory:
 
-1. the zip directory: at most :data:`MAX_MEMBERS` members, each named as
+1. the zip directory: at most :data:`MAX_MEMBERS` members (counted from the
+   end-of-directory record before the directory is parsed), each named as
    above, unencrypted, stored or deflated, its data inside the file, and no
    member of more than 1 MiB expanding more than :data:`MAX_COMPRESSION_RATIO`
    times (a zip bomb);
@@ -37,6 +38,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,9 +302,38 @@ def _read_header(stream, what):
             shape, fortran, dtype = npy_format.read_array_header_2_0(stream)
         else:
             raise ValueError(f"unsupported .npy format version {version}")
-    except (ValueError, SyntaxError, RecursionError, MemoryError, EOFError) as exc:
-        raise FileProblem(f"{what} has an invalid .npy header ({exc})") from None
+    except Exception as exc:  # NumPy's header parser raises many types
+        # (ValueError, SyntaxError, tokenize.TokenError, ...) on hostile bytes
+        raise FileProblem(
+            f"{what} has an invalid .npy header ({type(exc).__name__}: {exc})"
+        ) from None
     return shape, fortran, dtype, stream.tell()
+
+
+def _count_members(path):
+    """The member count in the zip's end-of-directory record, or None.
+
+    Read from the last 64 KiB of the file (and the zip64 record it points
+    to), without parsing the directory; None when there is no such record
+    (``zipfile`` then reports the damage).
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        tail_bytes = min(size, 22 + 65535)
+        f.seek(size - tail_bytes)
+        tail = f.read(tail_bytes)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or at + 22 > len(tail):
+            return None
+        (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
+        if at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
+            (offset,) = struct.unpack("<Q", tail[at - 12 : at - 4])
+            if offset + 56 <= size:
+                f.seek(offset)
+                record = f.read(56)
+                if record[:4] == b"PK\x06\x06":
+                    (count,) = struct.unpack("<Q", record[32:40])
+    return count
 
 
 def _check_directory(archive, size_on_disk):
@@ -383,6 +414,8 @@ def _described_arrays(meta):
     result = {}
     for name, info in described.items():
         try:
+            if not isinstance(info["dtype"], str) or len(info["dtype"]) > 16:
+                raise ValueError("not a dtype string")
             dtype = np.dtype(info["dtype"])
             shape = tuple(info["shape"])
             kind = info.get("kind", "ndarray")
@@ -487,6 +520,12 @@ def _read(path, fmt, what, layout):
         _open_single_npy(path)
     if not magic.startswith(b"PK"):
         raise FileProblem(f"{not_ours}; it is neither a zip nor a NumPy file")
+    count = _count_members(path)
+    if count is not None and count > MAX_MEMBERS:
+        # before zipfile builds one object per member of the directory
+        raise FileProblem(
+            f"the archive has {count} members; an nmfkit file has at most {MAX_MEMBERS}"
+        )
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:

@@ -34,6 +34,7 @@ The same container, with another ``format`` name, stores fit checkpoints
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from pathlib import Path
@@ -118,6 +119,8 @@ def _decode_value(value):
     if not isinstance(value, dict):
         return value
     if "__scalar__" in value:
+        if not isinstance(value["__scalar__"], str) or len(value["__scalar__"]) > 16:
+            raise ModelFileError("a stored scalar has an invalid dtype.")
         dtype = np.dtype(value["__scalar__"])
         if dtype.kind not in "biuf":
             raise ModelFileError(f"a stored scalar has the unsupported dtype {dtype}.")
@@ -210,11 +213,13 @@ def _check_scalars(scalars):
         if kind == "an integer":
             valid = _is_int(value)
         else:
-            valid = (
-                isinstance(value, numbers.Real)
-                and not isinstance(value, (bool, np.bool_))
-                and bool(np.isfinite(value))
+            valid = isinstance(value, numbers.Real) and not isinstance(
+                value, (bool, np.bool_)
             )
+            try:
+                valid = valid and math.isfinite(float(value))
+            except OverflowError:  # an integer beyond float64
+                valid = False
         if not valid or (low is not None and value < low):
             bound = "" if low is None else f" >= {low}"
             raise FileProblem(
@@ -342,7 +347,14 @@ def _decoded(encoded, what):
         raise FileProblem(f"the stored {what} are not a mapping")
     try:
         return {name: _decode_value(value) for name, value in encoded.items()}
-    except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        AttributeError,
+    ) as exc:
         raise FileProblem(f"the stored {what} are invalid ({exc})") from None
 
 

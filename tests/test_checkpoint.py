@@ -192,6 +192,8 @@ def test_sigkill_and_resume_ends_with_the_uninterrupted_factors(tmp_path):
     np.testing.assert_array_equal(resumed.history_[:, 2], reference.history_[:, 2])
     np.testing.assert_array_equal(resumed.history_[: k + 1], arrays["history"])
     assert not path.exists()
+    # a write the kill interrupted left a temporary file; resuming removed it
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_add_checkpoint_arguments_on_a_small_parser(tmp_path):

@@ -248,7 +248,11 @@ def test_nan_in_a_consistent_file_is_refused(fitted, tmp_path):
     write_container(
         path,
         "nmfkit-model",
-        {"estimator": "NMF", "params": {}, "attributes": {}},
+        {
+            "estimator": "NMF",
+            "params": {},
+            "attributes": {"n_components_": 1, "n_features_in_": 2},
+        },
         {"components_": np.array([[np.nan, 1.0]])},
     )
     with pytest.raises(ModelFileError, match="NaN or Inf"):

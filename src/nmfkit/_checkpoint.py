@@ -10,8 +10,12 @@ multiplicative updates are deterministic given W and H, a run killed and
 resumed ends with the same factors as one that never stopped. A finished fit
 removes its checkpoint; an interrupted one (Ctrl-C) writes a last one.
 
-The file uses the container of :mod:`nmfkit._persistence` (an ``.npz``
-with JSON metadata and a SHA-256 digest, read without pickle).
+The file uses the container of :mod:`nmfkit._container` (an ``.npz``
+with JSON metadata and a SHA-256 digest, read without pickle and within
+bounds): the estimator, the data fingerprint and the parameters are compared
+before any array is read, and the factors must have the shapes and dtype of
+the data. Temporary files that a killed checkpoint write left behind are
+removed when the fit starts (resumes) and at every write.
 """
 
 from __future__ import annotations
@@ -27,13 +31,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ._atomic import remove_stale_temporaries
+from ._container import ArrayRule, ModelFileError, read_container, write_container
 from ._observed import ObservedEntries
-from ._persistence import (
-    ModelFileError,
-    encode_params,
-    read_container,
-    write_container,
-)
+from ._persistence import encode_params
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -59,6 +60,10 @@ RESUMABLE_CHANGES = frozenset(
         "on_interrupt",
     }
 )
+
+
+#: Largest iteration count a checkpoint may record (a bound on its history).
+_MAX_ITERATIONS = 2**53
 
 
 class CheckpointWarning(UserWarning):
@@ -141,6 +146,7 @@ class Checkpoint:
         self._last_write = time.monotonic()
         self.writes = 0
         self.failed = False
+        remove_stale_temporaries(self.path)
 
     # ---------------------------------------------------------------- write
     def write(self, monitor):
@@ -204,8 +210,30 @@ class Checkpoint:
         """
         if not self.path.exists():
             return None
-        meta, arrays = read_container(self.path, CHECKPOINT_FORMAT)
-        fix = f"Delete {self.path} to start afresh, or choose another checkpoint path."
+        meta, arrays = read_container(self.path, CHECKPOINT_FORMAT, self._layout)
+        W, H, history = arrays["W"], arrays["H"], arrays["history"]
+        if (
+            W.shape[1] != H.shape[0]
+            or np.any(W < 0)
+            or np.any(H < 0)
+            or history[-1, 0] != meta["n_iter"]
+        ):
+            raise ModelFileError(
+                f"the checkpoint {self.path} holds factors of different ranks or "
+                "with negative values, or a history that does not end at its "
+                f"iteration. {self._fix()}"
+            )
+        return np.array(W), np.array(H), np.array(history)
+
+    def _fix(self):
+        return f"Delete {self.path} to start afresh, or choose another checkpoint path."
+
+    def _layout(self, meta):
+        """Compare the metadata with this fit; the arrays it may then hold.
+
+        Called by :func:`read_container` before any array is read.
+        """
+        fix = self._fix()
         if meta.get("estimator") != self.estimator_name:
             raise ModelFileError(
                 f"the checkpoint {self.path} belongs to a {meta.get('estimator')} "
@@ -215,6 +243,8 @@ class Checkpoint:
         if data != self.fingerprint:
             differences = [
                 f"{key} {data.get(key)!r} there, {value!r} here"
+                if isinstance(data, dict)
+                else f"{key} missing there"
                 for key, value in self.fingerprint.items()
                 if not isinstance(data, dict) or data.get(key) != value
             ]
@@ -235,31 +265,25 @@ class Checkpoint:
                 f"({'; '.join(differences)}); only {sorted(RESUMABLE_CHANGES)} "
                 f"may change when resuming. {fix}"
             )
-        try:
-            W, H, history = arrays["W"], arrays["H"], arrays["history"]
-        except KeyError as exc:
-            raise ModelFileError(f"the checkpoint {self.path} lacks {exc}.") from None
-        n_samples, n_features = self.fingerprint["shape"]
-        dtype = np.dtype(self.fingerprint["dtype"])
+        n_iter = meta.get("n_iter")
         if (
-            W.ndim != 2
-            or H.ndim != 2
-            or W.shape[0] != n_samples
-            or H.shape[1] != n_features
-            or W.shape[1] != H.shape[0]
-            or W.dtype != dtype
-            or H.dtype != dtype
-            or history.ndim != 2
-            or history.shape[1] != 3
-            or len(history) < 1
-            or np.any(W < 0)
-            or np.any(H < 0)
+            not isinstance(n_iter, int)
+            or isinstance(n_iter, bool)
+            or not 0 <= n_iter <= _MAX_ITERATIONS
         ):
             raise ModelFileError(
-                f"the checkpoint {self.path} holds factors or a history of the "
-                f"wrong shape, dtype or sign. {fix}"
+                f"the checkpoint {self.path} records an invalid iteration count "
+                f"{n_iter!r}. {fix}"
             )
-        return np.array(W), np.array(H), np.array(history)
+        n_samples, n_features = self.fingerprint["shape"]
+        dtype = np.dtype(self.fingerprint["dtype"])
+        factor = (f"{dtype.kind}{dtype.itemsize}",)
+        rank = (1, None)  # the same in W and H, checked once they are read
+        return {
+            "W": ArrayRule(factor, (n_samples, rank)),
+            "H": ArrayRule(factor, (rank, n_features)),
+            "history": ArrayRule(("f8",), ((1, n_iter + 1), 3)),
+        }
 
 
 def add_checkpoint_arguments(parser):

@@ -1,23 +1,32 @@
 """Saving and loading fitted estimators without pickle.
 
-A model file is one NumPy ``.npz`` archive (a zip of ``.npy`` arrays) that
-holds
+A model file is the container of :mod:`nmfkit._container` (one NumPy
+``.npz`` archive) in the format ``"nmfkit-model"``. Its metadata holds the
+estimator class, every constructor parameter (``get_params()``) and the
+scalar fitted attributes; each array-valued fitted attribute is one member
+``fitted.<attribute>.npy``.
 
-- ``__nmfkit__``: UTF-8 JSON metadata stored as a ``uint8`` array: the
-  format name and version, the nmfkit version that wrote it, the estimator
-  class, every constructor parameter (``get_params()``), the scalar fitted
-  attributes, a description (dtype, shape) of every stored array and a
-  SHA-256 digest of the metadata and the arrays;
-- one member per array-valued fitted attribute (every public attribute whose
-  name ends with ``_``), named ``fitted.<attribute>``.
+Nothing in a file is ever executed: it is read with ``allow_pickle=False``
+(a member that holds a pickled object is refused) and only estimator classes
+that nmfkit registered (subclasses of :class:`PersistenceMixin`) can be
+instantiated. The SHA-256 digest detects truncated, corrupted or edited
+files; it is a checksum, not a signature (whoever edits a file on purpose can
+recompute it), so :func:`load` validates everything before it trusts it:
 
-It is read with ``np.load(..., allow_pickle=False)``: nothing in a file is
-ever executed, an archive member that holds a pickled object is refused, and
-only estimator classes that nmfkit registered (subclasses of
-:class:`PersistenceMixin`) can be instantiated. The digest detects truncated,
-corrupted or edited files; it is a checksum, not a signature (whoever edits
-a file on purpose can recompute it), so the safety against hostile files
-comes from never unpickling and from validating everything read.
+1. the zip directory, the ``.npy`` headers and the JSON metadata, within
+   bounds, before any array is read (:func:`nmfkit._container.read_container`);
+2. the estimator class, the parameters (the estimator's own parameter
+   checks: a known ``solver``, ``beta_loss``, ``init`` and so on) and the
+   scalar attributes (``n_features_in_`` and ``n_components_`` positive
+   integers, ``loss_`` finite, ...), then the arrays each may hold with the
+   shapes they imply (``components_`` of shape ``(n_components_,
+   n_features_in_)``): a limit on the data known before reading it;
+3. after reading and the digest, the values: finite, ``components_``
+   non-negative and small enough that ``transform`` cannot overflow (the
+   range nmfkit accepts for data).
+
+:func:`save_estimator` applies the same checks before writing, so a file
+nmfkit writes always loads back.
 
 The same container, with another ``format`` name, stores fit checkpoints
 (:mod:`nmfkit._checkpoint`).
@@ -25,15 +34,23 @@ The same container, with another ``format`` name, stores fit checkpoints
 
 from __future__ import annotations
 
-import hashlib
-import json
+import math
+import numbers
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_write
+from ._container import (
+    FORMAT_VERSION,
+    ArrayRule,
+    FileProblem,
+    ModelFileError,
+    _digest,  # noqa: F401 (re-exported: tests recompute digests)
+    read_container,
+    storable_arrays,
+    write_container,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -47,19 +64,10 @@ __all__ = [
     "write_container",
 ]
 
-#: Version of the file layout; files with a larger version are refused.
-FORMAT_VERSION = 1
 MODEL_FORMAT = "nmfkit-model"
-_METADATA_KEY = "__nmfkit__"
-_ARRAY_PREFIX = "fitted."
-_ARRAY_KINDS = "biuf"  # numeric arrays; strings are stored as unicode ("U")
 
 # Class name in a file -> class. Filled by PersistenceMixin.__init_subclass__.
 _ESTIMATORS: dict[str, type] = {}
-
-
-class ModelFileError(ValueError):
-    """A file that is not a valid nmfkit model or checkpoint for this version."""
 
 
 def _version():
@@ -111,6 +119,8 @@ def _decode_value(value):
     if not isinstance(value, dict):
         return value
     if "__scalar__" in value:
+        if not isinstance(value["__scalar__"], str) or len(value["__scalar__"]) > 16:
+            raise ModelFileError("a stored scalar has an invalid dtype.")
         dtype = np.dtype(value["__scalar__"])
         if dtype.kind not in "biuf":
             raise ModelFileError(f"a stored scalar has the unsupported dtype {dtype}.")
@@ -165,204 +175,187 @@ def decode_params(encoded):
     return {name: _decode_value(value) for name, value in encoded.items()}
 
 
-# ----------------------------------------------------------------- container
-def _digest(metadata, arrays):
-    """SHA-256 of the metadata (without its digest) and of every array."""
-    h = hashlib.sha256()
-    body = {k: v for k, v in metadata.items() if k != "sha256"}
-    h.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
-    for name in sorted(arrays):
-        array = np.ascontiguousarray(arrays[name])
-        h.update(name.encode())
-        h.update(array.dtype.str.encode())
-        h.update(repr(array.shape).encode())
-        h.update(array.tobytes())
-    return h.hexdigest()
+# ------------------------------------------------------------ model schema
+_FLOATS = ("f4", "f8")
+_INTS = ("i4", "i8", "u4", "u8")
+
+#: Scalar fitted attributes a model may hold: name -> (type, smallest value).
+_SCALAR_ATTRIBUTES = {
+    "n_features_in_": ("an integer", 1),
+    "n_components_": ("an integer", 1),
+    "n_iter_": ("an integer", 0),
+    "n_steps_": ("an integer", 0),
+    "loss_": ("a finite real number", None),
+    "reconstruction_err_": ("a finite real number", 0),
+}
+_REQUIRED_SCALARS = ("n_features_in_", "n_components_")
 
 
-def _storable_array(name, array):
-    array = np.asarray(array)
-    kind = array.dtype.kind
-    if kind == "O":
-        # Object arrays of strings (scikit-learn's feature_names_in_) are
-        # stored as unicode and restored as object arrays.
-        if not all(isinstance(v, str) for v in array.ravel()):
-            raise TypeError(
-                f"the array {name!r} holds Python objects that are not strings; "
-                "nmfkit stores only numeric and string arrays."
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _check_scalars(scalars):
+    """The scalar fitted attributes: known names, types and ranges."""
+    unknown = sorted(set(scalars) - set(_SCALAR_ATTRIBUTES))
+    if unknown:
+        raise FileProblem(
+            f"unknown fitted attribute(s) {unknown}; a model holds only "
+            f"{sorted(_SCALAR_ATTRIBUTES)} and the arrays of its estimator"
+        )
+    missing = [name for name in _REQUIRED_SCALARS if name not in scalars]
+    if missing:
+        raise FileProblem(f"the model lacks the fitted attribute(s) {missing}")
+    for name, value in scalars.items():
+        kind, low = _SCALAR_ATTRIBUTES[name]
+        if kind == "an integer":
+            valid = _is_int(value)
+        else:
+            valid = isinstance(value, numbers.Real) and not isinstance(
+                value, (bool, np.bool_)
             )
-        return array.astype(str), "object_str"
-    if kind in _ARRAY_KINDS:
-        return array, "ndarray"
-    if kind == "U":
-        return array, "ndarray"
-    raise TypeError(
-        f"the array {name!r} has dtype {array.dtype}, which nmfkit does not store."
-    )
+            try:
+                valid = valid and math.isfinite(float(value))
+            except OverflowError:  # an integer beyond float64
+                valid = False
+        if not valid or (low is not None and value < low):
+            bound = "" if low is None else f" >= {low}"
+            raise FileProblem(
+                f"the fitted attribute {name}={value!r} is not valid; it must be "
+                f"{kind}{bound}"
+            )
 
 
-def write_container(path, fmt, metadata, arrays):
-    """Write ``metadata`` (JSON-safe dict) and ``arrays`` atomically to ``path``.
+def _array_rules(scalars, params):
+    """The arrays a model may hold, with the shapes its scalars imply."""
+    n_components = int(scalars["n_components_"])
+    n_features = int(scalars["n_features_in_"])
+    rules = {
+        "components_": ArrayRule(_FLOATS, (n_components, n_features)),
+        "feature_names_in_": ArrayRule(("U",), (n_features,), required=False),
+    }
+    if "n_iter_" in scalars:
+        rows = (1, int(scalars["n_iter_"]) + 1)
+        rules["history_"] = ArrayRule(_FLOATS, (rows, 3), required=False)
+        rules["loss_curve_"] = ArrayRule(_FLOATS, (rows,), required=False)
+    n_init = params.get("n_init", 1)
+    if _is_int(n_init) and n_init > 1:
+        rules["n_init_seeds_"] = ArrayRule(_INTS, (int(n_init),), required=False)
+        rules["n_init_losses_"] = ArrayRule(_FLOATS, (int(n_init),), required=False)
+    return rules
 
-    Parameters
-    ----------
-    path : str or path-like
-        Destination; replaced in one step (never half-written).
-    fmt : str
-        Format name, e.g. ``"nmfkit-model"``.
-    metadata : dict
-        JSON-safe content.
-    arrays : dict of str to ndarray
-        Numeric or string arrays.
-    """
-    stored = {}
-    described = {}
+
+def _check_array_rules(rules, arrays):
+    """``arrays`` (name -> ndarray) against ``rules``, as the reader does."""
+    unknown = sorted(set(arrays) - set(rules))
+    if unknown:
+        raise FileProblem(
+            f"unknown fitted attribute(s) {unknown}; a model holds only the "
+            f"arrays {sorted(rules)}"
+        )
+    for name, rule in rules.items():
+        if name not in arrays:
+            if rule.required:
+                raise FileProblem(f"the model lacks the array {name!r}")
+            continue
+        problem = rule.problem(name, arrays[name].dtype, arrays[name].shape)
+        if problem:
+            raise FileProblem(problem)
+
+
+def _check_values(arrays):
+    """Finite arrays; ``components_`` non-negative and within the data range."""
+    from ._validation import magnitude_range
+
     for name, array in arrays.items():
-        array, kind = _storable_array(name, array)
-        stored[name] = np.ascontiguousarray(array)
-        described[name] = {
-            "dtype": stored[name].dtype.str,
-            "shape": list(stored[name].shape),
-            "kind": kind,
-        }
-    meta = dict(metadata)
-    meta.update(
-        format=fmt,
-        format_version=FORMAT_VERSION,
-        nmfkit_version=_version(),
-        arrays=described,
-    )
-    meta["sha256"] = _digest(meta, stored)
-    blob = np.frombuffer(
-        json.dumps(meta, sort_keys=True, allow_nan=False).encode("utf-8"),
-        dtype=np.uint8,
-    )
-    members = {_METADATA_KEY: blob}
-    members.update({_ARRAY_PREFIX + name: a for name, a in stored.items()})
-    with atomic_write(path, "wb") as f:
-        np.savez(f, **members)
-
-
-def read_container(path, fmt):
-    """Read and verify a file written by :func:`write_container`.
-
-    Returns
-    -------
-    metadata : dict
-    arrays : dict of str to ndarray
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``path`` does not exist.
-    ModelFileError
-        For a file that is not an nmfkit file of format ``fmt``, comes from an
-        incompatible version, is truncated or altered, or holds a pickled
-        object.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist or is not a file.")
-    what = "model" if fmt == MODEL_FORMAT else "checkpoint"
-    not_ours = (
-        f"{path} is not an nmfkit {what} file (expected a NumPy .npz archive "
-        f"written by nmfkit's save)"
-    )
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    if magic.startswith(b"\x80"):  # pickle protocol 2 and later
-        raise ModelFileError(
-            f"{path} holds a pickled object, which nmfkit refuses to load "
-            "(loading it could run arbitrary code)."
-        )
-    if not magic.startswith((b"PK", b"\x93NUMPY")):
-        raise ModelFileError(f"{not_ours}; it is neither a zip nor a NumPy file.")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ModelFileError(
-                f"{path} holds a pickled object, which nmfkit refuses to load "
-                "(loading it could run arbitrary code)."
-            ) from None
-        raise ModelFileError(f"{not_ours}: {exc}.") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(
-            f"{not_ours}; it is unreadable or truncated ({exc})."
-        ) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ModelFileError(f"{not_ours}; it holds a single array.")
-    with archive:
-        members = {}
-        try:
-            for key in archive.files:
-                members[key] = archive[key]
-        except ValueError as exc:
-            if "pickle" in str(exc):
-                raise ModelFileError(
-                    f"{path}: the member {key!r} holds a pickled object, which "
-                    "nmfkit refuses to load (loading it could run arbitrary code)."
-                ) from None
-            raise ModelFileError(f"{path} is damaged: member {key!r}: {exc}.") from None
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise ModelFileError(
-                f"{path} is truncated or damaged ({type(exc).__name__}: {exc}); "
-                f"save the {what} again."
-            ) from None
-    if _METADATA_KEY not in members:
-        raise ModelFileError(f"{not_ours}; it has no nmfkit metadata.")
-    blob = members.pop(_METADATA_KEY)
-    try:
-        if blob.dtype != np.uint8 or blob.ndim != 1:
-            raise ValueError("metadata is not a byte string")
-        meta = json.loads(blob.tobytes().decode("utf-8"))
-        if not isinstance(meta, dict):
-            raise ValueError("metadata is not a JSON object")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(
-            f"{path}: the nmfkit metadata is unreadable ({exc})."
-        ) from None
-    found = meta.get("format")
-    if found != fmt:
-        raise ModelFileError(
-            f"{path} holds {found!r} data, not an nmfkit {what} ({fmt!r})."
-            if isinstance(found, str)
-            else f"{not_ours}; its metadata names no nmfkit format."
-        )
-    version = meta.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{path}: invalid format version {version!r}.")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} was written by nmfkit {meta.get('nmfkit_version')} in file "
-            f"format version {version}; this nmfkit ({_version()}) reads format "
-            f"versions up to {FORMAT_VERSION}. Upgrade nmfkit to load it."
-        )
-    arrays = {}
-    for key, value in members.items():
-        if not key.startswith(_ARRAY_PREFIX):
-            raise ModelFileError(f"{path}: unexpected member {key!r}.")
-        arrays[key[len(_ARRAY_PREFIX) :]] = value
-    described = meta.get("arrays")
-    if not isinstance(described, dict) or set(described) != set(arrays):
-        raise ModelFileError(
-            f"{path}: the arrays in the file do not match its metadata; the file "
-            "was altered or damaged."
-        )
-    if meta.get("sha256") != _digest(meta, arrays):
-        raise ModelFileError(
-            f"{path} failed its SHA-256 integrity check: the file was altered or "
-            f"damaged after it was written. Save the {what} again."
-        )
-    for name, array in arrays.items():
-        info = described[name]
-        if array.dtype.kind not in _ARRAY_KINDS + "U":
-            raise ModelFileError(f"{path}: the array {name!r} has dtype {array.dtype}.")
-        if info.get("kind") == "object_str":
-            arrays[name] = array.astype(object)
         if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise ModelFileError(f"{path}: the array {name!r} holds NaN or Inf.")
-    return meta, arrays
+            raise FileProblem(f"the array {name!r} holds NaN or Inf")
+    H = arrays["components_"]
+    if H.size == 0:
+        return
+    if H.min() < 0:
+        raise FileProblem(
+            f"components_ holds negative values (the smallest is {H.min():.6g}); "
+            "NMF factors are non-negative"
+        )
+    high = magnitude_range(H.dtype)[1]
+    if H.max() > high:
+        raise FileProblem(
+            f"components_'s largest value is {H.max():.6g}, above {high:.3g}, "
+            f"beyond which transform overflows in {H.dtype}"
+        )
+
+
+def _estimator_class(name):
+    cls = _ESTIMATORS.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise FileProblem(
+            f"it holds a {name!r} model, which this nmfkit ({_version()}) does "
+            f"not know; known: {sorted(_ESTIMATORS)}"
+        )
+    return cls
+
+
+def _build_estimator(cls, params, scalars, written_by):
+    """An unfitted ``cls(**params)`` whose parameters passed its own checks."""
+    from ._validation import check_n_components
+
+    try:
+        estimator = cls(**params)
+    except TypeError as exc:
+        raise FileProblem(
+            f"it was saved by nmfkit {written_by} with parameters this nmfkit "
+            f"({_version()}) does not accept ({exc}); load it with that version"
+        ) from None
+    try:
+        check = getattr(estimator, "_check_params", None)
+        if check is not None:
+            check()
+        if "n_components" in params:
+            check_n_components(params["n_components"], scalars["n_features_in_"])
+        n_init = params.get("n_init", 1)
+        if not _is_int(n_init) or n_init < 1:
+            raise ValueError(f"n_init={n_init!r} is not valid; it must be >= 1")
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise FileProblem(f"a saved parameter is invalid: {exc}") from None
+    n_components = params.get("n_components")
+    if _is_int(n_components):
+        expected = n_components + (2 if params.get("bias") else 0)
+        if scalars["n_components_"] != expected:
+            raise FileProblem(
+                f"n_components_={scalars['n_components_']} contradicts the "
+                f"parameters (n_components={n_components}, "
+                f"bias={params.get('bias', False)}: {expected} components)"
+            )
+    return estimator
+
+
+def _check_model(cls, params, scalars, arrays, written_by):
+    """Every check of :func:`load` on a model's state; returns the estimator."""
+    _check_scalars(scalars)
+    estimator = _build_estimator(cls, params, scalars, written_by)
+    _check_array_rules(_array_rules(scalars, params), arrays)
+    _check_values(arrays)
+    return estimator
+
+
+def _decoded(encoded, what):
+    """Decode stored values, turning any malformed value into a FileProblem."""
+    if not isinstance(encoded, dict):
+        raise FileProblem(f"the stored {what} are not a mapping")
+    try:
+        return {name: _decode_value(value) for name, value in encoded.items()}
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        AttributeError,
+    ) as exc:
+        raise FileProblem(f"the stored {what} are invalid ({exc})") from None
 
 
 # --------------------------------------------------------------- estimators
@@ -396,27 +389,48 @@ def save_estimator(estimator, path):
         When the estimator is not fitted.
     TypeError
         When a parameter or attribute cannot be stored without pickle.
+    ValueError
+        When the state would not load back: a parameter or attribute that
+        :func:`load` refuses (an unknown attribute, an invalid parameter,
+        non-finite or negative factors, inconsistent shapes); nothing is
+        written.
     """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
     arrays = {}
     scalars = {}
+    encoded = {}
     for name, value in _fitted_attributes(estimator).items():
         if isinstance(value, np.ndarray):
             arrays[name] = value
         else:
-            scalars[name] = _encode_value(value, f"the fitted attribute {name!r}")
+            encoded[name] = _encode_value(value, f"the fitted attribute {name!r}")
+            scalars[name] = value
+    params = estimator.get_params(deep=False)
     metadata = {
         "estimator": _registry_name(type(estimator)),
-        "params": encode_params(estimator.get_params(deep=False)),
-        "attributes": scalars,
+        "params": encode_params(params),
+        "attributes": encoded,
     }
+    stored, _ = storable_arrays(arrays)
+    try:
+        _check_model(type(estimator), params, scalars, stored, _version())
+    except FileProblem as exc:
+        raise ValueError(
+            f"cannot save this {type(estimator).__name__}: {exc}; nmfkit.load "
+            "would refuse the file. Fit the model again, or undo the change to "
+            "its attributes or parameters."
+        ) from None
     write_container(path, MODEL_FORMAT, metadata, arrays)
 
 
 def load(path):
     """Load an estimator saved with ``save``; never unpickles anything.
+
+    Everything is validated before it is trusted (see the module docstring):
+    the archive's structure and sizes before any array is read, then the
+    parameters, attributes and values, even when the checksum matches.
 
     Parameters
     ----------
@@ -429,10 +443,14 @@ def load(path):
 
     Raises
     ------
+    FileNotFoundError
+        When ``path`` does not exist.
     ModelFileError
         (a ValueError) for a file that is not an nmfkit model, comes from an
-        incompatible nmfkit version, is truncated or altered, or holds a
-        pickled object.
+        incompatible nmfkit version, is truncated or altered, holds a pickled
+        object, is larger than what it describes (a zip bomb), or holds
+        invalid parameters, attributes or factors; the message names the
+        problem.
 
     Examples
     --------
@@ -447,33 +465,28 @@ def load(path):
     >>> bool(np.array_equal(restored.components_, model.components_))
     True
     """
-    meta, arrays = read_container(path, MODEL_FORMAT)
-    name = meta.get("estimator")
-    cls = _ESTIMATORS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ModelFileError(
-            f"{path} holds a {name!r} model, which this nmfkit ({_version()}) "
-            f"does not know; known: {sorted(_ESTIMATORS)}."
+    state = {}
+
+    def layout(meta):
+        cls = _estimator_class(meta.get("estimator"))
+        params = _decoded(meta.get("params"), "parameters")
+        scalars = _decoded(meta.get("attributes"), "fitted attributes")
+        _check_scalars(scalars)
+        written_by = meta.get("nmfkit_version")
+        state.update(
+            estimator=_build_estimator(cls, params, scalars, written_by),
+            scalars=scalars,
+            params=params,
         )
-    params = decode_params(meta.get("params"))
+        return _array_rules(scalars, params)
+
+    meta, arrays = read_container(path, MODEL_FORMAT, layout)
     try:
-        estimator = cls(**params)
-    except TypeError as exc:
-        raise ModelFileError(
-            f"{path} was saved by nmfkit {meta.get('nmfkit_version')} with "
-            f"parameters this nmfkit ({_version()}) does not accept ({exc}); load "
-            "it with that version."
-        ) from None
-    attributes = meta.get("attributes")
-    if not isinstance(attributes, dict):
-        raise ModelFileError(f"{path}: the fitted attributes are missing.")
-    for attr, value in attributes.items():
-        if not (isinstance(attr, str) and attr.endswith("_")):
-            raise ModelFileError(f"{path}: invalid attribute name {attr!r}.")
-        setattr(estimator, attr, _decode_value(value))
-    for attr, value in arrays.items():
-        if not attr.endswith("_") or attr.startswith("_"):
-            raise ModelFileError(f"{path}: invalid attribute name {attr!r}.")
+        _check_values(arrays)
+    except FileProblem as exc:
+        raise ModelFileError(f"{path}: {exc}.") from None
+    estimator = state["estimator"]
+    for attr, value in {**state["scalars"], **arrays}.items():
         setattr(estimator, attr, value)
     return estimator
 
@@ -481,10 +494,10 @@ def load(path):
 class PersistenceMixin:
     """Adds :meth:`save`; subclasses become loadable by :func:`load`.
 
-    Generic over ``get_params()`` and the fitted attributes (public names
-    ending with ``_``): any nmfkit estimator whose parameters and attributes
-    are numbers, strings, None, lists, NumPy random states or numeric/string
-    arrays can inherit it.
+    Generic over ``get_params()``; the fitted attributes (public names ending
+    with ``_``) must be those of nmfkit's estimators (``components_``,
+    ``n_components_``, ``n_features_in_``, ``n_iter_``, ``history_``, ...):
+    :func:`load` refuses any other.
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -496,11 +509,23 @@ class PersistenceMixin:
 
         Load it back with :func:`nmfkit.load`. The file holds every
         parameter and fitted attribute, the nmfkit version and a SHA-256
-        checksum; it is written atomically (complete or absent).
+        checksum; it is written atomically (complete or absent, never half
+        written), after the checks :func:`nmfkit.load` applies.
 
         Parameters
         ----------
         path : str or path-like
-            Destination; an existing file is replaced.
+            Destination; an existing file is replaced. When ``path`` is a
+            symbolic link, the file it points to is replaced and the link
+            stays. An existing file keeps its permission bits; a new one gets
+            ``0o666`` less the umask (as ``open`` gives). Temporary files that
+            an interrupted save to the same path left behind
+            (``.<name>.<pid>.<random>.nmfkit.tmp``) are removed.
+
+        Raises
+        ------
+        ValueError
+            When the model's state would not load back (see
+            :func:`nmfkit._persistence.save_estimator`).
         """
         save_estimator(self, path)

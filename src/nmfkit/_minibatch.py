@@ -429,8 +429,19 @@ class MiniBatchNMF(_BaseNMF):
             beta,
             self._transform_iterations(),
             self.tol,
-            start=np.sqrt(mean / H.shape[0]) / rescaling.W_scale,
+            start=_codes_start(mean, H.shape[0], rescaling),
         )
         W, _ = rescaling.to_user(W, None)
         check_finite_output(W, "the codes W")
         return W
+
+
+def _codes_start(mean, n_components, rescaling):
+    """scikit-learn's start of the codes at the internal scale, or the unit
+    scale's own when that one is far off the dictionary's scale."""
+    from ._nmf import _UNIT_START_RANGE
+
+    start = float(np.sqrt(mean / n_components)) / rescaling.W_scale
+    if _UNIT_START_RANGE[0] <= start <= _UNIT_START_RANGE[1]:
+        return start
+    return float(np.sqrt(mean / rescaling.data / n_components))

@@ -152,7 +152,9 @@ class _BaseNMF(
         """
         check_is_fitted(self)
         product = X @ self.components_
-        return np.asarray(product) if isinstance(product, np.matrix) else product
+        product = np.asarray(product) if isinstance(product, np.matrix) else product
+        check_finite_output(product, "inverse_transform(X)")
+        return product
 
     def _check_penalties_and_init(self):
         """Checks of the parameters every nmfkit estimator shares."""
@@ -907,6 +909,14 @@ class NMF(_BaseNMF):
             W0 = _constant_codes(X, n_components)
         X_internal = scale.scale_data(X)
         W0, H_internal = scale.to_internal(W0, H)
+        if not _UNIT_START_RANGE[0] <= float(W0.flat[0]) <= _UNIT_START_RANGE[1]:
+            # that start is far off this dictionary's scale (H of 1e200):
+            # start from the same rule at unit scale instead
+            W0[...] = _constant_codes(
+                X_internal.zero_filled() if masked else X_internal, n_components
+            )
+            if masked and self.bias:
+                W0[:, -1] = 1
         options = self._solver_options(masked=masked, X=X_internal)
         options["monitor"].objective_scale = scale.objective_factor
         result = solver_fn(
@@ -972,7 +982,9 @@ class NMF(_BaseNMF):
                 )
         rows = rows.astype(np.int64, copy=False)
         cols = cols.astype(np.int64, copy=False)
-        return sampled_product(W, H.T, rows, cols)
+        values = sampled_product(W, H.T, rows, cols)
+        check_finite_output(values, "the predicted entries")
+        return values
 
     def score(self, X, y=None):
         """Negative objective of X under the fitted dictionary (higher is better).
@@ -1030,6 +1042,10 @@ class NMF(_BaseNMF):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self.missing_values is not None
         return tags
+
+
+#: Internal codes starts outside this range are replaced by the unit-scale one.
+_UNIT_START_RANGE = (2.0**-40, 2.0**40)
 
 
 def _with_bias_layout(solver_fn):

@@ -44,6 +44,9 @@ means the same in both libraries:
     d_2(x | y) = (x - y)^2 / 2                  (the Frobenius term above).
 
 As in scikit-learn, entries with ``x <= eps`` (float32 machine epsilon)
+at unit scale (``eps`` times the typical magnitude of X, the geometric mean
+of its positive entries; see :mod:`nmfkit._scaling`: scikit-learn's
+absolute ``eps`` would make the divergence of data at 1e-10 zero)
 contribute only their model term (``y`` for KL, ``y^beta / beta`` in
 general), and model values below ``eps`` are raised to ``eps`` where they
 meet the data. For sparse X, KL costs O(nnz(X) r): the model is evaluated at
@@ -678,6 +681,20 @@ def beta_divergence(X, W, H, beta):
         if sp.issparse(X):
             return penalized_objective(X, W, H)
         return 0.5 * reconstruction_error(X, W, H) ** 2
+    # The floors at EPSILON apply at unit scale, as in every fit
+    # (nmfkit._scaling): D_beta(X | WH) = s^beta D_beta(X / s | WH / s).
+    from ._scaling import Rescaling
+
+    rescaling = Rescaling.for_fit(X, beta)
+    if not rescaling.is_identity:
+        W_unit, H_unit = rescaling.to_internal(W, H)
+        unit = _unit_scale_divergence(rescaling.scale_data(X), W_unit, H_unit, beta)
+        return unit * rescaling.objective_factor
+    return _unit_scale_divergence(X, W, H, beta)
+
+
+def _unit_scale_divergence(X, W, H, beta):
+    """:func:`beta_divergence` for beta != 2, floors at EPSILON as they are."""
     n_samples, n_features = X.shape
     if sp.issparse(X):
         X, rows = _sparse_entries(X)

@@ -142,7 +142,8 @@ def test_fixed_dictionary_at_1e200_gives_finite_scaled_codes():
 def test_partially_observed_data_at_an_unrepresentable_scale_is_refused():
     X = np.random.default_rng(7).random((20, 10)) * 1e-200
     X[0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"typical magnitude 3.58e-201.*\^2, outside the range of float64"):
+    message = r"typical magnitude 3.58e-201.*\^2, outside the range of float64"
+    with pytest.raises(ValueError, match=message):
         NMF(3, missing_values=np.nan).fit(X)
 
 

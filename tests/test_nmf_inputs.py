@@ -250,7 +250,10 @@ def test_object_and_complex_data():
     X = _X().astype(object)
     assert NMF(n_components=2, max_iter=5, tol=0).fit_transform(X).dtype == np.float64
     X[0, 0] = "a"
-    with pytest.raises(TypeError, match="not a number"):
+    with pytest.raises(ValueError, match="holds text, 'a' at row 0, column 0"):
+        NMF(n_components=2).fit(X)
+    X[0, 0] = {"a": 1}  # not text, not a number: Python's own TypeError text
+    with pytest.raises(TypeError, match="argument must be a string.* number"):
         NMF(n_components=2).fit(X)
     with pytest.raises(ValueError, match="Complex data not supported"):
         NMF(n_components=2).fit(_X() + 1j)

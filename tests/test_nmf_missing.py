@@ -331,7 +331,9 @@ def test_masked_array_entries_are_missing_under_missing_values(missing_values):
     assert model.loss_ == pytest.approx(
         _masked_objective(X, ~hidden, W, model.components_), rel=1e-9
     )
-    np.testing.assert_array_equal(model.transform(X_ma), reference.transform(X, ~hidden))
+    np.testing.assert_array_equal(
+        model.transform(X_ma), reference.transform(X, ~hidden)
+    )
 
 
 def test_masked_array_without_missing_values_is_refused():

@@ -232,9 +232,9 @@ class NMF(_BaseNMF):
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
         replaced by scikit-learn's beta-divergence ``D_beta(X | WH)`` (any real
-        beta in [-100, 100]; beta <= 0 needs X > 0). Multiplicative updates for beta != 2
-        follow Fevotte and Idier (2011) with the exponent that keeps every
-        step monotone, penalties included (:mod:`nmfkit.solvers._mu_beta`);
+        beta in [-100, 100]; beta <= 0 needs X > 0). Multiplicative updates
+        for beta != 2 follow Fevotte and Idier (2011) with the exponent that
+        keeps every step monotone, penalties included (:mod:`nmfkit.solvers._mu_beta`);
         the L1 weights then go into the denominator, except for beta > 2
         where ``l1_placement`` applies.
     tol : float, default=1e-4

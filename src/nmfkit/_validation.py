@@ -877,7 +877,8 @@ def _check_observed_values(observed, what):
             else ""
         )
         raise ValueError(
-            f"{what} has {n_bad} observed non-finite values (the first, {kind}, at "
+            f"{what} has {n_bad} observed non-finite "
+            f"{'value' if n_bad == 1 else 'values'} (the first, {kind}, at "
             f"row {observed.rows[first]}, column {observed.cols[first]}); NMF "
             f"needs finite data.{hint}"
         )

@@ -10,6 +10,7 @@ test configuration turns those into errors), no hang (hypothesis' deadline).
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -258,8 +259,10 @@ def test_object_arrays_fit_or_fail_clearly(values):
             "times its typical magnitude.*float32.*float64",
         ),
         (np.ones((2, 2), complex), ValueError, "Complex data not supported"),
-        (np.array([["a", "b"]]), TypeError, "not numeric"),
-        (np.array([[1, "a"]], dtype=object), TypeError, "dtype object"),
+        (np.array([["a", "b"]]), ValueError, "holds text, 'a' at row 0, column 0"),
+        (np.array([[1, "a"]], dtype=object), ValueError, "text, 'a' at row 0, col"),
+        (np.array([[1, None]], dtype=object), ValueError, "1 NaN value"),
+        (np.array([["2020-01-01"]], dtype="datetime64[D]"), TypeError, "not numeric"),
         (np.array([[1, 10**400]], dtype=object), ValueError, "too large"),
         (np.ones(3), ValueError, "2-dimensional.*reshape"),
     ],
@@ -340,3 +343,51 @@ def test_sparse_explicit_zeros_duplicates_and_unsorted_indices():
         W2, H2 = _reference_fit(variant)
         np.testing.assert_allclose(W2 @ H2, W @ H, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(X.data, data)  # the caller's matrix is untouched
+
+
+@settings(
+    max_examples=25,
+    deadline=3000,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(
+    values=st.lists(ELEMENT, min_size=12, max_size=12),
+    hidden=st.lists(st.booleans(), min_size=12, max_size=12),
+    container=st.sampled_from(["masked", "pandas"]),
+    missing_values=st.sampled_from([None, np.nan, -1.0]),
+)
+def test_containers_that_mark_missing_are_honoured(
+    values, hidden, container, missing_values
+):
+    """Masked entries and pd.NA are missing under any missing_values (the
+    values underneath never read), and an error naming the option without."""
+    pd = pytest.importorskip("pandas")
+    data = np.array(values, dtype=np.float64).reshape(3, 4)
+    hidden = np.array(hidden).reshape(3, 4)
+    if container == "masked":
+        X = np.ma.masked_array(data, mask=hidden)
+    else:
+        X = pd.DataFrame(data).astype("Float64").mask(pd.DataFrame(hidden))
+        data = np.where(hidden, 0.0, data)  # NaN in a Float64 column is pd.NA
+        hidden = hidden | np.isnan(np.array(values).reshape(3, 4))
+    settings_ = dict(n_components=1, init="random", random_state=0, max_iter=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unobserved rows, convergence
+        if missing_values is None:
+            if hidden.any():
+                with pytest.raises(ValueError, match=r"missing_values=np\.nan"):
+                    NMF(**settings_).fit(X)
+            return
+        observed = ~hidden & ~(
+            np.isnan(data) if np.isnan(missing_values) else data == missing_values
+        )
+        reference = NMF(**settings_)
+        try:
+            reference.fit(np.where(observed, data, 0.0), mask=observed)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=re.escape(str(exc)[:30])):
+                NMF(missing_values=missing_values, **settings_).fit(X)
+            return
+        model = NMF(missing_values=missing_values, **settings_).fit(X)
+    np.testing.assert_array_equal(model.components_, reference.components_)

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import nnls
 
-from nmfkit import NMF
+from nmfkit import NMF, MiniBatchNMF, non_negative_factorization
 
 
 def _X(seed=0, shape=(20, 12)):
@@ -250,7 +250,10 @@ def test_object_and_complex_data():
     X = _X().astype(object)
     assert NMF(n_components=2, max_iter=5, tol=0).fit_transform(X).dtype == np.float64
     X[0, 0] = "a"
-    with pytest.raises(TypeError, match="not a number"):
+    with pytest.raises(ValueError, match="holds text, 'a' at row 0, column 0"):
+        NMF(n_components=2).fit(X)
+    X[0, 0] = {"a": 1}  # not text, not a number: Python's own TypeError text
+    with pytest.raises(TypeError, match="argument must be a string.* number"):
         NMF(n_components=2).fit(X)
     with pytest.raises(ValueError, match="Complex data not supported"):
         NMF(n_components=2).fit(_X() + 1j)
@@ -264,3 +267,88 @@ def test_all_zero_data_gives_finite_zero_factors(make, init):
     assert np.isfinite(W).all() and np.isfinite(model.components_).all()
     assert model.loss_ == 0 and model.reconstruction_err_ == 0
     assert np.isfinite(model.transform(np.zeros((2, 5)))).all()
+
+
+# ------------------------------------------- exception types and their messages
+_H_SHAPE = r"shape \(n_components, n_features=12\)"
+
+
+@pytest.mark.parametrize(
+    "W, H, match",
+    [
+        (np.float64(1.0), np.float64(2.0), r"initial H has shape \(\); expected"),
+        (None, np.ones(12), r"initial H has shape \(12,\); expected"),
+        (np.ones(20), None, r"W has shape \(20,\).*\(n_samples=20, n_components\)"),
+        (None, np.ones((0, 12)), r"initial H has shape \(0, 12\); expected"),
+        (None, [[1.0, 2.0], [3.0]], r"initial H is not an array"),
+    ],
+)
+def test_custom_factors_of_the_wrong_dimension_name_the_expected_shape(W, H, match):
+    # n_components="auto" reads the rank from H (or W): never an IndexError
+    if H is not None:
+        match += ".*" + _H_SHAPE
+    with pytest.raises(ValueError, match=match):
+        NMF(init="custom").fit(_X(), W=W, H=H)
+    with pytest.raises(ValueError, match=r"initial H has shape \(\).*" + _H_SHAPE):
+        non_negative_factorization(_X(), H=np.float64(1.0), update_H=False)
+
+
+@pytest.mark.parametrize(
+    "beta_loss",
+    [1e308, -1e308, 101, -100.5, 10**400, np.inf, np.nan, 1j, np.complex128(2), True],
+)
+@pytest.mark.parametrize("estimator", [NMF, MiniBatchNMF])
+def test_huge_or_odd_beta_loss_is_a_value_error(beta_loss, estimator):
+    with pytest.raises(ValueError, match=r"beta_loss=.* is not valid.*\[-100, 100\]"):
+        estimator(n_components=2, beta_loss=beta_loss, max_iter=5).fit(_X() + 0.1)
+
+
+@pytest.mark.parametrize("beta_loss", [-100, 100, np.float32(1.5), 3, "itakura-saito"])
+def test_beta_loss_within_range_is_accepted(beta_loss):
+    from nmfkit._objective import BETA_LOSSES, beta_to_float
+
+    expected = BETA_LOSSES.get(beta_loss, beta_loss)
+    assert beta_to_float(beta_loss) == float(expected)
+
+
+def test_negative_values_message_states_its_prefix_once():
+    X = _X()
+    X[3, 4] = -2.0
+    with pytest.raises(ValueError) as info:
+        NMF(n_components=2).fit(X)
+    message = str(info.value)
+    assert message.count("Negative values in data") == 1
+    assert message.startswith(
+        "Negative values in data: X contains 1 negative entry, the smallest -2 at "
+        "row 3, column 4; NMF needs non-negative data."
+    )
+    W0 = np.ones((20, 2))
+    W0[0, 1] = -1
+    with pytest.raises(ValueError) as info:
+        NMF(2, init="custom").fit(_X(), W=W0, H=np.ones((2, 12)))
+    assert str(info.value).count("Negative values in data") == 1
+
+
+def test_text_cells_are_value_errors_naming_the_cell():
+    with pytest.raises(ValueError, match=r"X holds text, 'a' at row 0, column 1;"):
+        NMF(n_components=1).fit([[1.0, "a"], [2.0, 3.0]])
+    frame = pd.DataFrame({"count": [1.0, 2.0, 3.0], "label": ["x", "y", "z"]})
+    with pytest.raises(
+        ValueError, match=r"X holds text, 'x' at row 0, column 1 \('label'\)"
+    ):
+        NMF(n_components=1).fit(frame)
+    frame = frame.astype({"label": "string"})
+    with pytest.raises(ValueError, match=r"'x' at row 0, column 1 \('label'\)"):
+        NMF(n_components=1).fit(frame)
+    with pytest.raises(ValueError, match=r"holds text, 'b' at row 1, column 0"):
+        NMF(n_components=1, missing_values=np.nan).fit(np.array([["1"], ["b"]]))
+    # numbers written as text are numbers (Python's float() decides)
+    W = NMF(n_components=1, max_iter=5, tol=0).fit_transform([["1.5", 2], [3, 4]])
+    W_ref = NMF(n_components=1, max_iter=5, tol=0).fit_transform([[1.5, 2], [3, 4]])
+    np.testing.assert_array_equal(W, W_ref)
+
+
+def test_masked_array_is_refused_by_minibatch_nmf():
+    X = np.ma.masked_array(_X(), mask=_X(1) < 0.1)
+    with pytest.raises(ValueError, match="masked array with .* masked entries"):
+        MiniBatchNMF(n_components=2).fit(X)

@@ -305,3 +305,217 @@ def test_bias_components_fit_offsets(solver):
 def test_bias_needs_partially_observed_data():
     with pytest.raises(ValueError, match="partially observed data only"):
         NMF(2, bias=True).fit(_low_rank())
+
+
+# ------------------------------------------------- containers that mark missing
+def _masked_objective(X, observed, W, H):
+    """1/2 ||M * (X - W H)||^2 computed directly (no penalties)."""
+    residual = np.where(observed, X - W @ H, 0.0)
+    return 0.5 * float(np.sum(residual**2))
+
+
+@pytest.mark.parametrize("missing_values", [np.nan, -1.0, 0.0])
+def test_masked_array_entries_are_missing_under_missing_values(missing_values):
+    X = _low_rank(n=30, p=12, r=3, seed=20) + 0.1
+    hidden = np.random.default_rng(21).random(X.shape) < 0.3
+    # Under the mask: garbage that must never be read (negative, NaN, huge).
+    garbage = np.where(np.arange(X.size).reshape(X.shape) % 3 == 0, np.nan, -5.0)
+    X_ma = np.ma.masked_array(np.where(hidden, garbage, X), mask=hidden)
+    settings = dict(n_components=3, max_iter=40, tol=0, random_state=0)
+    model = NMF(missing_values=missing_values, **settings)
+    W = model.fit_transform(X_ma)
+    reference = NMF(**settings)
+    W_ref = reference.fit_transform(X, mask=~hidden)
+    np.testing.assert_array_equal(W, W_ref)
+    np.testing.assert_array_equal(model.components_, reference.components_)
+    assert model.loss_ == pytest.approx(
+        _masked_objective(X, ~hidden, W, model.components_), rel=1e-9
+    )
+    np.testing.assert_array_equal(
+        model.transform(X_ma), reference.transform(X, ~hidden)
+    )
+
+
+def test_masked_array_without_missing_values_is_refused():
+    X = _low_rank(n=10, p=8) + 0.1
+    mask = np.zeros(X.shape, dtype=bool)
+    mask[2, 5] = True
+    X_ma = np.ma.masked_array(X, mask=mask)
+    message = (
+        r"X is a masked array with 1 masked entry \(the first at row 2, column 5\); "
+        r"to fit only the observed entries pass missing_values=np\.nan to NMF "
+        r"\(or mask=~X\.mask\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        NMF(2).fit(X_ma)
+    model = NMF(2, max_iter=10, tol=0, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=message):
+        model.transform(X_ma)
+    # Nothing masked: the data is the data.
+    unmasked = NMF(2, max_iter=10, tol=0, random_state=0).fit(np.ma.masked_array(X))
+    np.testing.assert_array_equal(unmasked.components_, model.components_)
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "Int64"])
+def test_pandas_na_is_missing_under_missing_values(dtype):
+    pd = pytest.importorskip("pandas")
+    X = np.round(10 * _low_rank(n=30, p=12, r=3, seed=22)) + 1
+    hidden = np.random.default_rng(23).random(X.shape) < 0.25
+    frame = pd.DataFrame(X).astype(dtype)
+    frame = frame.mask(pd.DataFrame(hidden))  # pd.NA where hidden
+    assert frame.isna().to_numpy().sum() == hidden.sum()
+    settings = dict(n_components=3, max_iter=40, tol=0, random_state=0)
+    model = NMF(missing_values=np.nan, **settings)
+    W = model.fit_transform(frame)
+    reference = NMF(missing_values=np.nan, **settings)
+    W_ref = reference.fit_transform(np.where(hidden, np.nan, X))
+    np.testing.assert_array_equal(W, W_ref)
+    np.testing.assert_array_equal(model.components_, reference.components_)
+    assert model.loss_ == pytest.approx(
+        _masked_objective(X, ~hidden, W, model.components_), rel=1e-9
+    )
+    first = np.argwhere(hidden)[0]
+    with pytest.raises(
+        ValueError,
+        match=rf"X has {hidden.sum()} missing \(pd\.NA\) entries \(the first at "
+        rf"row {first[0]}, column {first[1]}\).*missing_values=np\.nan",
+    ):
+        NMF(3).fit(frame)
+
+
+def test_pandas_na_in_object_cells_is_missing():
+    pd = pytest.importorskip("pandas")
+    X = _low_rank(n=8, p=6, r=2, seed=24) + 0.1
+    cells = X.astype(object)
+    cells[1, 2] = pd.NA
+    settings = dict(n_components=2, max_iter=20, tol=0, random_state=0)
+    expected = X.copy()
+    expected[1, 2] = np.nan
+    a = NMF(missing_values=np.nan, **settings).fit(cells.tolist()).components_
+    b = NMF(missing_values=np.nan, **settings).fit(expected).components_
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"1 missing \(pd\.NA\) entry"):
+        NMF(2).fit(cells)
+
+
+# ---------------------------------------------- sparse X is never densified
+def _huge_sparse(n=1_000_000, p=1_000_000, nnz=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, nnz)
+    cols = rng.integers(0, p, nnz)
+    return sp.csr_matrix((rng.random(nnz) + 0.5, (rows, cols)), shape=(n, p))
+
+
+def _peak_memory(fit):
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnobservedWarning)
+            result = fit()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_missing_values_on_sparse_matrix_without_nan_is_the_complete_fit():
+    # Unstored entries are observed zeros (sparse_unobserved="zero"): with no
+    # stored NaN every entry is observed, i.e. the complete sparse problem.
+    X = _low_rank(n=20, p=15, r=3, seed=27)
+    X[X < 0.4 * X.max()] = 0
+    # solver="mu": "auto" sizes its inner loops by the storage (dense, sparse)
+    settings = dict(n_components=3, solver="mu", max_iter=30, tol=0, random_state=0)
+    model = NMF(missing_values=np.nan, **settings)
+    W = model.fit_transform(sp.csr_matrix(X))
+    complete = NMF(**settings).fit(X)
+    np.testing.assert_allclose(model.components_, complete.components_, rtol=1e-10)
+    direct = 0.5 * np.sum((X - W @ model.components_) ** 2)
+    assert model.loss_ == pytest.approx(direct, rel=1e-9)
+
+
+def test_missing_values_on_huge_sparse_matrix_stays_sparse():
+    # A dense 10^6 x 10^6 array is 8 TB; the fit holds O(nnz + (n + p) r).
+    X = _huge_sparse()
+    model, peak = _peak_memory(
+        lambda: NMF(
+            2,
+            solver="mu",
+            missing_values=np.nan,
+            init="random",
+            max_iter=2,
+            tol=0,
+            random_state=0,
+        ).fit(X)
+    )
+    assert peak < 200e6  # a few (n + p) x rank float64 arrays (16 MB each)
+    assert np.isfinite(model.loss_) and model.components_.shape == (2, X.shape[1])
+
+
+def _as_ratings(X, rows, cols):
+    """The entries of X at (rows, cols) as a ratings matrix (zeros stored)."""
+    values = np.asarray(X[rows, cols]).ravel()
+    ratings = sp.csr_matrix((values, (rows, cols)), shape=X.shape)
+    assert ratings.nnz == len(rows)  # explicit zeros kept
+    return ratings
+
+
+def test_sparse_mask_on_huge_sparse_matrix_stays_sparse():
+    X = _huge_sparse(seed=1)
+    extra = _huge_sparse(nnz=500, seed=2).astype(bool)  # observed zeros too
+    mask = (X.astype(bool) + extra).astype(bool)
+    settings = dict(n_components=2, init="random", max_iter=3, tol=0, random_state=0)
+    model, peak = _peak_memory(lambda: NMF(**settings).fit(X, mask=mask))
+    assert peak < 200e6
+    coo = mask.tocoo()
+    reference = NMF(sparse_unobserved="missing", **settings)
+    _peak_memory(lambda: reference.fit(_as_ratings(X, coo.row, coo.col)))
+    np.testing.assert_allclose(model.components_, reference.components_, rtol=1e-12)
+
+
+def test_dense_mask_with_sparse_matrix_does_not_densify_it():
+    # X dense would be 800 MB; the mask (allocated before tracing) is 100 MB.
+    X = _huge_sparse(n=2000, p=50_000, nnz=4000, seed=3)
+    mask = np.zeros(X.shape, dtype=bool)
+    coo = X.tocoo()
+    mask[coo.row, coo.col] = True
+    mask[np.arange(100), np.arange(100)] = True  # observed zeros
+    settings = dict(n_components=2, init="random", max_iter=3, tol=0, random_state=0)
+    model, peak = _peak_memory(lambda: NMF(**settings).fit(X, mask=mask))
+    assert peak < 60e6
+    rows, cols = np.nonzero(mask)
+    reference = NMF(sparse_unobserved="missing", **settings)
+    _peak_memory(lambda: reference.fit(_as_ratings(X, rows, cols)))
+    np.testing.assert_allclose(model.components_, reference.components_, rtol=1e-12)
+
+
+def test_sparse_with_stored_missing_values_equals_dense():
+    X = _low_rank(n=20, p=15, r=3, seed=25)
+    X[X < 0.4 * X.max()] = 0
+    X[1, 2] = X[4, 7] = np.nan
+    S = sp.csr_matrix(X)  # stores the NaN, not the zeros
+    settings = dict(n_components=3, max_iter=30, tol=0, random_state=0)
+    sparse = NMF(missing_values=np.nan, **settings).fit(S)
+    dense = NMF(missing_values=np.nan, **settings).fit(X)
+    np.testing.assert_array_equal(sparse.components_, dense.components_)
+    # Every entry but the two NaN is observed: beyond a limit that is refused
+    # before anything is allocated, with the fix.
+    huge = _huge_sparse(seed=4)
+    huge.data[:3] = np.nan
+
+    def refuse():
+        with pytest.raises(ValueError, match=r"3 stored missing values.*'missing'"):
+            NMF(2, missing_values=np.nan).fit(huge)
+
+    _, peak = _peak_memory(refuse)
+    assert peak < 50e6
+
+
+def test_missing_values_zero_with_sparse_zeros_keeps_the_nonzero_entries():
+    X = _low_rank(n=20, p=15, r=3, seed=26)
+    X[X < 0.4 * X.max()] = 0
+    settings = dict(n_components=3, max_iter=30, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnobservedWarning)  # all-zero rows
+        a = NMF(missing_values=0, **settings).fit(sp.csr_matrix(X)).components_
+        b = NMF(missing_values=np.nan, **settings).fit(np.where(X == 0, np.nan, X))
+    np.testing.assert_array_equal(a, b.components_)

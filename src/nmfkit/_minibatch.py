@@ -85,7 +85,8 @@ class MiniBatchNMF(_BaseNMF):
         Rows per mini-batch.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
-        The divergence; any real beta. ``beta_loss <= 0`` needs X > 0.
+        The divergence; any real beta in [-100, 100]. ``beta_loss <= 0`` needs
+        X > 0.
     tol : float, default=1e-4
         Stop when ``||H_new - H|| / ||H_new|| <= tol`` after a step (0
         disables it). Also the tolerance of the codes' solves.

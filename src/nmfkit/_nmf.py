@@ -7,6 +7,8 @@ does no arithmetic on the factors itself.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import numbers
 import os
 import warnings
@@ -39,6 +41,7 @@ from ._objective import (
     beta_to_float,
     combine_penalties,
     entrywise_divergence,
+    masked_fit,
     masked_reconstruction_error,
     reconstruction_error,
     row_blocks,
@@ -56,6 +59,8 @@ from ._validation import (
     check_missing_values,
     check_n_components,
     check_partially_observed,
+    factor_rank,
+    sparse_stores_missing,
 )
 
 __all__ = ["NMF", "non_negative_factorization"]
@@ -109,13 +114,16 @@ class _BaseNMF(
         n_components = check_n_components(self.n_components, n_features)
         if self.init == "custom":
             if n_components == "auto":
-                source = H if H is not None else W
-                if source is None:
+                if H is None and W is None:
                     raise ValueError(
                         "init='custom' needs initial W and H; pass them to "
                         "fit_transform(X, W=..., H=...)."
                     )
-                n_components = np.shape(H)[0] if H is not None else np.shape(W)[1]
+                n_components = (
+                    factor_rank(H, "H", n_features)
+                    if H is not None
+                    else factor_rank(W, "W", n_samples)
+                )
             if not is_numpy(get_namespace(X)):  # check on the host, then move
                 W, H = _custom_factors_like(X, W, H, n_components)
             else:
@@ -233,9 +241,9 @@ class NMF(_BaseNMF):
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
         replaced by scikit-learn's beta-divergence ``D_beta(X | WH)`` (any real
-        beta; beta <= 0 needs X > 0). Multiplicative updates for beta != 2
-        follow Fevotte and Idier (2011) with the exponent that keeps every
-        step monotone, penalties included (:mod:`nmfkit.solvers._mu_beta`);
+        beta in [-100, 100]; beta <= 0 needs X > 0). Multiplicative updates
+        for beta != 2 follow Fevotte and Idier (2011) with the exponent that
+        keeps every step monotone, penalties included (:mod:`nmfkit.solvers._mu_beta`);
         the L1 weights then go into the denominator, except for beta > 2
         where ``l1_placement`` applies.
     tol : float, default=1e-4
@@ -296,8 +304,12 @@ class NMF(_BaseNMF):
     missing_values : float or None, default=None
         Value that marks a missing entry of X, typically ``np.nan``. When
         set, the fit term becomes ``1/2 ||M * (X - WH)||_F^2`` over the
-        observed entries M only (see "Partially observed data" below).
-        ``None``: NaN in X is an error.
+        observed entries M only (see "Partially observed data" below); the
+        masked entries of a :class:`numpy.ma.MaskedArray` and the pd.NA
+        cells of a DataFrame are missing too, whatever the value. ``None``:
+        NaN, masked entries and pd.NA in X are errors. A sparse X read with
+        ``sparse_unobserved="zero"`` that stores no missing value is
+        complete data and is fitted as such, without densifying.
     sparse_unobserved : {"zero", "missing"}, default="zero"
         Meaning of the entries that a SciPy sparse X does not store:
         ``"zero"`` (observed zeros, as in a term count matrix) or
@@ -524,12 +536,21 @@ class NMF(_BaseNMF):
 
     # ------------------------------------------------- partially observed data
     def _is_masked(self, X, mask):
-        """Whether X is fitted as partially observed data."""
-        return (
-            mask is not None
-            or self.missing_values is not None
-            or (sp.issparse(X) and self.sparse_unobserved == "missing")
-        )
+        """Whether X is fitted as partially observed data.
+
+        A sparse X whose unstored entries are zeros (``sparse_unobserved=
+        "zero"``) and that stores no entry equal to ``missing_values`` has
+        every entry observed: it is complete data and goes to the complete-data
+        solvers, sparse (unless ``bias=True`` needs the partially observed
+        model). Checking costs O(nnz).
+        """
+        if mask is not None or (sp.issparse(X) and self.sparse_unobserved == "missing"):
+            return True
+        if self.missing_values is None:
+            return False
+        if sp.issparse(X) and not self.bias:
+            return sparse_stores_missing(X, check_missing_values(self.missing_values))
+        return True
 
     def _validate_observed(self, X, mask, *, reset):
         validate_data(self, X, skip_check_array=True, reset=reset)
@@ -986,7 +1007,7 @@ class NMF(_BaseNMF):
         check_finite_output(values, "the predicted entries")
         return values
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, mask=None):
         """Negative objective of X under the fitted dictionary (higher is better).
 
         So that :class:`~sklearn.model_selection.GridSearchCV` and
@@ -1002,40 +1023,130 @@ class NMF(_BaseNMF):
 
         Without the split a larger rank would always fit new rows better. The
         split is fixed (seed 0), so the score of the same data is always the
-        same. For other beta-divergences (where no masked solver exists yet)
-        the codes are fitted to all entries and the score is the negative
+        same:
+
+        - dense X: each entry is held with probability 1/2 (the draws of
+          ``np.random.RandomState(0).random_sample(X.shape) < 0.5``, made a
+          block of rows at a time);
+        - sparse X: a fixed random half of the features (columns) is held for
+          every row, so that the score costs O(nnz + (n + p) x rank) and X is
+          never densified (an entrywise split would visit all n x p entries);
+        - partially observed data (``missing_values``, ``mask``,
+          ``sparse_unobserved="missing"``): the split is among the observed
+          entries only (``random_sample(n_observed) < 0.5`` in row-major
+          order), and ``n_entries`` is the number of observed entries.
+
+        For other beta-divergences (where no masked solver exists yet) the
+        codes are fitted to all entries and the score is the negative
         penalized objective.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Complete non-negative data (sparse input is densified a block of
-            rows at a time for the Frobenius split).
+            Non-negative data, partially observed as for :meth:`fit`.
         y : Ignored
+        mask : {array-like, sparse matrix} of bool, default=None
+            True where X is observed (as for :meth:`fit`).
 
         Returns
         -------
         score : float
         """
         check_is_fitted(self)
+        if self._is_masked(X, mask):
+            return self._score_observed(X, mask)
         beta = beta_to_float(self.beta_loss)
         X = self._validate_X(X, reset=False)
         H = self.components_.astype(X.dtype, copy=False)
         penalties = self._penalties(X)
-        if beta != 2:
-            W = self.transform(X)
-            fit = beta_divergence(X, W, H, beta)
-            return -(fit + penalties.value_W(W) + penalties.value_H(H))
-        held = np.random.RandomState(0).random_sample(X.shape) < 0.5
-        fit, W_parts = 0.0, []
+        with _internal_arrays():
+            if beta != 2:
+                W = self.transform(X)
+                fit = beta_divergence(X, W, H, beta)
+            elif sp.issparse(X) and X.shape[1] > 1:
+                W, fit = self._held_out_features(X, H)
+            else:
+                W, fit = self._held_out_entries(X, H)
+        return -(fit + penalties.value_W(W) + penalties.value_H(H))
+
+    def _held_out_entries(self, X, H):
+        """Codes and scaled held-out fit term of :meth:`score`, entrywise split.
+
+        The split of entry (i, j) is the same as one draw of
+        ``RandomState(0).random_sample(X.shape)``: the draws are made a
+        block of rows at a time, in order, so only one block is dense.
+        """
+        rng = np.random.RandomState(0)
+        fit, n_held, W_parts = 0.0, 0, []
         for rows in row_blocks(X.shape[0], X.shape[1]):
             block = X[rows].toarray() if sp.issparse(X) else X[rows]
-            W_block = self.transform(block, mask=~held[rows])
+            held = rng.random_sample(block.shape) < 0.5
+            W_block = self.transform(block, mask=~held)
             prediction = W_block @ H
-            fit += entrywise_divergence(block[held[rows]], prediction[held[rows]], 2)
+            fit += entrywise_divergence(block[held], prediction[held], 2)
+            n_held += int(np.count_nonzero(held))
             W_parts.append(W_block)
-        W = np.vstack(W_parts)
-        fit *= X.size / max(int(held.sum()), 1)
+        return np.vstack(W_parts), fit * (X.shape[0] * X.shape[1]) / max(n_held, 1)
+
+    def _held_out_features(self, X, H):
+        """Codes and scaled held-out fit term of :meth:`score` for sparse X.
+
+        A fixed random half of the columns is held (at least one column held
+        and one kept). The codes solve the penalized subproblem on the kept
+        columns: :meth:`transform` of X with the held columns zeroed under a
+        dictionary whose held columns are zero, which leaves those columns
+        out of the fit exactly. The held fit term is the stored entries'
+        residuals plus the model's squares at the unstored ones, from the
+        Gram matrices: O(nnz x rank + (n + p) x rank^2).
+        """
+        n_samples, n_features = X.shape
+        held = np.random.RandomState(0).random_sample(n_features) < 0.5
+        if not held.any():
+            held[0] = True
+        if held.all():
+            held[0] = False
+        kept = (~held).astype(X.dtype)
+        proxy = copy.copy(self)  # the same estimator, its dictionary restricted
+        proxy.components_ = H * kept
+        W = proxy.transform(X @ sp.diags(kept))
+        X_held = sp.csr_matrix(X[:, np.flatnonzero(held)])
+        H_held = np.ascontiguousarray(H[:, held], dtype=np.float64)
+        W64 = np.asarray(W, dtype=np.float64)
+        rows = np.repeat(np.arange(n_samples), np.diff(X_held.indptr))
+        prediction = sampled_product(W64, H_held.T, rows, X_held.indices)
+        data = X_held.data.astype(np.float64)
+        stored = 0.5 * float(np.sum((data - prediction) ** 2))
+        # 1/2 sum of (W H_held)^2 over the entries X does not store
+        unstored = 0.5 * (
+            float(np.sum((W64.T @ W64) * (H_held @ H_held.T)))
+            - float(np.sum(prediction**2))
+        )
+        fit = stored + max(unstored, 0.0)
+        return W, fit * n_features / int(np.count_nonzero(held))
+
+    def _score_observed(self, X, mask):
+        """:meth:`score` of partially observed data: split the observed entries."""
+        observed = self._validate_observed(X, mask, reset=False)
+        held = np.random.RandomState(0).random_sample(observed.nnz) < 0.5
+        kept = ~held
+        n_samples = observed.shape[0]
+        indptr = np.zeros(n_samples + 1, dtype=np.int64)
+        np.cumsum(np.bincount(observed.rows[kept], minlength=n_samples), out=indptr[1:])
+        cols = observed.cols[kept]
+        X_kept = sp.csr_matrix(
+            (observed.values[kept], cols, indptr), shape=observed.shape
+        )
+        mask_kept = sp.csr_matrix(
+            (np.ones(cols.size, dtype=bool), cols, indptr), shape=observed.shape
+        )
+        with _internal_arrays():
+            W = self.transform(X_kept, mask=mask_kept)
+        H = self.components_.astype(observed.dtype, copy=False)
+        prediction = sampled_product(W, H.T, observed.rows[held], observed.cols[held])
+        n_held = int(np.count_nonzero(held))
+        fit = masked_fit(observed.values[held], prediction) * observed.nnz
+        fit /= max(n_held, 1)
+        penalties = self._penalties(observed)
         return -(fit + penalties.value_W(W) + penalties.value_H(H))
 
     def __sklearn_tags__(self):
@@ -1084,6 +1195,22 @@ def _restore_offset_ones(W, H):
         else:
             H[-2] /= scale
             W[:, -2] *= scale
+
+
+@contextlib.contextmanager
+def _internal_arrays():
+    """Calls on arrays that nmfkit derived from the user's validated X.
+
+    Their feature names were checked on the user's X; the derived NumPy or
+    SciPy arrays have none, which scikit-learn would otherwise warn about.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="X does not have valid feature names",
+            category=UserWarning,
+        )
+        yield
 
 
 def _is_dask_array(X):
@@ -1193,7 +1320,8 @@ def non_negative_factorization(
         X = est._validate_observed(X, None, reset=True)
     else:
         X = est._validate_X(X, reset=True)
-    H = check_factor(H, (_rows_of(H), X.shape[1]), X.dtype, "H")
+    n_components = factor_rank(H, "H", X.shape[1])
+    H = check_factor(H, (n_components, X.shape[1]), X.dtype, "H")
     if W is not None:
         warnings.warn(
             "When update_H=False, the given W is not used.",
@@ -1204,8 +1332,3 @@ def non_negative_factorization(
     est._warn_if_not_converged(result)
     return result.W, H, result.n_iter
 
-
-def _rows_of(H):
-    """Rows of a 2-dimensional H (its shape is checked by ``check_factor``)."""
-    shape = np.shape(H)
-    return shape[0] if len(shape) == 2 else -1

@@ -424,27 +424,47 @@ BETA_LOSSES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
 def beta_to_float(beta_loss):
     """Map a ``beta_loss`` name or number to the numeric beta.
 
+    A number must be real and within [-100, 100]: the divergence and its
+    updates raise the data and the model to the powers ``beta``, ``beta - 1``
+    and ``beta - 2``, and beyond ``|beta| = 100`` those powers leave the
+    float64 range (about 10^±308) for entries that differ by more than a
+    factor of 10^3, while the usual divergences have beta in [0, 2].
+
     Raises
     ------
     ValueError
-        For an unknown name or a non-finite number.
+        For an unknown name, a value that is not a real number (a bool, a
+        complex number, an array) or a number outside [-100, 100] (NaN and
+        infinities included).
     """
+    import numbers
+
+    names = tuple(BETA_LOSSES)
     if isinstance(beta_loss, str):
         try:
             return BETA_LOSSES[beta_loss]
         except KeyError:
             raise ValueError(
-                f"beta_loss={beta_loss!r} is not valid; give one of "
-                f"{tuple(BETA_LOSSES)} or a real number."
+                f"beta_loss={beta_loss!r} is not valid; give one of {names} or a "
+                "real number in [-100, 100]."
             ) from None
-    if isinstance(beta_loss, bool) or not np.isscalar(beta_loss):
+    if isinstance(beta_loss, (bool, np.bool_)) or not isinstance(
+        beta_loss, numbers.Real
+    ):
         raise ValueError(
-            f"beta_loss={beta_loss!r} is not valid; give one of "
-            f"{tuple(BETA_LOSSES)} or a real number."
+            f"beta_loss={beta_loss!r} is not valid; give one of {names} or a real "
+            "number in [-100, 100]."
         )
-    beta = float(beta_loss)
-    if not np.isfinite(beta):
-        raise ValueError(f"beta_loss={beta_loss!r} must be finite.")
+    try:
+        beta = float(beta_loss)
+    except (OverflowError, ValueError, TypeError):  # an int beyond float64
+        beta = float("nan")
+    if not -100.0 <= beta <= 100.0:
+        raise ValueError(
+            f"beta_loss={beta_loss!r} is not valid: beyond [-100, 100] the powers "
+            "of the data that the divergence takes overflow float64. Give a beta "
+            "in [-100, 100] (2 is Frobenius, 1 Kullback-Leibler, 0 Itakura-Saito)."
+        )
     return beta
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +27,12 @@ __all__ = [
     "describe_negative_entries",
     "magnitude_range",
     "check_partially_observed",
+    "as_numeric_array",
+    "factor_rank",
+    "missing_entries_message",
+    "sparse_stores_missing",
+    "MarkedMissing",
+    "MAX_FULLY_OBSERVED_SPARSE",
     "UnobservedWarning",
     "SPARSE_UNOBSERVED",
 ]
@@ -80,11 +88,14 @@ def describe_negative_entries(X, what="X"):
 
 
 def check_non_negative_values(X, what="X"):
-    """Raise a ValueError naming the negative entries of ``X``, if any."""
+    """Raise a ValueError naming the negative entries of ``X``, if any.
+
+    The message starts with scikit-learn's wording, "Negative values in
+    data", which its estimator checks expect (:func:`describe_negative_entries`
+    writes it once).
+    """
     message = describe_negative_entries(X, what)
     if message is not None:
-        if what == "X":  # scikit-learn's wording first, as its checks expect
-            message = f"Negative values in data: {message}"
         raise ValueError(message)
 
 
@@ -121,6 +132,181 @@ def _as_float_dtype(dtype):
     return np.float64
 
 
+class MarkedMissing(NamedTuple):
+    """Entries that the input's container itself marks missing.
+
+    Attributes
+    ----------
+    cells : ndarray of bool
+        True where the entry is missing, same shape as the data.
+    source : str
+        What marked them, for messages (``"masked"`` for a NumPy masked
+        array, ``"pd.NA"`` for pandas' missing-value marker).
+    """
+
+    cells: np.ndarray
+    source: str
+
+
+def _is_dataframe(X):
+    return hasattr(X, "dtypes") and hasattr(X, "to_numpy") and hasattr(X, "isna")
+
+
+def _pandas_na():
+    """pandas' ``pd.NA`` when pandas is loaded (else None: nothing can hold it)."""
+    pandas = sys.modules.get("pandas")
+    return getattr(pandas, "NA", None)
+
+
+def _frame_values(frame):
+    """A DataFrame's values, with the cells pandas marks missing (pd.NA, None).
+
+    Columns of NumPy float dtype keep their NaN as values (NaN is data, the
+    same as in a NumPy array); in nullable (``Float64``, ``Int64``,
+    ``boolean``), string and object columns every missing cell is marked.
+    Returns ``(values, missing_cells or None)``; the values are an object
+    array when any column is not a plain NumPy number column.
+    """
+    dtypes = list(frame.dtypes)
+    plain = [isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes]
+    if all(plain):
+        return frame.to_numpy(), None
+    cells = np.asarray(frame.isna().to_numpy(), dtype=bool)
+    cells[:, np.asarray(plain, dtype=bool)] = False
+    values = frame.to_numpy(dtype=object)
+    if cells.any():
+        values[cells] = np.nan
+        return values, cells
+    return values, None
+
+
+def _first_non_number(X):
+    """``(row, column, cell)`` of the first cell of X that float() refuses."""
+    for index, cell in np.ndenumerate(X):
+        try:
+            float(cell)
+        except (TypeError, ValueError):
+            return (*index, cell.item() if isinstance(cell, np.generic) else cell)
+    return (0, 0, None)  # pragma: no cover - only called after a failure
+
+
+def _numbers_from_cells(X, what, columns=None):
+    """Convert an object or string array to float64, naming any bad cell.
+
+    Text (a cell that is a string and not a number, ``float()`` decides)
+    is a ValueError, any other non-number (a dict, None, a list) a
+    TypeError that keeps Python's own message.
+    """
+    try:
+        return X.astype(np.float64)
+    except OverflowError as exc:
+        raise ValueError(
+            f"{what} has dtype object and holds a number too large for "
+            f"float64 ({exc}); rescale it before fitting."
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        *index, cell = _first_non_number(X)
+        where = f"at row {index[0]}, column {index[1]}" if len(index) == 2 else ""
+        if columns is not None and len(index) == 2:
+            where += f" ({columns[index[1]]!r})"
+        if isinstance(cell, (str, bytes)):
+            raise ValueError(
+                f"{what} holds text, {cell!r} {where}; NMF needs numbers. Convert "
+                "or drop the text entries before fitting (for example "
+                "pd.to_numeric, or select the numeric columns)."
+            ) from exc
+        raise TypeError(
+            f"{what} has dtype object and holds a value that is not a number, "
+            f"{type(cell).__name__} {where} ({exc}); NMF needs real non-negative "
+            "numbers."
+        ) from exc
+
+
+def as_numeric_array(X, what="X"):
+    """Convert dense input to a NumPy array of numbers and find its marked cells.
+
+    Parameters
+    ----------
+    X : array-like
+        NumPy array or masked array, pandas DataFrame, nested sequence.
+    what : str
+        Name of the data in messages.
+
+    Returns
+    -------
+    X : ndarray
+        The values (any numeric dtype, not yet checked for shape, sign or
+        finiteness). Under a mask or pd.NA the value is meaningless.
+    missing : MarkedMissing or None
+        The cells that ``X``'s container marks missing: the masked entries
+        of a :class:`numpy.ma.MaskedArray`, the pd.NA (or None) cells of a
+        DataFrame or of an object array. None when there is none.
+
+    Raises
+    ------
+    ValueError
+        For text cells, numbers too large for float64, ragged sequences.
+    TypeError
+        For other non-number cells (dicts, lists, None in an array).
+    """
+    missing, columns = None, None
+    if isinstance(X, np.ma.MaskedArray):
+        cells = np.ma.getmaskarray(X)
+        if cells.any():
+            missing = MarkedMissing(cells, "masked")
+        X = X.data
+    elif _is_dataframe(X):
+        columns = list(X.columns)
+        all_float32 = all(str(d).lower() == "float32" for d in X.dtypes)
+        X, cells = _frame_values(X)
+        if cells is not None:
+            missing = MarkedMissing(cells, "pd.NA")
+        if X.dtype == object:
+            X = _numbers_from_cells(X, what, columns)
+            if all_float32:
+                X = X.astype(np.float32)
+    try:
+        X = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{what} could not be converted to a 2-dimensional numeric array ({exc})."
+        ) from exc
+    if X.dtype == object:
+        na = _pandas_na()
+        if na is not None and X.size:
+            cells = np.frompyfunc(lambda v: v is na, 1, 1)(X).astype(bool)
+            if cells.any():
+                X = X.copy()
+                X[cells] = np.nan
+                missing = MarkedMissing(cells, "pd.NA")
+        X = _numbers_from_cells(X, what, columns)
+    elif X.dtype.kind in "US":
+        X = _numbers_from_cells(X, what, columns)
+    return X, missing
+
+
+def missing_entries_message(missing, what="X"):
+    """The error for marked missing cells where every entry is needed."""
+    n_missing = int(np.count_nonzero(missing.cells))
+    row, col = (
+        int(i)
+        for i in np.unravel_index(
+            int(np.flatnonzero(missing.cells.ravel())[0]), missing.cells.shape
+        )
+    )
+    if missing.source == "masked":
+        found = f"{what} is a masked array with {n_missing} masked"
+        fix = " (or mask=~X.mask), or fill them first (X.filled(value))"
+    else:
+        found = f"{what} has {n_missing} missing (pd.NA)"
+        fix = ", or fill them first (X.fillna(value))"
+    plural = "entry" if n_missing == 1 else "entries"
+    return (
+        f"{found} {plural} (the first at row {row}, column {col}); to fit only the "
+        f"observed entries pass missing_values=np.nan to NMF{fix}."
+    )
+
+
 def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
     """Validate a data matrix and return it as a float array.
 
@@ -146,10 +332,13 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
     Raises
     ------
     TypeError
-        For object, string or otherwise non-numeric data.
+        For non-numeric data other than text (dicts, lists, None cells;
+        datetime or other dtypes).
     ValueError
-        For complex data, wrong dimensionality, empty data, NaN, infinite or
-        negative values.
+        For text cells, complex data, wrong dimensionality, empty data, NaN,
+        infinite or negative values, and entries that the container marks
+        missing (masked entries of a :class:`numpy.ma.MaskedArray`, pd.NA
+        cells): those need ``NMF(missing_values=np.nan)``.
     """
     if sp.issparse(X):
         if not accept_sparse:
@@ -168,28 +357,7 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
             X.sum_duplicates()
             X.eliminate_zeros()
     else:
-        if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame
-            X = X.to_numpy()
-        try:
-            X = np.asarray(X)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"{what} could not be converted to a 2-dimensional numeric array "
-                f"({exc})."
-            ) from exc
-        if X.dtype == object:
-            try:
-                X = X.astype(np.float64)
-            except OverflowError as exc:
-                raise ValueError(
-                    f"{what} has dtype object and holds a number too large for "
-                    f"float64 ({exc}); rescale it before fitting."
-                ) from exc
-            except (TypeError, ValueError) as exc:
-                raise TypeError(
-                    f"{what} has dtype object and holds a value that is not a "
-                    f"number ({exc}); NMF needs real non-negative numbers."
-                ) from exc
+        X, missing = as_numeric_array(X, what)
         _check_dtype_kind(X.dtype, what)
         if X.ndim != 2:
             hint = (
@@ -202,6 +370,8 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
                 f"{what} must be 2-dimensional (n_samples, n_features), got an "
                 f"array of shape {X.shape}.{hint}"
             )
+        if missing is not None:
+            raise ValueError(missing_entries_message(missing, what))
         dtype = _as_float_dtype(X.dtype)
         X = (
             np.array(X, dtype=dtype, order="C", copy=True)
@@ -349,6 +519,47 @@ def check_factor(A, shape, dtype, what):
     return np.array(A, dtype=dtype, order="C", copy=True)
 
 
+def factor_rank(A, what, size):
+    """The rank that a custom initial factor implies (``n_components="auto"``).
+
+    Parameters
+    ----------
+    A : array-like
+        The initial ``W`` (its columns are the components) or ``H`` (its
+        rows are).
+    what : {"W", "H"}
+    size : int
+        ``n_samples`` for W, ``n_features`` for H (for the message).
+
+    Returns
+    -------
+    n_components : int
+
+    Raises
+    ------
+    ValueError
+        When ``A`` is not a 2-dimensional array with at least one component.
+    """
+    expected = (
+        f"(n_samples={size}, n_components)"
+        if what == "W"
+        else f"(n_components, n_features={size})"
+    )
+    try:
+        shape = tuple(np.shape(A))
+    except ValueError as exc:  # a ragged sequence
+        raise ValueError(
+            f"The initial {what} is not an array ({exc}); give a 2-dimensional "
+            f"array of shape {expected}."
+        ) from exc
+    if len(shape) != 2 or 0 in shape:
+        raise ValueError(
+            f"The initial {what} has shape {shape}; expected a 2-dimensional "
+            f"array of shape {expected} with at least one component."
+        )
+    return int(shape[1] if what == "W" else shape[0])
+
+
 def check_n_components(n_components, n_features):
     """Validate ``n_components`` and resolve ``None``.
 
@@ -436,32 +647,150 @@ def check_missing_values(missing_values):
     return float(missing_values)
 
 
-def _check_mask(mask, shape):
-    """Return the positions (rows, cols) where ``mask`` is True."""
-    if sp.issparse(mask):
-        if mask.shape != tuple(shape):
-            raise ValueError(
-                f"mask has shape {mask.shape} but X has shape {tuple(shape)}; the "
-                "mask must mark the observed entries of X, one for one."
-            )
-        coo = sp.coo_matrix(mask)
-        coo.sum_duplicates()
-        keep = coo.data != 0
-        return coo.row[keep], coo.col[keep]
-    mask = np.asarray(mask)
-    if mask.shape != tuple(shape):
+def _check_mask_shape(mask, shape):
+    if tuple(mask.shape) != tuple(shape):
         raise ValueError(
-            f"mask has shape {mask.shape} but X has shape {tuple(shape)}; the "
-            "mask must mark the observed entries of X, one for one."
+            f"mask has shape {tuple(mask.shape)} but X has shape {tuple(shape)}; "
+            "the mask must mark the observed entries of X, one for one."
         )
-    if mask.dtype != bool:
-        if mask.dtype.kind not in "biu" or not np.isin(mask, (0, 1)).all():
-            raise TypeError(
-                f"mask has dtype {mask.dtype}; give a boolean array (True where "
-                "X is observed)."
-            )
-        mask = mask.astype(bool)
-    return np.nonzero(mask)
+
+
+def _check_mask_values(values, dtype):
+    kind = np.dtype(dtype).kind
+    if kind != "b" and (kind not in "iu" or not np.isin(values, (0, 1)).all()):
+        raise TypeError(
+            f"mask has dtype {dtype}; give a boolean array (True where X is observed)."
+        )
+
+
+def _check_mask(mask, shape):
+    """Return the positions (rows, cols) where ``mask`` is True, row-major.
+
+    A sparse mask costs O(its stored entries), a dense one O(its size).
+    """
+    if sp.issparse(mask):
+        _check_mask_shape(mask, shape)
+        csr = sp.csr_matrix(mask)  # sums duplicates, sorts by row
+        csr.sum_duplicates()
+        _check_mask_values(csr.data, csr.dtype)
+        coo = csr.tocoo()
+        keep = coo.data != 0
+        return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+    mask = np.asarray(mask)
+    _check_mask_shape(mask, shape)
+    _check_mask_values(mask, mask.dtype)
+    return np.nonzero(mask.astype(bool, copy=False))
+
+
+#: Largest ``n_samples * n_features`` for which a sparse X whose unstored
+#: entries are observed zeros (``sparse_unobserved="zero"``) is fitted as
+#: partially observed when every entry is observed but a few stored missing
+#: ones: the masked solvers then hold every observed entry (about 40 bytes
+#: each), as for the same matrix given dense.
+MAX_FULLY_OBSERVED_SPARSE = 10**8
+
+
+def sparse_stores_missing(X, missing_values):
+    """Whether a sparse X has an entry equal to ``missing_values``.
+
+    With the unstored entries read as zeros: ``missing_values=0`` makes
+    every unstored entry missing. O(nnz), X unchanged.
+    """
+    if missing_values is None:
+        return False
+    if missing_values == 0:
+        return X.nnz < X.shape[0] * X.shape[1] or not np.all(X.data)
+    if not X.has_canonical_format:  # duplicates are summed before comparing
+        X = X.tocsr(copy=True)
+        X.sum_duplicates()
+    return bool(np.any(_is_missing_value(X.data, missing_values)))
+
+
+def _canonical_csr(X, what):
+    """A validated sparse X as CSR float, duplicates summed, explicit zeros kept."""
+    if X.ndim != 2:
+        raise ValueError(f"{what} must be 2-dimensional, got {X.ndim} dimensions.")
+    _check_dtype_kind(X.dtype, what)
+    X = sp.csr_matrix(X, dtype=_as_float_dtype(X.dtype))
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def _sparse_values_at(X, rows, cols):
+    """Values of the CSR X at the given positions and whether each is stored.
+
+    One binary search per position in its row: O(m log(nnz per row)), X
+    never densified. Unstored positions get the value 0.
+    """
+    if rows.size == 0:
+        return np.zeros(0, X.dtype), np.zeros(0, bool)
+    where = sp.csr_matrix(
+        (np.arange(1, X.nnz + 1, dtype=np.int64), X.indices, X.indptr),
+        shape=X.shape,
+    )
+    position = np.asarray(where[rows, cols]).ravel()
+    stored = position > 0
+    values = np.zeros(rows.size, dtype=X.dtype)
+    values[stored] = X.data[position[stored] - 1]
+    return values, stored
+
+
+def _sparse_observed(X, missing_values, sparse_unobserved, mask, what):
+    """Candidate observed entries ``(rows, cols, values)`` of a sparse X.
+
+    Never densifies X: a mask costs O(its entries + nnz), the stored
+    entries O(nnz). Only when every unstored entry is an observed zero and no
+    mask is given are all ``n x p`` entries observed (``missing_values``
+    then removes the stored missing ones); that is refused above
+    :data:`MAX_FULLY_OBSERVED_SPARSE` entries.
+    """
+    X = _canonical_csr(X, what)
+    if mask is not None:
+        rows, cols = _check_mask(mask, X.shape)
+        values, stored = _sparse_values_at(X, rows, cols)
+        if sparse_unobserved == "missing":
+            rows, cols, values = rows[stored], cols[stored], values[stored]
+        return rows, cols, values
+    if sparse_unobserved == "missing" or missing_values == 0:
+        # the stored entries (with missing_values=0 every unstored entry is a
+        # zero, i.e. missing; stored zeros are removed by the caller)
+        coo = X.tocoo()
+        return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    n_samples, n_features = X.shape
+    if n_samples * n_features > MAX_FULLY_OBSERVED_SPARSE:
+        n_missing = int(np.count_nonzero(_is_missing_value(X.data, missing_values)))
+        raise ValueError(
+            f"{what} is sparse with its unstored entries read as observed zeros "
+            f"(sparse_unobserved='zero') and {n_missing} stored missing values, so "
+            f"all but {n_missing} of its {n_samples} x {n_features} entries are "
+            "observed: too many for the partially observed solvers, which hold "
+            "every observed entry. Pass sparse_unobserved='missing' if the "
+            "unstored entries are unknown (ratings), or replace the missing "
+            "values (for example by 0) to fit the complete sparse matrix."
+        )
+    return _dense_observed(X.toarray(), None, None)
+
+
+def _dense_observed(X, missing, mask):
+    """Candidate observed entries ``(rows, cols, values)`` of a 2-D array.
+
+    The entries of ``mask`` (all when None) that the container does not
+    mark missing (``missing``: masked entries, pd.NA).
+    """
+    X = np.asarray(X, dtype=_as_float_dtype(X.dtype))
+    observed = None if missing is None else ~missing.cells
+    if mask is not None:
+        rows, cols = _check_mask(mask, X.shape)
+        if observed is not None:
+            keep = observed[rows, cols]
+            rows, cols = rows[keep], cols[keep]
+    elif observed is not None:
+        rows, cols = np.nonzero(observed)
+    else:
+        rows, cols = np.nonzero(np.ones(X.shape, dtype=bool))
+    return rows, cols, X[rows, cols]
 
 
 def check_partially_observed(
@@ -479,9 +808,17 @@ def check_partially_observed(
 
     - marked True in ``mask`` (when given);
     - different from ``missing_values`` (when not None; NaN compares as NaN);
+    - not masked, for a :class:`numpy.ma.MaskedArray`, and not pd.NA, for a
+      pandas DataFrame (whatever ``missing_values`` is);
     - stored in a SciPy sparse ``X`` when ``sparse_unobserved="missing"``
       (explicitly stored zeros are observed zeros). With
-      ``sparse_unobserved="zero"`` the unstored entries are observed zeros.
+      ``sparse_unobserved="zero"`` the unstored entries are observed zeros
+      (missing when ``missing_values=0``).
+
+    A sparse X is never densified: the cost is O(nnz) (plus the mask's
+    entries), except with ``sparse_unobserved="zero"``, no mask and stored
+    missing values, where every other entry is observed; that case is
+    refused beyond :data:`MAX_FULLY_OBSERVED_SPARSE` entries.
 
     Parameters
     ----------
@@ -507,7 +844,10 @@ def check_partially_observed(
     ------
     ValueError
         For negative or infinite observed values, NaN that is not declared
-        missing, no observed entry at all, or a mask of the wrong shape.
+        missing, no observed entry at all, a mask of the wrong shape, text
+        cells, or a sparse X that would have too many observed entries.
+    TypeError
+        For a non-boolean mask or non-numeric data.
     """
     from ._observed import ObservedEntries
 
@@ -519,54 +859,23 @@ def check_partially_observed(
             "'missing' (they are unknown, as for ratings)."
         )
     if sp.issparse(X):
-        if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-dimensional, got {X.ndim} dimensions.")
-        _check_dtype_kind(X.dtype, what)
-        X = X.astype(_as_float_dtype(X.dtype), copy=False)
-        if sparse_unobserved == "zero":
-            # Every unstored entry is an observed zero: the observed set is
-            # dense anyway, so the dense path is used.
-            X = X.toarray()
-    if sp.issparse(X):
-        coo = sp.coo_matrix(X, copy=True)
-        coo.sum_duplicates()
-        if mask is not None:
-            rows, cols = _check_mask(mask, X.shape)
-            values = np.asarray(X.tocsr()[rows, cols]).ravel()
-            stored = sp.csr_matrix(
-                (np.ones(coo.nnz, dtype=bool), (coo.row, coo.col)), shape=X.shape
+        shape = tuple(int(s) for s in X.shape)
+        if 0 not in shape:
+            rows, cols, values = _sparse_observed(
+                X, missing_values, sparse_unobserved, mask, what
             )
-            in_X = np.asarray(stored[rows, cols]).ravel()
-            rows, cols, values = rows[in_X], cols[in_X], values[in_X]
-        else:
-            rows, cols, values = coo.row, coo.col, coo.data
-        shape = X.shape
     else:
-        if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):
-            X = X.to_numpy()
-        X = np.asarray(X)
-        if X.dtype == object:
-            try:
-                X = X.astype(np.float64)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(
-                    f"{what} has dtype object and holds a value that is not a "
-                    f"number ({exc}); NMF needs real non-negative numbers."
-                ) from exc
+        X, missing = as_numeric_array(X, what)
         _check_dtype_kind(X.dtype, what)
-        if X.ndim != 2:
-            raise ValueError(
-                f"{what} must be 2-dimensional (n_samples, n_features), got an "
-                f"array of shape {X.shape}."
-            )
-        X = np.asarray(X, dtype=_as_float_dtype(X.dtype))
-        if mask is not None:
-            rows, cols = _check_mask(mask, X.shape)
-        else:
-            rows, cols = np.nonzero(np.ones(X.shape, dtype=bool))
-        values = X[rows, cols]
-        shape = X.shape
-    if shape[0] == 0 or shape[1] == 0:
+        shape = tuple(int(s) for s in X.shape)
+        if len(shape) == 2 and 0 not in shape:
+            rows, cols, values = _dense_observed(X, missing, mask)
+    if len(shape) != 2:
+        raise ValueError(
+            f"{what} must be 2-dimensional (n_samples, n_features), got an "
+            f"array of shape {shape}."
+        )
+    if 0 in shape:
         raise ValueError(
             f"{what} is empty (shape={shape}); NMF needs at least one sample and "
             "one feature."
@@ -599,7 +908,8 @@ def _check_observed_values(observed, what):
             else ""
         )
         raise ValueError(
-            f"{what} has {n_bad} observed non-finite values (the first, {kind}, at "
+            f"{what} has {n_bad} observed non-finite "
+            f"{'value' if n_bad == 1 else 'values'} (the first, {kind}, at "
             f"row {observed.rows[first]}, column {observed.cols[first]}); NMF "
             f"needs finite data.{hint}"
         )

@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import NMF, non_negative_factorization
 from nmfkit._objective import Penalties, beta_divergence, combine_penalties
+from nmfkit._scaling import typical_magnitude
 from nmfkit.solvers import ConvergenceMonitor, available, get_solver, supports_beta
 from nmfkit.solvers._mu_beta import fit_mu_beta, mm_exponent
 
@@ -225,6 +226,9 @@ def test_objective_with_entries_below_epsilon(beta, sparse):
     X, W0, H0 = _problem(9, beta)
     X[:3, :5] = 1e-9
     X[5, 5] = 2e-8
+    # at typical magnitude 1, where the floors of the solver (given X as it
+    # is) and of beta_divergence (at unit scale) are the same
+    X /= typical_magnitude(X)
     Xi = sp.csr_matrix(X) if sparse else X
     pen = Penalties(0.1, 0.2, 0.3, 0.4)
     res = fit_mu_beta(

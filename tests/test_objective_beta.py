@@ -17,6 +17,7 @@ from nmfkit._objective import (
     reconstruction_error,
     sampled_product,
 )
+from nmfkit._scaling import typical_magnitude
 
 
 def _problem(seed, n=23, p=17, r=4, density=0.4, positive=False):
@@ -46,13 +47,38 @@ def test_names_are_accepted():
 
 
 def test_tiny_entries_follow_scikit_learn():
-    """Entries in (0, eps] count as zeros, model values are floored at eps."""
+    """Entries in (0, eps] count as zeros, model values are floored at eps:
+    scikit-learn's rule at unit scale (X over its typical magnitude s, the
+    divergence times s^beta)."""
     X, W, H = _problem(2)
     X[0, :3] = 1e-9
     W[1] = 0.0  # a zero row of the model
+    s = typical_magnitude(X)
     for beta in (0.5, 1, 1.5, 3):
-        assert beta_divergence(X, W, H, beta) == pytest.approx(
-            _beta_divergence(X, W, H, beta), rel=1e-12
+        reference = s**beta * _beta_divergence(X / s, W / s**0.5, H / s**0.5, beta)
+        assert beta_divergence(X, W, H, beta) == pytest.approx(reference, rel=1e-12)
+
+
+def test_divergence_of_a_near_exact_fit_is_relative_exact():
+    """Near an exact fit each entry's divergence is summed without
+    cancellation: equal to an extended-precision evaluation to 1e-9."""
+    rng = np.random.default_rng(5)
+    W, H = rng.random((30, 3)) + 0.1, rng.random((3, 20)) + 0.1
+    X = (W @ H) * (1 + 1e-7 * rng.standard_normal((30, 20)))
+    Xl, Yl = X.astype(np.longdouble), (W @ H).astype(np.longdouble)
+    for beta in (0.0, 0.5, 1.0, 1.5, 3.0):
+        if beta == 1:
+            ref = np.sum(Xl * np.log(Xl / Yl) - Xl + Yl)
+        elif beta == 0:
+            ref = np.sum(Xl / Yl - np.log(Xl / Yl) - 1)
+        else:
+            ref = np.sum(
+                (Xl**beta + (beta - 1) * Yl**beta - beta * Xl * Yl ** (beta - 1))
+                / (beta * (beta - 1))
+            )
+        assert beta_divergence(X, W, H, beta) == pytest.approx(float(ref), rel=1e-9)
+        assert beta_divergence(sp.csr_matrix(X), W, H, beta) == pytest.approx(
+            float(ref), rel=1e-9
         )
 
 

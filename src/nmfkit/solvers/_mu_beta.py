@@ -58,6 +58,7 @@ from .._objective import (
     divergence_constant,
     divergence_from_parts,
     model_power_sum,
+    pointwise_divergence,
     row_blocks,
     sampled_product,
 )
@@ -251,7 +252,12 @@ class BetaKernel:
         return total
 
     def _dense_weights(self, block, Xb, M, want_obj):
+        """Weights of a dense block; with ``want_obj`` its divergence, summed
+        entry by entry (:func:`~nmfkit._objective.pointwise_divergence`: no
+        cancellation near an exact fit) in the ``direct`` part."""
         beta = self.beta
+        direct = float(pointwise_divergence(Xb, M, beta).sum()) if want_obj else 0.0
+        want_obj = False  # the parts below are not needed for a dense block
         cross = model = 0.0
         if beta in (0, 1):
             # only the clipped model is needed: clip the fresh product in place
@@ -260,13 +266,13 @@ class BetaKernel:
                 A = Xb / Mc
                 if want_obj:
                     cross = self._cross(block, Xb, Mc, Mc, A)
-                return A, None, (cross, model, 0.0)
+                return A, None, (cross, model, direct)
             np.reciprocal(Mc, out=Mc)
             A = Xb * Mc
             if want_obj:
                 cross = self._cross(block, Xb, None, Mc, A)
             A *= Mc
-            return A, Mc, (cross, model, 0.0)
+            return A, Mc, (cross, model, direct)
         Mc = np.maximum(M, EPSILON) if beta < 2 else M
         P = _power(Mc, beta - 2)
         A = Xb * P
@@ -281,7 +287,7 @@ class BetaKernel:
                 P[tiny] = M[tiny] ** (beta - 1)
         if want_obj:
             model = self._model_sum(M, P)
-        return A, P, (cross, model, 0.0)
+        return A, P, (cross, model, direct)
 
     def block_weights(self, block, Wb, Ht, H, want_obj):
         """Weights ``A`` (dense or CSR), ``B`` (dense or None) and the parts
@@ -335,7 +341,10 @@ class BetaKernel:
         return self._constant
 
     def objective(self, parts, W, Ht):
-        """The divergence from the accumulated block parts."""
+        """The divergence from the accumulated block parts (dense X: the sum
+        of its blocks' pointwise divergences)."""
+        if not self.sparse:
+            return max(float(parts[2]), 0.0)
         return divergence_from_block_parts(
             self.beta,
             self.constant,

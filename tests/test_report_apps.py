@@ -26,12 +26,14 @@ from sklearn.decomposition import NMF as SklearnNMF  # noqa: E402
 
 from nmfkit import NMF  # noqa: E402
 from nmfkit._init import initialize_factors  # noqa: E402
+from nmfkit._objective import Penalties  # noqa: E402
 from nmfkit.apps import compare_with_sklearn  # noqa: E402
-from nmfkit.apps._compare import objective_path, replay_points  # noqa: E402
+from nmfkit.apps._compare import _fit, objective_path, replay_points  # noqa: E402
 from nmfkit.apps._sections import (  # noqa: E402
     add_comparison_sections,
     add_faces_figures,
     add_fit_sections,
+    add_model_figures,
     add_result_files,
     add_topics_sections,
     score_topics,
@@ -186,6 +188,29 @@ def fit(tmp_path_factory):
     )
     path = report.write(folder / "report.html")
     return Bunch(X=X, W=W, model=model, path=path)
+
+
+def test_a_fit_that_cannot_be_replayed_gets_no_curve_and_says_why():
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 20))
+    W0, H0 = initialize_factors(X, 4, "random", random_state=0)
+    # Shuffled HALS draws a new order in every chunk: chunks do not retrace it.
+    model = NMF(
+        4, solver="cd", shuffle=True, random_state=0, init="custom", max_iter=40, tol=0
+    )
+    record = _fit("shuffled", model, X, W0, H0, Penalties(l1_W=0.1))
+    assert record.curve is None
+    assert record.curve_note.startswith("not shown: replaying the fit ended at")
+    comparison = compare_with_sklearn(X, n_components=3, max_iter=15, curves=False)
+    assert comparison.fits["nmfkit"].curve is not None
+    for key in ("sklearn", "check"):
+        assert comparison.fits[key].curve is None
+        assert "curves=False" in comparison.fits[key].curve_note
+    report = Report("r")
+    add_model_figures(report.section("figures"), "x", comparison)
+    page = report.render()
+    assert "scikit-learn MU: not shown: its curve was not recomputed" in page
+    assert 'data-figure="x-convergence"' in page
 
 
 # ------------------------------------------------------- the faces report

@@ -84,6 +84,7 @@ def test_write_is_atomic_and_never_overwrites_without_force(tmp_path):
         (float("nan"), {}, "nan"),
         (float("-inf"), {}, "-inf"),
         (True, {}, "yes"),
+        (np.bool_(False), {}, "no"),
         ("text", {}, "text"),
         (3.4e-13, {"decimals": 2}, "0.00"),
         (-1e-9, {"decimals": 3}, "0.000"),

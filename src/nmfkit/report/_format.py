@@ -19,14 +19,20 @@ import html
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["format_number", "format_number_html", "is_number"]
 
 _PLAIN_LOW, _PLAIN_HIGH = 1e-3, 1e6
 
 
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
 def is_number(value):
     """Whether :func:`format_number` formats ``value`` (a real, not a bool)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not _is_bool(value)
 
 
 def _check_digits(digits):
@@ -97,7 +103,7 @@ def format_number(value, digits=4, *, decimals=None):
     >>> format_number(3.4e-13, decimals=2), format_number(0.96755, decimals=3)
     ('0.00', '0.968')
     """
-    if isinstance(value, bool):
+    if _is_bool(value):
         return "yes" if value else "no"
     if not is_number(value):
         return str(value)
@@ -115,7 +121,7 @@ def format_number_html(value, digits=4, *, decimals=None):
     >>> format_number_html(2.88547e-10)
     '2.885 × 10<sup>-10</sup>'
     """
-    if isinstance(value, bool) or not is_number(value):
+    if not is_number(value):
         return html.escape(format_number(value, digits))
     mantissa, exponent = _parts(value, digits, decimals)
     if exponent is None:

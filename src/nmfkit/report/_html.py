@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from .._atomic import atomic_write
-from ._format import format_number_html, is_number
+from ._format import format_number, format_number_html, is_number
 
 __all__ = ["Report", "Section"]
 
@@ -75,9 +75,7 @@ def _cell(value, digits, decimals=None):
             f'<td class="num" data-value="{full}" title="{full}">'
             f"{format_number_html(value, digits, decimals=decimals)}</td>"
         )
-    if isinstance(value, bool):
-        return f"<td>{'yes' if value else 'no'}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
+    return f"<td>{html.escape(format_number(value))}</td>"  # yes/no, text
 
 
 def _href(path, base):
@@ -204,7 +202,7 @@ class Section:
 
         Parameters
         ----------
-        entries : iterable of (path, description)
+        entries : iterable of (path, description), or dict of path to description
             Files written beside the report (they need not exist yet when the
             section is built: the size column is filled from those that do
             when the report is rendered).
@@ -220,6 +218,8 @@ class Section:
         """
         key = _key(key or caption or "files")
         self.table_keys.append(key)
+        if isinstance(entries, dict):
+            entries = entries.items()
         entries = [(Path(p), str(d)) for p, d in entries]
         self._parts.append(lambda base: self._files_html(entries, caption, key, base))
         return self

@@ -613,8 +613,9 @@ def add_fit_sections(
         plot_factor_heatmaps(
             W, H, sample_names=sample_names, feature_names=feature_names
         ),
-        caption="W (codes) and H (dictionary), components heaviest first; samples "
-        "and features grouped by their heaviest component",
+        caption="W (codes) and H (dictionary), components heaviest first, each "
+        "divided by its maximum (the share gives its weight); samples and "
+        "features grouped by their heaviest component",
         key="factors",
     )
     figures.figure(

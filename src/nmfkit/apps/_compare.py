@@ -10,7 +10,23 @@ Three fits share one initial ``(W0, H0)``:
   W updated first), which must reproduce scikit-learn's dictionary.
 
 Dictionaries are paired by :func:`nmfkit.matching.match_components`, and
-every model is scored on the same penalized objective.
+every model is scored on the same penalized objective, the one nmfkit's fit
+minimizes (:func:`nmfkit._objective.penalized_objective` with the course's
+penalties): the final values in the table and every point of every
+convergence curve.
+
+Only nmfkit's penalized fit records that objective as it runs (its
+``history_``). scikit-learn records nothing per iteration, and the
+``check`` fit records its own, unpenalized objective. Their curves are
+recomputed by :func:`objective_path`: the fit is replayed from the same
+``(W0, H0)`` in warm-started chunks (``init="custom"`` with the previous
+chunk's factors, ``tol=0`` so that no chunk stops early), and the shared
+objective is evaluated on the factors after each chunk. A multiplicative
+update depends on the current factors only, so the chunks retrace the
+uninterrupted run, iterate for iterate; the replay's final factors are
+checked against the fit's before the curve is used. This costs one extra
+run plus one objective per point, and needs no callback from scikit-learn,
+which offers none.
 """
 
 from __future__ import annotations
@@ -20,18 +36,34 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import clone
 
 from .._init import initialize_factors
 from .._objective import Penalties, penalized_objective, reconstruction_error
 from ..matching import match_components
 from ..sparsity import zero_share
 
-__all__ = ["Comparison", "FitRecord", "compare_with_sklearn"]
+__all__ = [
+    "Comparison",
+    "FitRecord",
+    "compare_with_sklearn",
+    "objective_path",
+    "replay_points",
+]
+
+#: Largest relative difference between a replay's final factors and the fit's.
+REPLAY_RTOL = 1e-7
 
 
 @dataclass
 class FitRecord:
-    """One fitted model and how it did."""
+    """One fitted model and how it did.
+
+    ``history`` is what the estimator recorded (its own objective, None for
+    scikit-learn); ``curve`` has rows ``(iteration, seconds, objective)`` on
+    the comparison's shared penalized objective (None when it could not be
+    recomputed, with the reason in ``curve_note``).
+    """
 
     label: str
     W: np.ndarray
@@ -41,6 +73,8 @@ class FitRecord:
     reconstruction_error: float
     objective: float
     history: np.ndarray | None = None
+    curve: np.ndarray | None = None
+    curve_note: str = ""
 
     @property
     def zero_share(self):
@@ -71,14 +105,143 @@ class Comparison:
         ]
 
 
-def _fit(label, model, X, W0, H0, penalties):
+def replay_points(n_iter, n_points=30):
+    """Iterations at which a replayed curve is evaluated.
+
+    About ``n_points`` integers from 0 to ``n_iter``: half evenly spaced,
+    half geometrically (dense where the objective falls fastest), always
+    with 0, 1 and ``n_iter``.
+    """
+    n_iter = int(n_iter)
+    if n_iter < 0:
+        raise ValueError(f"n_iter={n_iter} is not valid; give an integer >= 0.")
+    if n_iter == 0:
+        return np.array([0])
+    half = max(2, n_points // 2)
+    points = np.concatenate(
+        (
+            [0, 1, n_iter],
+            np.linspace(0, n_iter, half),
+            np.geomspace(1, n_iter, half),
+        )
+    )
+    return np.unique(np.round(points).astype(int))
+
+
+def objective_path(model, X, W0, H0, penalties=None, *, n_iter, points=None):
+    """Replay a fit in warm-started chunks and score it on one objective.
+
+    For an estimator whose iterations depend on the current factors only
+    (multiplicative updates and plain HALS, in scikit-learn as in nmfkit),
+    fitting ``m`` iterations from ``(W_k, H_k)`` gives the iterate
+    ``k + m`` of the uninterrupted run. The path is made of such chunks,
+    with ``tol=0`` so none stops early.
+
+    Parameters
+    ----------
+    model : estimator
+        With ``init="custom"``, ``max_iter`` and ``tol``; cloned for each
+        chunk (it is not changed).
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    W0, H0 : ndarray
+        The initial factors of the fit being replayed.
+    penalties : Penalties, default=None
+        The objective is :func:`~nmfkit._objective.penalized_objective` with
+        these penalties (none when None).
+    n_iter : int
+        Iterations of the fit being replayed.
+    points : sequence of int, default=None
+        Iterations to evaluate (:func:`replay_points` when None).
+
+    Returns
+    -------
+    rows : ndarray of shape (n_points, 2)
+        ``(iteration, objective)``.
+    W, H : ndarray
+        The factors after ``n_iter`` iterations, to check against the fit.
+    """
+    if model.get_params().get("init") != "custom":
+        raise ValueError(
+            "objective_path replays a fit from given factors; build the model "
+            "with init='custom'."
+        )
+    points = replay_points(n_iter) if points is None else np.unique(points)
+    if points.size == 0 or points[0] < 0 or points[-1] > n_iter:
+        raise ValueError(f"points must lie in [0, {n_iter}], got {points}.")
+    W, H = np.array(W0), np.array(H0)
+    rows, done = [], 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # ConvergenceWarning
+        for k in np.unique(np.append(points, n_iter)):
+            if k > done:
+                chunk = clone(model).set_params(max_iter=int(k - done), tol=0.0)
+                W = chunk.fit_transform(X, W=W.copy(), H=H.copy())
+                H = chunk.components_
+                if chunk.n_iter_ != k - done:
+                    raise RuntimeError(
+                        f"a replayed chunk ran {chunk.n_iter_} of {k - done} "
+                        "iterations; the estimator cannot be replayed in chunks."
+                    )
+                done = int(k)
+            if k in points:
+                rows.append((k, float(penalized_objective(X, W, H, penalties))))
+    return np.array(rows, dtype=np.float64), W, H
+
+
+def _relative_gap(A, B):
+    """``||A - B||_F / ||B||_F`` (0 when both are zero)."""
+    scale = float(np.linalg.norm(B))
+    diff = float(np.linalg.norm(np.asarray(A) - np.asarray(B)))
+    return diff / scale if scale > 0 else diff
+
+
+def _curve(record, model, X, W0, H0, penalties, *, records_shared, replay=True):
+    """``(curve, note)`` of a fitted record on the shared objective."""
+    if records_shared and record.history is not None:
+        recorded = record.history[-1, 2]
+        if abs(recorded - record.objective) <= REPLAY_RTOL * abs(record.objective):
+            return record.history, "recorded by nmfkit at every iteration"
+    if not replay:
+        return None, "not shown: its curve was not recomputed (curves=False)"
+    try:
+        rows, W, H = objective_path(model, X, W0, H0, penalties, n_iter=record.n_iter)
+    except (RuntimeError, ValueError) as error:
+        return None, f"not shown: {error}"
+    gap = max(_relative_gap(W, record.W), _relative_gap(H, record.H))
+    if gap > REPLAY_RTOL:
+        return None, (
+            f"not shown: replaying the fit ended at objective {rows[-1, 1]:.6g}, "
+            f"not at the fit's {record.objective:.6g} (factors differ by "
+            f"{gap:.2g} relative)"
+        )
+    iterations = rows[:, 0].astype(int)
+    if record.history is not None:  # nmfkit timed every iteration
+        seconds = record.history[iterations, 1]
+        note = "recomputed from the replayed factors at the points shown"
+    else:
+        seconds = iterations * (record.seconds / max(record.n_iter, 1))
+        note = (
+            "recomputed from the replayed factors at the points shown; seconds "
+            "spread the run's time evenly over its iterations (scikit-learn "
+            "records no time per iteration)"
+        )
+    return np.column_stack([rows[:, 0], seconds, rows[:, 1]]), note
+
+
+def _fit(label, model, X, W0, H0, penalties, *, records_shared=False, replay=True):
+    """Fit from ``(W0, H0)`` and score on the shared penalized objective.
+
+    ``records_shared``: the model minimizes exactly ``penalties``, so its own
+    ``history_`` is already on the shared objective.
+    """
+    unfitted = clone(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)  # ConvergenceWarning
         start = time.perf_counter()
         W = model.fit_transform(X, W=W0.copy(), H=H0.copy())
         seconds = time.perf_counter() - start
     H = model.components_
-    return FitRecord(
+    record = FitRecord(
         label=label,
         W=W,
         H=H,
@@ -88,6 +251,17 @@ def _fit(label, model, X, W0, H0, penalties):
         objective=float(penalized_objective(X, W, H, penalties)),
         history=getattr(model, "history_", None),
     )
+    record.curve, record.curve_note = _curve(
+        record,
+        unfitted,
+        X,
+        W0,
+        H0,
+        penalties,
+        records_shared=records_shared,
+        replay=replay,
+    )
+    return record
 
 
 def compare_with_sklearn(
@@ -102,6 +276,7 @@ def compare_with_sklearn(
     tol=1e-4,
     random_state=0,
     check=True,
+    curves=True,
     progress=None,
 ):
     """Fit nmfkit and scikit-learn from one initialization and compare them.
@@ -119,12 +294,18 @@ def compare_with_sklearn(
     random_state : int, default=0
     check : bool, default=True
         Also fit nmfkit with scikit-learn's settings.
+    curves : bool, default=True
+        Recompute the convergence curves of the fits that do not record the
+        shared objective (:func:`objective_path`: about one more run of each
+        and one objective per point). When False, only nmfkit's penalized fit
+        has a curve.
     progress : Progress, default=None
 
     Returns
     -------
     comparison : Comparison
-        ``fits`` keyed ``"nmfkit"``, ``"sklearn"``, ``"check"``;
+        ``fits`` keyed ``"nmfkit"``, ``"sklearn"``, ``"check"``, each with
+        its ``curve`` on the shared penalized objective;
         ``matches[name] = (order, rows, similarities)`` of that fit's
         dictionary against scikit-learn's.
     """
@@ -152,6 +333,7 @@ def compare_with_sklearn(
         ),
         ("sklearn", "scikit-learn MU", SklearnNMF(solver="mu", **shared)),
     ]
+    records_shared = {"nmfkit"}  # minimizes exactly the shared objective
     if check:
         runs.append(
             (
@@ -165,7 +347,16 @@ def compare_with_sklearn(
     for key, label, model in runs:
         if progress is not None:
             progress.step(f"fitting {label}")
-        comparison.fits[key] = _fit(label, model, X, W0, H0, penalties)
+        comparison.fits[key] = _fit(
+            label,
+            model,
+            X,
+            W0,
+            H0,
+            penalties,
+            records_shared=key in records_shared,
+            replay=curves,
+        )
     reference = comparison.fits["sklearn"].H
     for key in comparison.fits:
         if key != "sklearn":

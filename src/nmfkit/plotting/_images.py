@@ -11,19 +11,50 @@ import math
 import numpy as np
 
 from .._optional import import_optional
+from ..report._format import format_number
+from ._factors import component_shares
 from ._figure import new_figure
+from ._validate import as_factor, as_factor_pair, check_count, check_positive_int
 
-__all__ = ["plot_gallery", "plot_matched_components", "plot_reconstructions"]
+__all__ = [
+    "plot_components",
+    "plot_gallery",
+    "plot_matched_components",
+    "plot_reconstructions",
+]
+
+#: Largest number of images in one figure.
+MAX_IMAGES = 256
 
 
-def _as_images(rows, image_shape):
-    rows = np.asarray(rows, dtype=np.float64)
-    h, w = image_shape
-    if rows.ndim != 2 or rows.shape[1] != h * w:
+def _image_shape(image_shape):
+    try:
+        h, w = (int(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"image_shape={image_shape!r} is not valid; give (height, width)."
+        ) from None
+    if h < 1 or w < 1 or (h, w) != tuple(image_shape):
         raise ValueError(
-            f"rows of shape {rows.shape} cannot be shown as {h} x {w} images; "
-            f"each row needs {h * w} values."
+            f"image_shape={tuple(image_shape)!r} is not valid; give two integers >= 1."
         )
+    return h, w
+
+
+def _as_images(rows, image_shape, name="rows"):
+    h, w = _image_shape(image_shape)
+    rows = as_factor(rows, name, nonnegative=False)
+    if rows.shape[1] != h * w:
+        flipped = (
+            f"; rows look like columns here: pass {name}.T"
+            if rows.shape[0] == h * w
+            else ""
+        )
+        raise ValueError(
+            f"{name} of shape {rows.shape} cannot be shown as {h} x {w} images; "
+            f"each row needs {h * w} values{flipped}."
+        )
+    check_count(rows.shape[0], MAX_IMAGES, "images", "pass a subset of the rows")
     return rows.reshape(-1, h, w)
 
 
@@ -33,11 +64,11 @@ def _scaled(image):
     return image / top if top > 0 else image
 
 
-def _tiles_figure(grid, labels, *, title=None, inches=1.3):
+def _tiles_figure(grid, labels, *, title=None, inches=1.5):
     """A figure of ``grid[r][c]`` (an image or None), ``labels[r][c]`` under each."""
     n_rows, n_cols = len(grid), max(len(r) for r in grid)
     h, w = next(im.shape for row in grid for im in row if im is not None)
-    pad, label_h = max(1, h // 8), max(2, int(round(h * 0.3)))
+    pad, label_h = max(1, h // 8), max(3, int(round(h * 0.36)))
     cell_h, cell_w = h + pad + label_h, w + pad
     mosaic = np.full((n_rows * cell_h + pad, n_cols * cell_w + pad), np.nan)
     width = inches * n_cols
@@ -59,7 +90,7 @@ def _tiles_figure(grid, labels, *, title=None, inches=1.3):
                     label,
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=9,
                 )
     cmap = import_optional("matplotlib", purpose="plots").colormaps["gray"]
     cmap = cmap.with_extremes(bad="white")
@@ -89,7 +120,11 @@ def plot_gallery(rows, image_shape, *, titles=None, n_cols=None, title=None):
     """
     images = _as_images(rows, image_shape)
     n = len(images)
-    n_cols = n_cols or max(1, math.ceil(math.sqrt(n)))
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"{len(titles)} titles for {n} images; give one per image.")
+    if n_cols is None:
+        n_cols = max(1, math.ceil(math.sqrt(n)))
+    n_cols = min(check_positive_int(n_cols, "n_cols"), n)
     n_rows = max(1, math.ceil(n / n_cols))
     grid = [[None] * n_cols for _ in range(n_rows)]
     labels = [[None] * n_cols for _ in range(n_rows)]
@@ -116,9 +151,18 @@ def plot_reconstructions(X, X_hat, image_shape, *, n_images=8, names=None, title
     -------
     fig : matplotlib.figure.Figure
     """
-    originals = _as_images(X, image_shape)
-    rebuilt = _as_images(X_hat, image_shape)
-    n = min(n_images, len(originals))
+    n_images = check_positive_int(n_images, "n_images")
+    check_count(n_images, 16, "images per row", "pass n_images <= 16")
+    if np.shape(X) != np.shape(X_hat):
+        raise ValueError(
+            f"X of shape {np.shape(X)} and X_hat of shape {np.shape(X_hat)} differ; "
+            "give the reconstruction W @ H of the same rows."
+        )
+    originals = _as_images(X[:n_images], image_shape, "X")
+    rebuilt = _as_images(X_hat[:n_images], image_shape, "X_hat")
+    n = len(originals)
+    if names is not None and len(names) < n:
+        raise ValueError(f"{len(names)} names for {n} images; give one per image.")
     grid = [list(originals[:n]), list(rebuilt[:n])]
     labels = [
         [names[i] if names else f"#{i}" for i in range(n)],
@@ -127,8 +171,71 @@ def plot_reconstructions(X, X_hat, image_shape, *, n_images=8, names=None, title
     return _tiles_figure(grid, labels, title=title)
 
 
+def plot_components(W, H, image_shape, *, n_cols=None, title=None, name="component"):
+    """A model's dictionary as images, heaviest component first, labelled.
+
+    Components are sorted by their share of the reconstruction
+    (:func:`component_shares`); each is labelled with its index in ``H``
+    and that share.
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_samples, n_components)
+    H : ndarray of shape (n_components, height * width)
+    image_shape : (int, int)
+    n_cols : int, default=None
+        About square when None.
+    title : str, default=None
+    name : str, default="component"
+        Word in front of each index.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        ``fig.order`` holds the rows of ``H`` in the order drawn.
+    """
+    W, H = as_factor_pair(W, H)
+    shares = component_shares(W, H)
+    order = np.argsort(-shares, kind="stable")
+    titles = [f"{name} {k} · {format_number(100 * shares[k], 2)}%" for k in order]
+    fig = plot_gallery(H[order], image_shape, titles=titles, n_cols=n_cols, title=title)
+    fig.order = order
+    return fig
+
+
+def _check_pairs(A, B, order, similarities, rows):
+    order = np.asarray(order)
+    similarities = np.asarray(similarities, dtype=np.float64)
+    rows = np.arange(len(order)) if rows is None else np.asarray(rows)
+    if not (order.ndim == similarities.ndim == rows.ndim == 1) or not (
+        len(order) == len(similarities) == len(rows)
+    ):
+        raise ValueError(
+            f"order, similarities and rows must be 1-D of one length, got "
+            f"{order.shape}, {similarities.shape} and {rows.shape}; pass the "
+            "output of nmfkit.matching.match_components."
+        )
+    for label, idx, n in (("rows", rows, len(A)), ("order", order, len(B))):
+        if idx.size and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= n):
+            raise ValueError(
+                f"{label} must hold component indices in [0, {n}); pass the output "
+                "of nmfkit.matching.match_components."
+            )
+    check_count(len(order), 64, "pairs", "pass a subset of the pairs")
+    return order, similarities, rows
+
+
 def plot_matched_components(
-    A, B, image_shape, order, similarities, *, labels=("A", "B"), rows=None, title=None
+    A,
+    B,
+    image_shape,
+    order,
+    similarities,
+    *,
+    labels=("A", "B"),
+    rows=None,
+    shares=None,
+    title=None,
 ):
     """Two dictionaries side by side, component against its matched partner.
 
@@ -141,7 +248,10 @@ def plot_matched_components(
         partner of ``A[rows[i]]``.
     labels : (str, str)
     rows : ndarray, default=None
-        Rows of ``A`` in the pairs (``range(len(order))`` when None).
+        Rows of ``A`` in the pairs (``range(len(order))`` when None), in the
+        order drawn (for example heaviest first).
+    shares : ndarray of shape (n_components,), default=None
+        Each row of ``A``'s share of its reconstruction, added to its label.
     title : str, default=None
 
     Returns
@@ -150,9 +260,16 @@ def plot_matched_components(
         Pairs in columns, ``A`` on the top row and ``B`` below, each pair
         labelled with its cosine similarity.
     """
-    A = _as_images(A, image_shape)
-    B = _as_images(B, image_shape)
-    rows = np.arange(len(order)) if rows is None else np.asarray(rows)
+    A = _as_images(A, image_shape, "A")
+    B = _as_images(B, image_shape, "B")
+    order, similarities, rows = _check_pairs(A, B, order, similarities, rows)
+    if shares is not None:
+        shares = np.asarray(shares, dtype=np.float64)
+        if shares.shape != (len(A),):
+            raise ValueError(
+                f"shares of shape {shares.shape}: give one share per row of A "
+                f"({len(A)})."
+            )
     n = len(order)
     n_cols = min(n, 8)
     grid, names = [], []
@@ -160,8 +277,16 @@ def plot_matched_components(
         idx = range(start, min(start + n_cols, n))
         grid += [[A[rows[i]] for i in idx], [B[order[i]] for i in idx]]
         names += [
-            [f"{labels[0]} {rows[i]}" for i in idx],
-            [f"{labels[1]} {order[i]}: {similarities[i]:.3f}" for i in idx],
+            [
+                f"{labels[0]} {rows[i]}"
+                + (
+                    f" · {format_number(100 * shares[rows[i]], 2)}%"
+                    if shares is not None
+                    else ""
+                )
+                for i in idx
+            ],
+            [f"{labels[1]} {order[i]} · cos {similarities[i]:.3f}" for i in idx],
         ]
-    title = title or f"{labels[0]} (top) and matched {labels[1]} (below), cosine"
+    title = title or f"{labels[0]} (top) and matched {labels[1]} (below)"
     return _tiles_figure(grid, names, title=title)

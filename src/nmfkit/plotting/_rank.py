@@ -11,6 +11,18 @@ from ._figure import new_figure
 
 __all__ = ["plot_consensus_maps", "plot_rank_scores"]
 
+
+def _check_selection(selection):
+    if not all(hasattr(selection, a) for a in ("ranks", "scores", "best_rank")):
+        raise TypeError(
+            f"expected a RankSelection (from nmfkit.select_rank), got "
+            f"{type(selection).__name__}."
+        )
+    if not selection.ranks:
+        raise ValueError("this rank selection has no ranks; nothing to plot.")
+    return selection
+
+
 # (score names, panel title, y label, method whose chosen rank the panel marks)
 _PANELS = (
     (("objective",), "objective", "objective", None),
@@ -47,7 +59,7 @@ def plot_rank_scores(selection, *, n_cols=3, title=None):
         ``fig.axes`` in the order of the panels above; each axis's label
         (``ax.get_label()``) is the name of its first measure.
     """
-    ranks = np.asarray(selection.ranks)
+    ranks = np.asarray(_check_selection(selection).ranks)
     first = selection.scores[selection.ranks[0]]
     panels = [p for p in _PANELS if p[0][0] in first]
     n_cols = max(1, min(n_cols, len(panels)))
@@ -110,7 +122,7 @@ def plot_consensus_maps(selection, *, ranks=None, n_cols=4, title=None):
     ValueError
         When the selection has no consensus matrix for a requested rank.
     """
-    available = sorted(selection.consensus)
+    available = sorted(_check_selection(selection).consensus)
     if not available:
         raise ValueError(
             "this rank selection has no consensus matrices; run select_rank "

@@ -4,8 +4,12 @@ The page needs nothing beside itself: styles are inline and figures are PNG
 images embedded as base64 ``data:`` URLs, so the file can be mailed, archived
 or opened offline. Sections carry ``id``/``data-section``, figures
 ``data-figure`` and tables ``data-table`` attributes, so tools (and tests) can
-find each part. A short inline script records, once the page has loaded, how
-many images the browser decoded (``<body data-images-loaded="n/total">``).
+find each part. Numbers in tables are shown by
+:func:`~nmfkit.report.format_number` (a few significant digits) and carry
+their full value in ``data-value`` (also the cell's tooltip). Links to result
+files are relative to the report's folder, so the report and its files can
+be moved together. A short inline script records, once the page has loaded,
+how many images the browser decoded (``<body data-images-loaded="n/total">``).
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
+import numbers
+import os
 import re
+import urllib.parse
 from pathlib import Path
 
 from .. import __version__
 from .._atomic import atomic_write
+from ._format import format_number, format_number_html, is_number
 
 __all__ = ["Report", "Section"]
 
@@ -37,8 +45,10 @@ table { border-collapse: collapse; margin: .6em 0; font-size: .92em; }
 th, td { border: 1px solid #d5dbe3; padding: .3em .7em; text-align: left;
          vertical-align: top; }
 th { background: #eef1f5; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding: .3em 0; }
+details { margin: .6em 0; }
+summary { cursor: pointer; color: #1d3557; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; border: 1px solid #e1e5eb; background: white; }
 figcaption { font-size: .9em; color: #4a5568; margin-top: .3em; }
@@ -57,13 +67,35 @@ def _key(text):
     return key or "part"
 
 
-def _cell(value):
-    if isinstance(value, float):
-        text = f"{value:.6g}"
-        return f'<td class="num">{html.escape(text)}</td>'
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f'<td class="num">{value}</td>'
-    return f"<td>{html.escape(str(value))}</td>"
+def _cell(value, digits, decimals=None):
+    if is_number(value):
+        integral = isinstance(value, numbers.Integral)
+        full = str(int(value)) if integral else repr(float(value))
+        return (
+            f'<td class="num" data-value="{full}" title="{full}">'
+            f"{format_number_html(value, digits, decimals=decimals)}</td>"
+        )
+    return f"<td>{html.escape(format_number(value))}</td>"  # yes/no, text
+
+
+def _href(path, base):
+    """A relative URL from the folder ``base`` to ``path`` (as given if None)."""
+    path = Path(path)
+    if base is not None:
+        path = Path(os.path.relpath(Path(path).resolve(), Path(base).resolve()))
+    return urllib.parse.quote(path.as_posix())
+
+
+def _size(path):
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return ""
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""  # pragma: no cover
 
 
 class Section:
@@ -81,38 +113,133 @@ class Section:
         self._parts.append(f"<p>{html.escape(str(text))}</p>")
         return self
 
-    def table(self, rows, *, header, caption=None, key=None):
-        """Add a table.
-
-        Parameters
-        ----------
-        rows : iterable of sequences
-            Cell values; floats are shown with 6 significant digits.
-        header : sequence of str
-        caption : str, default=None
-        key : str, default=None
-            Value of ``data-table`` (made from the caption when None).
-        """
+    def _table_html(self, rows, header, caption, key, digits, decimals=None):
         key = _key(key or caption or f"{self.key}-table-{len(self.table_keys)}")
         self.table_keys.append(key)
         out = [f'<table data-table="{key}">']
         if caption:
             out.append(f"<caption>{html.escape(caption)}</caption>")
         out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header))
+        decimals = decimals or {}
+        unknown = set(decimals) - set(header)
+        if unknown:
+            raise ValueError(
+                f"table {key!r}: decimals names columns {sorted(unknown)} that are "
+                "not in the header."
+            )
+        fixed = [decimals.get(h) for h in header]
         for row in rows:
-            out.append("<tr>" + "".join(_cell(v) for v in row) + "</tr>")
+            row = tuple(row)
+            if len(row) != len(header):
+                raise ValueError(
+                    f"table {key!r}: a row has {len(row)} cells for "
+                    f"{len(header)} columns; give one value per column."
+                )
+            cells = (_cell(v, digits, d) for v, d in zip(row, fixed, strict=True))
+            out.append("<tr>" + "".join(cells) + "</tr>")
         out.append("</table>")
-        self._parts.append("\n".join(out))
+        return "\n".join(out)
+
+    def table(self, rows, *, header, caption=None, key=None, digits=4, decimals=None):
+        """Add a table.
+
+        Parameters
+        ----------
+        rows : iterable of sequences
+            Cell values, one per column of ``header``; numbers are shown by
+            :func:`~nmfkit.report.format_number` with ``digits`` significant
+            digits and keep their full value in ``data-value``.
+        header : sequence of str
+        caption : str, default=None
+        key : str, default=None
+            Value of ``data-table`` (made from the caption when None).
+        digits : int, default=4
+        decimals : dict of str to int, default=None
+            Columns (by header) shown with a fixed number of decimals
+            instead, for values on a known scale (shares in percent,
+            coherence scores).
+
+        Raises
+        ------
+        ValueError
+            When a row's length differs from the header's.
+        """
+        self._parts.append(
+            self._table_html(rows, header, caption, key, digits, decimals)
+        )
         return self
 
-    def definitions(self, mapping, *, caption=None, key=None):
+    def definitions(self, mapping, *, caption=None, key=None, digits=4):
         """Add a two-column table of names and values."""
         return self.table(
             [(k, v) for k, v in mapping.items()],
             header=("name", "value"),
             caption=caption,
             key=key,
+            digits=digits,
         )
+
+    def details(self, summary, mapping, *, key=None, digits=4):
+        """Add a names-and-values table folded under a one-line ``summary``.
+
+        For long lists a reader rarely needs (every parameter of a model):
+        the browser shows ``summary`` and opens the table on a click.
+        """
+        table = self._table_html(
+            [(k, v) for k, v in mapping.items()],
+            ("name", "value"),
+            None,
+            key or summary,
+            digits,
+        )
+        self._parts.append(
+            f"<details><summary>{html.escape(summary)}</summary>\n{table}\n</details>"
+        )
+        return self
+
+    def files(self, entries, *, caption=None, key=None):
+        """Add a table of links to result files.
+
+        Parameters
+        ----------
+        entries : iterable of (path, description), or dict of path to description
+            Files written beside the report (they need not exist yet when the
+            section is built: the size column is filled from those that do
+            when the report is rendered).
+        caption : str, default=None
+        key : str, default=None
+            Value of ``data-table`` (``"files"`` when None).
+
+        Notes
+        -----
+        Each link is relative to the folder of the report file given to
+        :meth:`Report.write` (or as given, with :meth:`Report.render` without
+        a path); links carry ``data-file`` with the file's name.
+        """
+        key = _key(key or caption or "files")
+        self.table_keys.append(key)
+        if isinstance(entries, dict):
+            entries = entries.items()
+        entries = [(Path(p), str(d)) for p, d in entries]
+        self._parts.append(lambda base: self._files_html(entries, caption, key, base))
+        return self
+
+    @staticmethod
+    def _files_html(entries, caption, key, base):
+        out = [f'<table data-table="{key}">']
+        if caption:
+            out.append(f"<caption>{html.escape(caption)}</caption>")
+        out.append("<tr><th>file</th><th>contents</th><th>size</th></tr>")
+        for path, description in entries:
+            name = html.escape(path.name, quote=True)
+            out.append(
+                f'<tr><td><a href="{_href(path, base)}" data-file="{name}">'
+                f"{html.escape(path.name)}</a></td>"
+                f"<td>{html.escape(description)}</td>"
+                f'<td class="num">{_size(path)}</td></tr>'
+            )
+        out.append("</table>")
+        return "\n".join(out)
 
     def figure(self, figure, *, caption, key=None):
         """Add a figure, embedded as a base64 PNG.
@@ -139,8 +266,9 @@ class Section:
         )
         return self
 
-    def render(self):
-        body = "\n".join(self._parts)
+    def render(self, base=None):
+        """This section's HTML; file links relative to the folder ``base``."""
+        body = "\n".join(p(base) if callable(p) else p for p in self._parts)
         return (
             f'<section id="{self.key}" data-section="{self.key}">\n'
             f"<h2>{html.escape(self.title)}</h2>\n{body}\n</section>"
@@ -184,14 +312,22 @@ class Report:
         """``data-figure`` keys of all figures, in order."""
         return [k for s in self.sections for k in s.figure_keys]
 
-    def render(self):
-        """Return the whole page as a string."""
+    def render(self, path=None):
+        """Return the whole page as a string.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where the page will be written: file links are made relative to
+            its folder (as given when None).
+        """
+        base = None if path is None else Path(path).parent
         now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         nav = "".join(
             f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in self.sections
         )
         sub = f"<p>{html.escape(self.subtitle)}</p>" if self.subtitle else ""
-        body = "\n".join(s.render() for s in self.sections)
+        body = "\n".join(s.render(base) for s in self.sections)
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -220,5 +356,5 @@ class Report:
         """
         path = Path(path)
         with atomic_write(path, "w", force=force) as f:
-            f.write(self.render())
+            f.write(self.render(path))
         return path

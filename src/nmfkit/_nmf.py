@@ -930,14 +930,15 @@ class NMF(_BaseNMF):
             W0 = _constant_codes(X, n_components)
         X_internal = scale.scale_data(X)
         W0, H_internal = scale.to_internal(W0, H)
-        if not _UNIT_START_RANGE[0] <= float(W0.flat[0]) <= _UNIT_START_RANGE[1]:
+        if not _UNIT_START_RANGE[0] <= float(W0[0, 0]) <= _UNIT_START_RANGE[1]:
             # that start is far off this dictionary's scale (H of 1e200):
             # start from the same rule at unit scale instead
-            W0[...] = _constant_codes(
-                X_internal.zero_filled() if masked else X_internal, n_components
-            )
-            if masked and self.bias:
-                W0[:, -1] = 1
+            if masked:
+                W0 = _constant_codes_observed(X_internal, n_components)
+                if self.bias:
+                    W0[:, -1] = 1
+            else:
+                W0 = _constant_codes(X_internal, n_components)
         options = self._solver_options(masked=masked, X=X_internal)
         options["monitor"].objective_scale = scale.objective_factor
         result = solver_fn(

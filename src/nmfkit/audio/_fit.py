@@ -231,7 +231,7 @@ def decompose_spectrogram(
         peak[peak == 0] = 1.0
         templates_out = H / peak[:, None]
         activations = W * (peak * scale)[None, :]
-        objective = float(model.loss_) * scale**beta
+        objective = beta_divergence(Xn, W, H, beta) * scale**beta
         history = model.history_.copy()
         history[:, 2] *= scale**beta
         n_iter = int(model.n_iter_)

@@ -11,6 +11,7 @@ signals add up to the mixture to rounding.
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,7 +220,7 @@ def separate(spec, factors, groups=None):
     return Separation(signals=spec.istft(stfts), masks=masks, groups=groups)
 
 
-def evaluate_separation(references, estimates):
+def evaluate_separation(references, estimates, *, permutation=True):
     """BSS Eval (SDR, SIR, SAR) of separated signals against the true sources.
 
     Uses :func:`mir_eval.separation.bss_eval_sources` for mono signals and
@@ -230,6 +231,10 @@ def evaluate_separation(references, estimates):
     ----------
     references : array-like of shape (n_sources, n_samples[, n_channels])
     estimates : array-like of the same shape
+    permutation : bool, default=True
+        Find the best pairing of estimates and references (BSS Eval's
+        ``compute_permutation``; n_sources^2 decompositions); False scores
+        ``estimates[j]`` against ``references[j]`` (n_sources decompositions).
 
     Returns
     -------
@@ -255,10 +260,17 @@ def evaluate_separation(references, estimates):
                 f"{name} {int(silent[0])} is silent (all zeros); BSS Eval is "
                 "undefined for it. Leave it out."
             )
-    if ref.ndim == 2:
-        sdr, sir, sar, perm = separation.bss_eval_sources(ref, est)
-    else:
-        sdr, _isr, sir, sar, perm = separation.bss_eval_images(ref, est)
+    with warnings.catch_warnings():
+        # mir_eval 0.8 marks its separation module deprecated (FutureWarning).
+        warnings.simplefilter("ignore", FutureWarning)
+        if ref.ndim == 2:
+            sdr, sir, sar, perm = separation.bss_eval_sources(
+                ref, est, compute_permutation=permutation
+            )
+        else:
+            sdr, _isr, sir, sar, perm = separation.bss_eval_images(
+                ref, est, compute_permutation=permutation
+            )
     return {
         "sdr": np.asarray(sdr, dtype=float),
         "sir": np.asarray(sir, dtype=float),

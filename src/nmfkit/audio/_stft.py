@@ -19,6 +19,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+import scipy
 import scipy.signal
 
 __all__ = ["SPECTRUM_KINDS", "Spectrogram", "default_n_fft", "spectrogram"]
@@ -236,6 +237,11 @@ def spectrogram(
             )
     else:
         win = scipy.signal.get_window(window, n_fft, fftbins=True)
+    if not hasattr(scipy.signal, "ShortTimeFFT"):
+        raise ImportError(
+            f"spectrograms need SciPy >= 1.12 (ShortTimeFFT); this is SciPy "
+            f'{scipy.__version__}: pip install "nmfkit[audio]".'
+        )
     try:
         transform = scipy.signal.ShortTimeFFT(
             win, hop, float(sample_rate), fft_mode="onesided", mfft=n_fft

@@ -112,15 +112,17 @@ def load_audio(path, *, mono=False, sample_rate=None, backend="auto"):
 
             backend = "soundfile"
         except ImportError:
+            if suffix != ".wav":  # raises, saying how to install soundfile
+                import_optional(
+                    "soundfile", purpose=f"reading {suffix} files", extra="audio"
+                )
             backend = "scipy"
-    if backend == "scipy":
-        if suffix != ".wav":
-            import_optional(
-                "soundfile", purpose=f"reading {suffix} files", extra="audio"
-            )
-        x, rate = _read_scipy(path)
-    else:
-        x, rate = _read_soundfile(path)
+    if backend == "scipy" and suffix != ".wav":
+        raise ValueError(
+            f"scipy reads WAV files only, not {suffix}; use backend='soundfile' "
+            '(pip install "nmfkit[audio]").'
+        )
+    x, rate = _read_scipy(path) if backend == "scipy" else _read_soundfile(path)
     if x.ndim == 1:
         x = x[:, None]
     if x.shape[0] == 0:

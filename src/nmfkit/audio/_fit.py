@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._nmf import NMF, non_negative_factorization
-from .._objective import beta_divergence, beta_to_float
+from .._objective import beta_to_float
 from ._stft import Spectrogram
 
 __all__ = [
@@ -37,8 +37,45 @@ __all__ = [
     "learn_templates",
 ]
 
-#: Relative floor of the spectrogram for beta <= 0 (Itakura-Saito).
-DEFAULT_FLOOR = 1e-8
+#: Relative floor of the spectrogram for beta <= 0 (Itakura-Saito): 60 dB
+#: below the peak of a power spectrogram.
+DEFAULT_FLOOR = 1e-6
+
+
+def divergence(X, Y, beta):
+    """``D_beta(X | Y)`` summed over all entries, from its formula (no clipping).
+
+    Parameters
+    ----------
+    X, Y : ndarray of the same shape
+        Data (non-negative; positive for beta <= 0) and model.
+    beta : float
+
+    Returns
+    -------
+    value : float
+        ``inf`` where the divergence is infinite (a zero of the model under a
+        positive data value for beta <= 1).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if beta == 2:
+            return 0.5 * float(np.sum((X - Y) ** 2))
+        if beta == 1:
+            pos = X > 0
+            log_term = np.zeros_like(X)
+            log_term[pos] = X[pos] * np.log(X[pos] / Y[pos])
+            return float(np.sum(log_term - X + Y))
+        if beta == 0:
+            ratio = X / Y
+            return float(np.sum(ratio - np.log(ratio) - 1))
+        terms = (
+            X**beta / (beta * (beta - 1))
+            + Y**beta / beta
+            - X * Y ** (beta - 1) / (beta - 1)
+        )
+        return float(np.sum(terms))
 
 
 @dataclass(eq=False)
@@ -143,7 +180,7 @@ def _check_floor(floor, beta):
     if beta <= 0 and floor <= 0:
         raise ValueError(
             "the Itakura-Saito divergence needs positive values: give floor > 0 "
-            "(for example 1e-8) or floor='auto'."
+            "(for example 1e-6) or floor='auto'."
         )
     return float(floor)
 
@@ -185,7 +222,7 @@ def decompose_spectrogram(
     random_state : int or None, default=0
     floor : "auto" or float, default="auto"
         Values below ``floor * max(spec)`` are raised to it before the fit;
-        "auto" is 1e-8 for beta <= 0 (which needs positive data) and 0 else.
+        "auto" is 1e-6 for beta <= 0 (which needs positive data) and 0 else.
 
     Returns
     -------
@@ -231,7 +268,7 @@ def decompose_spectrogram(
         peak[peak == 0] = 1.0
         templates_out = H / peak[:, None]
         activations = W * (peak * scale)[None, :]
-        objective = beta_divergence(Xn, W, H, beta) * scale**beta
+        objective = divergence(Xn, W @ H, beta) * scale**beta
         history = model.history_.copy()
         history[:, 2] *= scale**beta
         n_iter = int(model.n_iter_)
@@ -270,7 +307,7 @@ def decompose_spectrogram(
         seconds = time.perf_counter() - start
         templates_out = T
         activations = W * (scale / peak)[None, :]
-        objective = beta_divergence(Xn, W, T / peak[:, None], beta) * scale**beta
+        objective = divergence(Xn, W @ (T / peak[:, None]), beta) * scale**beta
         history = None
     return SpectralFactors(
         templates=templates_out,

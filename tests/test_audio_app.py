@@ -188,3 +188,8 @@ def test_report_players_decode_in_headless_chromium(run, tmp_path):
         assert float(player["data-expected-duration"]) == 1.0
     assert dom.body.get("data-audio-loaded") == "4/4"
     assert dom.body.get("data-images-loaded") == "5/5"
+
+
+def test_too_many_sources_are_refused_before_the_fit(music):
+    with pytest.raises(ValueError, match=r"n_sources=7 is not valid.*rank \(6\)"):
+        separate_audio(music.mixture, 6, sample_rate=8000, n_sources=7, report=False)

@@ -259,6 +259,16 @@ def separate_audio(
         planned = len(references)
     if planned is None:
         planned = rank if templates is None else np.shape(templates)[0]
+    n_components = rank if templates is None else np.shape(templates)[0]
+    if n_sources is not None and not (
+        isinstance(n_sources, numbers.Integral)
+        and not isinstance(n_sources, (bool, np.bool_))
+        and 1 <= n_sources <= n_components
+    ):
+        raise ValueError(
+            f"n_sources={n_sources!r} is not valid; give an integer from 1 to the "
+            f"rank ({n_components})."
+        )
     if references is not None and len(references) != planned:
         raise ValueError(
             f"{len(references)} reference sources for {planned} sources; give "

@@ -1,0 +1,279 @@
+"""Source separation: groups of components, Wiener soft masks, inverse STFT.
+
+Each source is a group of components. Its model spectrogram ``V_j`` is the
+sum of its components' ``outer(template, activation)``; its soft mask is
+``V_j^q / sum_k V_k^q`` with ``q = 2 / exponent`` (the power-domain Wiener
+filter, whether the spectrogram is of magnitudes or powers). The masks sum
+to one in every bin, and the inverse STFT is linear, so the separated
+signals add up to the mixture to rounding.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._optional import import_optional
+from ._fit import SpectralFactors
+from ._stft import Spectrogram
+
+__all__ = [
+    "Separation",
+    "check_groups",
+    "evaluate_separation",
+    "group_templates",
+    "separate",
+    "wiener_masks",
+]
+
+
+def check_groups(groups, n_components):
+    """Validate groups of components: every component in exactly one group.
+
+    Parameters
+    ----------
+    groups : sequence of sequences of int, or None
+        None: one group per component.
+    n_components : int
+
+    Returns
+    -------
+    groups : list of ndarray of int
+    """
+    if groups is None:
+        return [np.array([k]) for k in range(n_components)]
+    if isinstance(groups, np.ndarray) and groups.ndim == 1:
+        raise TypeError(
+            "groups must be a list of lists of component indices, e.g. "
+            "[[0, 1], [2]]; to turn cluster labels into groups use "
+            "[np.flatnonzero(labels == j) for j in range(n_sources)]."
+        )
+    out = []
+    for j, group in enumerate(groups):
+        g = np.asarray(group)
+        if g.ndim != 1 or g.size == 0 or g.dtype.kind not in "iu":
+            raise ValueError(
+                f"group {j} is {group!r}; every group must be a non-empty list of "
+                "component indices."
+            )
+        out.append(g.astype(np.intp))
+    flat = np.concatenate(out) if out else np.array([], dtype=np.intp)
+    if flat.size and (flat.min() < 0 or flat.max() >= n_components):
+        raise ValueError(
+            f"groups name components outside 0..{n_components - 1}; index the "
+            f"{n_components} components from 0."
+        )
+    counts = np.bincount(flat, minlength=n_components)
+    if np.any(counts != 1):
+        missing = np.flatnonzero(counts == 0).tolist()
+        twice = np.flatnonzero(counts > 1).tolist()
+        raise ValueError(
+            f"the groups must use every component exactly once (missing: {missing}, "
+            f"repeated: {twice}); otherwise the sources would not add up to the "
+            "mixture."
+        )
+    return out
+
+
+def group_templates(templates, n_sources):
+    """Groups of similar templates: agglomerative clustering of their shapes.
+
+    Templates are compared by the cosine of their spectra, with average
+    linkage, so components that share frequency bands (the register of an
+    instrument, a noise band) end up in one group. Blind grouping is a
+    heuristic: when clean examples of the sources exist, templates learned
+    per source (:func:`nmfkit.audio.learn_templates`) separate far better.
+
+    Parameters
+    ----------
+    templates : ndarray of shape (n_components, n_freqs)
+    n_sources : int
+        Number of groups, at most ``n_components``.
+
+    Returns
+    -------
+    groups : list of ndarray of int
+        Ordered by the lowest frequency of their centroid's peak, so the
+        result does not depend on the order of the templates.
+    """
+    T = np.asarray(templates, dtype=np.float64)
+    k = T.shape[0]
+    if (
+        isinstance(n_sources, (bool, np.bool_))
+        or not isinstance(n_sources, numbers.Integral)
+        or not 1 <= n_sources <= k
+    ):
+        raise ValueError(
+            f"n_sources={n_sources!r} is not valid; give an integer from 1 to the "
+            f"number of components ({k})."
+        )
+    if n_sources == k:
+        return [np.array([j]) for j in range(k)]
+    if n_sources == 1:
+        return [np.arange(k)]
+    from sklearn.cluster import AgglomerativeClustering
+
+    if np.any(~T.any(axis=1)):
+        raise ValueError(
+            "a template is all zeros and has no direction to compare; drop it "
+            "or fit again with another rank."
+        )
+    labels = AgglomerativeClustering(
+        n_clusters=n_sources, metric="cosine", linkage="average"
+    ).fit_predict(T)
+    groups = [np.flatnonzero(labels == j) for j in range(n_sources)]
+    centre = [np.argmax(T[g].sum(axis=0)) for g in groups]
+    return [groups[j] for j in np.argsort(centre, kind="stable")]
+
+
+def wiener_masks(factors, groups=None, *, exponent=2.0):
+    """Soft masks of the sources, one per group of components.
+
+    Parameters
+    ----------
+    factors : SpectralFactors
+    groups : sequence of sequences of int, default=None
+        Components of each source (see :func:`check_groups`).
+    exponent : float, default=2.0
+        The spectrogram's exponent of ``|STFT|`` (1 magnitude, 2 power); the
+        masks are ``V_j^(2/exponent) / sum_k V_k^(2/exponent)``.
+
+    Returns
+    -------
+    masks : ndarray of shape (n_sources, n_freqs, n_frames)
+        In [0, 1], summing to 1 in every bin (bins that every source models
+        as zero are shared equally).
+    """
+    if not isinstance(factors, SpectralFactors):
+        raise TypeError("factors must be the result of decompose_spectrogram.")
+    groups = check_groups(groups, factors.n_components)
+    V = np.stack([factors.model(g) for g in groups])
+    top = V.max()
+    if top > 0:
+        V = V / top  # powers of values <= 1 cannot overflow
+    V = V ** (2.0 / float(exponent))
+    total = V.sum(axis=0)
+    n = len(groups)
+    return np.divide(V, total, out=np.full_like(V, 1.0 / n), where=(total > 0)[None])
+
+
+@dataclass(eq=False)
+class Separation:
+    """The result of :func:`separate`.
+
+    Attributes
+    ----------
+    signals : ndarray of shape (n_sources, n_samples) or \
+            (n_sources, n_samples, n_channels)
+    masks : ndarray of shape (n_sources, n_freqs, n_frames)
+    groups : list of ndarray of int
+    """
+
+    signals: np.ndarray
+    masks: np.ndarray
+    groups: list
+
+    @property
+    def n_sources(self):
+        return len(self.groups)
+
+
+def separate(spec, factors, groups=None):
+    """One signal per group of components: Wiener masks and inverse STFT.
+
+    Parameters
+    ----------
+    spec : Spectrogram
+        The mixture's spectrogram (the one that was factorized).
+    factors : SpectralFactors
+        From :func:`nmfkit.audio.decompose_spectrogram` on ``spec``.
+    groups : sequence of sequences of int, default=None
+        Components of each source; None: one source per component. See
+        :func:`group_templates` to find groups.
+
+    Returns
+    -------
+    separation : Separation
+        The signals add up to the mixture to rounding. A multichannel
+        mixture gets the same masks on every channel.
+    """
+    if not isinstance(spec, Spectrogram):
+        raise TypeError("spec must be the Spectrogram that was factorized.")
+    n_freqs, n_frames = spec.values.shape[-2:]
+    if factors.templates.shape[1] != n_freqs or factors.activations.shape[0] != (
+        n_frames
+    ):
+        raise ValueError(
+            f"the factors model {factors.templates.shape[1]} frequencies x "
+            f"{factors.activations.shape[0]} frames, the spectrogram is {n_freqs} "
+            f"x {n_frames}; factorize this spectrogram."
+        )
+    groups = check_groups(groups, factors.n_components)
+    masks = wiener_masks(factors, groups, exponent=spec.exponent)
+    if spec.n_channels is None:
+        stfts = masks * spec.stft[None]
+    else:
+        stfts = masks[:, None] * spec.stft[None]
+    return Separation(signals=spec.istft(stfts), masks=masks, groups=groups)
+
+
+def evaluate_separation(references, estimates, *, permutation=True):
+    """BSS Eval (SDR, SIR, SAR) of separated signals against the true sources.
+
+    Uses :func:`mir_eval.separation.bss_eval_sources` for mono signals and
+    :func:`mir_eval.separation.bss_eval_images` for multichannel ones; both
+    pair each reference with the estimate that scores best.
+
+    Parameters
+    ----------
+    references : array-like of shape (n_sources, n_samples[, n_channels])
+    estimates : array-like of the same shape
+    permutation : bool, default=True
+        Find the best pairing of estimates and references (BSS Eval's
+        ``compute_permutation``; n_sources^2 decompositions); False scores
+        ``estimates[j]`` against ``references[j]`` (n_sources decompositions).
+
+    Returns
+    -------
+    scores : dict
+        ``sdr``, ``sir``, ``sar`` (ndarray of shape (n_sources,), in dB, in
+        reference order) and ``permutation`` (``estimates[permutation[j]]``
+        matches ``references[j]``).
+    """
+    separation = import_optional(
+        "mir_eval.separation", purpose="BSS Eval scores", extra="audio"
+    )
+    ref = np.asarray(references, dtype=np.float64)
+    est = np.asarray(estimates, dtype=np.float64)
+    if ref.shape != est.shape or ref.ndim not in (2, 3):
+        raise ValueError(
+            f"references {ref.shape} and estimates {est.shape} must have the same "
+            "shape, (n_sources, n_samples) or (n_sources, n_samples, n_channels)."
+        )
+    for name, arr in (("reference", ref), ("estimate", est)):
+        silent = np.flatnonzero(~np.any(arr.reshape(len(arr), -1) != 0, axis=1))
+        if silent.size:
+            raise ValueError(
+                f"{name} {int(silent[0])} is silent (all zeros); BSS Eval is "
+                "undefined for it. Leave it out."
+            )
+    with warnings.catch_warnings():
+        # mir_eval 0.8 marks its separation module deprecated (FutureWarning).
+        warnings.simplefilter("ignore", FutureWarning)
+        if ref.ndim == 2:
+            sdr, sir, sar, perm = separation.bss_eval_sources(
+                ref, est, compute_permutation=permutation
+            )
+        else:
+            sdr, _isr, sir, sar, perm = separation.bss_eval_images(
+                ref, est, compute_permutation=permutation
+            )
+    return {
+        "sdr": np.asarray(sdr, dtype=float),
+        "sir": np.asarray(sir, dtype=float),
+        "sar": np.asarray(sar, dtype=float),
+        "permutation": np.asarray(perm, dtype=int),
+    }

@@ -86,9 +86,6 @@ def test_objective_is_the_beta_divergence_at_the_data_scale():
         assert f.templates.max(axis=1) == pytest.approx(np.ones(4))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="scale-safety fix pending in the core (IS/KL at 1e-10)"
-)
 def test_core_is_fit_of_a_spectrogram_scaled_by_1e_10_is_the_fit_times_1e_10():
     x = make_music_mixture(duration=1.0).mixture
     S = spectrogram(x, RATE, n_fft=256, kind="power").values_for_nmf() + 1e-8

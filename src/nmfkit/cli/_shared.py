@@ -1,0 +1,64 @@
+"""What every command does the same way: open the output set, warn, finish."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+__all__ = ["finish", "open_outputs", "print_lines", "warn"]
+
+
+@contextlib.contextmanager
+def open_outputs(args, folder, command, *, stages=0, packages=()):
+    """Check what can be checked before any work, then yield the output set.
+
+    Checks the optional packages (those of ``packages``, and matplotlib for
+    ``--report``) and the output folder (:class:`~nmfkit.apps.OutputSet`:
+    absent, or an earlier set with ``--force``; its parent writable). The
+    block writes into the set; it is committed when the block succeeds and
+    removed when it fails or is interrupted.
+
+    Yields
+    ------
+    outputs, progress : OutputSet, Progress
+    """
+    from ..apps._outputs import OutputSet
+    from ..apps._progress import Progress
+    from ..apps._results import require_packages
+
+    require_packages(packages, purpose=f"nmfkit {command}")
+    if getattr(args, "report", False):
+        require_packages(("matplotlib",), purpose="the report (--report)")
+    with OutputSet(folder, force=args.force, command=command) as outputs:
+        with Progress(stages, command, quiet=args.quiet) as progress:
+            yield outputs, progress
+
+
+def print_lines(*lines):
+    """Print the results, one line each."""
+    for line in lines:
+        print(line)
+
+
+def warn(args, notes):
+    """Print each note as ``nmfkit CMD: warning: ...`` on stderr."""
+    for note in notes:
+        print(f"nmfkit {args.command}: warning: {note}", file=sys.stderr)
+
+
+def summarize_files(files):
+    """The files at the top of a set, and each subfolder with its file count."""
+    counts = {}
+    for name in files:
+        top, _, rest = name.partition("/")
+        key = f"{top}/" if rest else top
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{k} ({n} files)" if k.endswith("/") else k for k, n in counts.items()]
+
+
+def finish(folder, files):
+    """Print where the results are; return the exit code 0."""
+    print(f"results in {folder}/: {', '.join(summarize_files(files))}")
+    if "report.html" in files:
+        print(f"report: {folder / 'report.html'}")
+    return 0

@@ -339,17 +339,19 @@ def _read_text_table(path, *, delimiter, index_col, missing):
             raise ValueError(
                 f"{path} has no column of numbers beside the index column."
             )
-    cells = np.array([c for _, c in numbered], dtype=str)
+    rows = [c for _, c in numbered]
     if missing:
-        cells[cells == ""] = "nan"
+        rows = [["nan" if cell == "" else cell for cell in row] for row in rows]
     try:
-        X = cells.astype(np.float64)
+        X = np.array(rows, dtype=str).astype(np.float64)
     except ValueError:
         X = None
     if X is None or not np.isfinite(X).all():
         error = _first_bad_cell(path, numbered, missing)
         if error is not None:
             raise error
+        if X is None:  # pragma: no cover - every failing cell is named above
+            raise ValueError(f"{path} is not a readable table of numbers.")
     column_names = None
     if header is not None:
         column_names = [name or f"column {i + 1}" for i, name in enumerate(header)]

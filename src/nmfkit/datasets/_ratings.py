@@ -72,16 +72,19 @@ def read_ratings(path):
         numbered = list(_split(text, delimiter))
     except csv.Error as exc:
         raise ValueError(f"{path} is not a readable ratings file ({exc})") from None
+    start = 0
     if numbered and not any(_is_number(cell) for cell in numbered[0][1]):
-        numbered = numbered[1:]  # a header
+        start = 1  # a header, checked for its width below
     users, items, values = [], [], []
-    for number, cells in numbered:
+    for k, (number, cells) in enumerate(numbered):
         if len(cells) not in (3, 4):
             hint = "; for a matrix of numbers use nmfkit fit" if len(cells) > 4 else ""
             raise ValueError(
                 f"{path}, line {number} has {len(cells)} column(s); a ratings file "
                 f"has 3 or 4: {LAYOUT}{hint}"
             )
+        if k < start:
+            continue
         user, item, rating = cells[:3]
         if not _is_number(rating):
             raise ValueError(

@@ -18,10 +18,12 @@ from __future__ import annotations
 import contextlib
 import sys
 
-__all__ = ["DELAY", "Progress"]
+__all__ = ["DELAY", "MININTERVAL", "Progress"]
 
 #: Seconds a bar waits before it appears.
 DELAY = 1.0
+#: Smallest number of seconds between two redraws.
+MININTERVAL = 0.1
 
 
 def _tqdm(quiet, **kwargs):
@@ -32,7 +34,9 @@ def _tqdm(quiet, **kwargs):
     except ImportError:  # the apps extra brings tqdm; without it, no bar
         return None
     # disable=None: no bar when stderr is not a terminal.
-    return tqdm(file=sys.stderr, leave=False, disable=None, **kwargs)
+    return tqdm(
+        file=sys.stderr, leave=False, disable=None, mininterval=MININTERVAL, **kwargs
+    )
 
 
 def _last_two_objectives(monitor):
@@ -96,14 +100,15 @@ class Progress:
             return
 
         def show(monitor):
-            bar.update(monitor.n_iter - bar.n)
             pair = _last_two_objectives(monitor)
             if pair is not None:
                 previous, current = pair
                 decrease = (previous - current) / previous if previous else 0.0
                 bar.set_postfix_str(
-                    f"objective {current:.6g}, decrease {decrease:.1e}", refresh=False
+                    f"objective {current:.6g}, decrease {decrease:.1e}",
+                    refresh=False,
                 )
+            bar.update(monitor.n_iter - bar.n)  # redraws at most every MININTERVAL
 
         solver_options = model._solver_options
 

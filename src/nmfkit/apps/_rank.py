@@ -29,8 +29,7 @@ def select_matrix_rank(X, ranks, *, methods, folds, runs, progress, **params):
     -------
     result : Bunch
         ``selection`` (a :class:`~nmfkit.RankSelection`), ``seconds`` and
-        ``notes`` (one line for the fits stopped by ``max_iter``, and the other
-        warnings).
+        ``notes`` (the warnings, one line each).
     """
     from sklearn.exceptions import ConvergenceWarning
 
@@ -51,15 +50,8 @@ def select_matrix_rank(X, ranks, *, methods, folds, runs, progress, **params):
             **params,
         )
         seconds = time.perf_counter() - start
-    stopped = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-    notes = []
-    if stopped:
-        notes.append(
-            f"{stopped} of the fits stopped at --max-iter {params['max_iter']} before "
-            f"the objective's relative decrease fell below --tol {params['tol']:g}; "
-            "raise --max-iter for converged fits"
-        )
-    notes += collect_warnings(caught, skip=(ConvergenceWarning,))
+    # select_rank silences the ConvergenceWarning of its many fits itself.
+    notes = collect_warnings(caught, skip=(ConvergenceWarning,))
     return Bunch(
         selection=selection,
         seconds=seconds,

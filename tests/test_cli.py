@@ -366,3 +366,27 @@ def test_faces_and_fit_on_olivetti_from_the_shared_cache(
     err_fro = np.linalg.norm(faces.data - W @ H)
     assert summary["measures"]["||X - WH||_F"] == pytest.approx(err_fro, rel=1e-9)
     assert summary["n_iter"] == 20
+
+
+def test_ctrl_c_in_a_comparison_writes_nothing(image_folder, tmp_path, capsys):
+    import os
+    import signal
+    import threading
+
+    out = tmp_path / "out"
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        code, _, err = run(
+            capsys, "faces", image_folder, "--shape", "16", "16", "--rank", "3",
+            "--max-iter", "1000000", "--tol", "0", "-q", "--no-report", "-o", out,
+        )  # fmt: skip
+    finally:
+        timer.cancel()
+    assert code == 130
+    assert err.strip() == (
+        "nmfkit faces: interrupted; nothing written (an earlier output folder is "
+        "unchanged)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faces"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._errors import CommandError
-from ._notes import collect_warnings, convergence_note
+from ._notes import collect_warnings, convergence_note, rank_note
 from ._results import component_names, init_that_ran, solver_that_ran, write_factors
 
 __all__ = ["check_users", "fit_ratings", "split_ratings", "write_ratings_outputs"]
@@ -112,9 +112,8 @@ def fit_ratings(train, test, *, bias, progress, **params):
     note = convergence_note(
         "the fit", model.n_iter_, model.max_iter, model.tol, model.history_
     )
-    notes = ([note] if note else []) + collect_warnings(
-        caught, skip=(ConvergenceWarning, UnobservedWarning)
-    )
+    notes = [n for n in (rank_note(params["n_components"], X.shape), note) if n]
+    notes += collect_warnings(caught, skip=(ConvergenceWarning, UnobservedWarning))
     low, high = float(train[2].min()), float(train[2].max())
     rows = np.array([user_ids[u] for u in test[0]], dtype=np.int64)
     cols = np.array([item_ids[i] for i in test[1]], dtype=np.int64)

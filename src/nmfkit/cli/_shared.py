@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 
-__all__ = ["finish", "open_outputs", "print_lines", "warn"]
+__all__ = ["finish", "open_outputs", "print_lines", "strict_interrupts", "warn"]
 
 
 @contextlib.contextmanager
-def open_outputs(args, folder, command, *, stages=0, packages=()):
+def strict_interrupts():
+    """Make Ctrl-C end the block, even inside fits that would keep their factors.
+
+    nmfkit's fits stop at the next iteration on Ctrl-C and keep what they
+    have (``on_interrupt="keep"``); the comparisons of ``faces`` and
+    ``topics`` must not hand such a fit over as finished. In this block
+    SIGINT raises :class:`KeyboardInterrupt` at once (a handler the fits leave
+    in place), and a Ctrl-C that a fit absorbed anyway is raised again when
+    the block ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit = []
+
+    def handle(signum, frame):
+        hit.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if hit:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def open_outputs(args, folder, command, *, stages=0, packages=(), strict=False):
     """Check what can be checked before any work, then yield the output set.
 
     Checks the optional packages (those of ``packages``, and matplotlib for
     ``--report``) and the output folder (:class:`~nmfkit.apps.OutputSet`:
     absent, or an earlier set with ``--force``; its parent writable). The
     block writes into the set; it is committed when the block succeeds and
-    removed when it fails or is interrupted.
+    removed when it fails or is interrupted. ``strict``: Ctrl-C ends the
+    block even inside fits that would keep their factors
+    (:func:`strict_interrupts`).
 
     Yields
     ------
@@ -29,8 +62,9 @@ def open_outputs(args, folder, command, *, stages=0, packages=()):
     require_packages(packages, purpose=f"nmfkit {command}")
     if getattr(args, "report", False):
         require_packages(("matplotlib",), purpose="the report (--report)")
+    interrupts = strict_interrupts() if strict else contextlib.nullcontext()
     with OutputSet(folder, force=args.force, command=command) as outputs:
-        with Progress(stages, command, quiet=args.quiet) as progress:
+        with interrupts, Progress(stages, command, quiet=args.quiet) as progress:
             yield outputs, progress
 
 

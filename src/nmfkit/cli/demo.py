@@ -74,7 +74,9 @@ def run(args):
     )
     needed = faces_command.packages(face_args) + topics_command.packages(text_args)
     folder = output_folder(args, stamped_folder("demo"))
-    with open_outputs(args, folder, "demo", stages=12, packages=needed) as (
+    with open_outputs(
+        args, folder, "demo", stages=12, packages=needed, strict=True
+    ) as (
         outputs,
         progress,
     ):

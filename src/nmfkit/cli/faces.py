@@ -51,7 +51,12 @@ def run(args):
     params = model_params(args, FACES_DEFAULTS)
     folder = output_folder(args, stamped_folder("faces"))
     with open_outputs(
-        args, folder, "faces", stages=5, packages=packages(args, args.folder)
+        args,
+        folder,
+        "faces",
+        stages=5,
+        packages=packages(args, args.folder),
+        strict=True,
     ) as (outputs, progress):
         from ..apps._faces import run_faces, write_faces_outputs
 

@@ -90,6 +90,11 @@ def run(args):
     """Run ``nmfkit fit``; return the exit code."""
     params = model_params(args, FIT_DEFAULTS)
     check_solver(params["solver"], args.beta_loss, args.missing)
+    if args.checkpoint and not Path(args.checkpoint).absolute().parent.is_dir():
+        raise CommandError(
+            f"--checkpoint {args.checkpoint}: the folder "
+            f"{Path(args.checkpoint).absolute().parent} does not exist; create it first"
+        )
     source = Path(args.input)
     folder = output_folder(args, source.with_name(source.stem + "-nmf"))
     with open_outputs(args, folder, "fit") as (outputs, progress):

@@ -50,7 +50,12 @@ def run(args):
     params = model_params(args, TOPICS_DEFAULTS)
     folder = output_folder(args, stamped_folder("topics"))
     with open_outputs(
-        args, folder, "topics", stages=7, packages=packages(args, args.source)
+        args,
+        folder,
+        "topics",
+        stages=7,
+        packages=packages(args, args.source),
+        strict=True,
     ) as (outputs, progress):
         from ..apps._topics import run_topics, write_topics_outputs
 

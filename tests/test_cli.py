@@ -20,6 +20,7 @@ from _cli_tools import (
     run,
     tree,
 )
+from nmfkit import datasets
 from nmfkit.cli import SUBCOMMANDS, build_parser
 
 Image = pytest.importorskip("PIL.Image")
@@ -160,7 +161,7 @@ def test_faces_hands_over_model_factors_and_images(image_folder, tmp_path, capsy
         expected = 255 * H[k].reshape(16, 16) / H[k].max()
         assert np.abs(image - expected).max() <= 0.5 + 1e-9
     # The reconstructions are W H on the data's scale.
-    X = nmfkit.datasets.load_image_folder(image_folder, shape=(16, 16)).data
+    X = datasets.load_image_folder(image_folder, shape=(16, 16)).data
     for i, name in enumerate(names):
         image = _png(out / "reconstructions" / f"{i:04d}-{name}.png")
         expected = 255 * np.clip((W @ H)[i].reshape(16, 16) / X.max(), 0, 1)
@@ -297,8 +298,8 @@ def test_topics_hand_over_topics_words_and_coherence(tmp_path, capsys):
         for k, t in zip(W.argmax(1), totals[:, 0], strict=True)
     ]
     assert [r["dominant_topic"] for r in shares] == dominant
-    tokens = nmfkit.datasets.vectorize_texts(
-        nmfkit.datasets.load_text_folder(folder), min_df=1
+    tokens = datasets.vectorize_texts(
+        datasets.load_text_folder(folder), min_df=1
     ).tokens
     scores = read_records(out / "coherence.csv")
     np.testing.assert_allclose(
@@ -352,7 +353,7 @@ def test_faces_and_fit_on_olivetti_from_the_shared_cache(
     assert len(list((out / "reconstructions").iterdir())) == 400
     np.testing.assert_array_equal(nmfkit.load(out / "model.npz").components_, H)
     # the same images through nmfkit fit, from a .npy file
-    faces = nmfkit.datasets.load_olivetti_faces(
+    faces = datasets.load_olivetti_faces(
         data_home=sklearn_data_home, download_if_missing=False
     )
     np.save(tmp_path / "olivetti.npy", faces.data)

@@ -162,6 +162,12 @@ def test_rank_above_the_matrix_size_warns(tmp_path, capsys):
     assert code == 0
     assert "nmfkit fit: warning: --rank 10 is more than min(rows, columns) = 2" in err
     assert json.loads((tmp_path / "o" / "fit.json").read_text())["init"] == "random"
+    assert_bad_input(
+        capsys,
+        ["fit", small, "--rank", "3", "--init", "nndsvd", "-q", "-o", tmp_path / "n"],
+        "--init nndsvd needs --rank 2 or less",
+        untouched=tmp_path,
+    )
 
 
 def test_csv_names_index_column_delimiter_and_missing(tmp_path, capsys):

@@ -47,7 +47,13 @@ def fit_matrix(table, *, progress, missing=False, **params):
     from .._objective import beta_to_float, reconstruction_error
 
     X = table.data
-    notes = [n for n in [rank_note(params["n_components"], X.shape)] if n]
+    rank, init = params["n_components"], params.get("init")
+    if init is not None and init.startswith("nndsvd") and rank > min(X.shape):
+        raise CommandError(
+            f"--init {init} needs --rank {min(X.shape)} or less for this "
+            f"{X.shape[0]} x {X.shape[1]} matrix; give --init random (or auto)"
+        )
+    notes = [n for n in [rank_note(rank, X.shape)] if n]
     model = NMF(**params, **({"missing_values": np.nan} if missing else {}))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -77,6 +77,13 @@ def test_only_output_sets_are_replaced(tmp_path):
         outputs.write_text("a.txt", "a")
     assert tree(empty) == ["a.txt", "manifest.json"]
     assert (mine / "thesis.tex").read_text() == "keep"
+    earlier = tmp_path / "x-nmf"  # what nmfkit fit wrote before manifests
+    earlier.mkdir()
+    for name in ("W.npy", "H.npy", "fit.json"):
+        (earlier / name).write_text("old")
+    with OutputSet(earlier, force=True) as outputs:
+        outputs.write_text("W.npy", "new")
+    assert tree(earlier) == ["W.npy", "manifest.json"]
 
 
 def test_permissions_follow_the_umask(tmp_path):

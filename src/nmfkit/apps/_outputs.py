@@ -18,8 +18,9 @@ the previous set untouched or, before a first set, nothing: never old files
 beside new ones, never half a set. A temporary folder left by a killed
 process is removed by the next command that writes beside it. Every set holds
 ``manifest.json`` (the command, the nmfkit version, the files); only a folder
-with one (or an empty folder) is ever replaced, so ``--force`` cannot delete a
-folder nmfkit did not write.
+with one (or an empty folder, or the W/H/fit.json folder of an earlier
+``nmfkit fit``) is ever replaced, so ``--force`` cannot delete a folder
+nmfkit did not write.
 
 Files and folders get the permissions of the umask, as ``open`` gives.
 """
@@ -127,12 +128,18 @@ def _signals_deferred():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+#: What ``nmfkit fit`` wrote before output sets had a manifest.
+_EARLIER_FIT_FILES = frozenset({"W.npy", "H.npy", "W.csv", "H.csv", "fit.json"})
+
+
 def _is_output_set(folder):
     try:
         entries = list(folder.iterdir())
     except OSError:
         return False
-    return not entries or (folder / MANIFEST).is_file()
+    if (folder / MANIFEST).is_file():
+        return True
+    return all(e.is_file() and e.name in _EARLIER_FIT_FILES for e in entries)
 
 
 def _cell(value):

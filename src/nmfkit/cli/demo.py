@@ -114,11 +114,4 @@ def run(args):
     topics_command.print_topics(topics)
     print()
     warn(args, faces.notes + topics.notes)
-    return finish(folder, _top_level(files))
-
-
-def _top_level(files):
-    """``faces/``, ``topics/`` and the files at the top, for the summary line."""
-    return list(
-        dict.fromkeys(f.split("/")[0] + ("/" if "/" in f else "") for f in files)
-    )
+    return finish(folder, files)

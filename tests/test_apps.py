@@ -41,3 +41,55 @@ def test_builtin_faces_match_sklearn_dictionary():
 def test_olivetti_faces_match_sklearn_dictionary(sklearn_data_home):
     X = load_olivetti_faces(data_home=sklearn_data_home, download_if_missing=False).data
     _check_similarity(X, 6, 40)
+
+
+def test_the_comparison_model_file_holds_the_fit(tmp_path):
+    from nmfkit import load
+    from nmfkit._objective import Penalties
+    from nmfkit.apps._outputs import OutputSet
+    from nmfkit.apps._results import model_from_record
+
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 3)) @ rng.random((3, 20))
+    settings = dict(n_components=3, max_iter=25, tol=1e-6, random_state=0)
+    comparison = compare_with_sklearn(X, l1_W=0.1, check=False, **settings)
+    record = comparison.fits["nmfkit"]
+    model = model_from_record(record, X, settings, comparison.penalties)
+    with OutputSet(tmp_path / "set") as outputs:
+        outputs.save_model("model.npz", model)
+    loaded = load(tmp_path / "set" / "model.npz")
+    np.testing.assert_array_equal(loaded.components_, record.H)
+    assert loaded.l1_W == 0.1 and loaded.solver == "mu" and loaded.n_iter_ == 25
+    assert loaded.loss_ == record.objective or np.isclose(
+        loaded.loss_, record.objective
+    )
+    assert comparison.penalties == Penalties(l1_W=0.1)
+    # The saved model encodes new data the way nmfkit's fit would.
+    W = loaded.transform(X)
+    assert np.linalg.norm(X - W @ loaded.components_) <= 1.05 * np.linalg.norm(
+        X - record.W @ record.H
+    )
+
+
+def test_what_ran_is_resolved():
+    from nmfkit import NMF
+    from nmfkit.apps._results import init_that_ran, solver_that_ran
+
+    X = np.random.default_rng(0).random((10, 6))
+    model = NMF(2, max_iter=5, tol=0).fit(X)
+    assert solver_that_ran(model, X) == "hals (inner loops, extrapolation)"
+    assert init_that_ran(model, X.shape) == "nndsvda"
+    model = NMF(8, max_iter=5, tol=0, beta_loss="kullback-leibler").fit(X)
+    assert solver_that_ran(model, X) == "mu"
+    assert init_that_ran(model, X.shape) == "random"  # rank above min(n, p)
+    model = NMF(2, solver="cd", max_iter=5, tol=0, missing_values=np.nan).fit(X)
+    assert solver_that_ran(model, X, masked=True) == "hals"
+
+
+def test_missing_packages_are_named_before_any_work():
+    from nmfkit._optional import MissingDependencyError
+    from nmfkit.apps._results import require_packages
+
+    require_packages(("numpy",), purpose="this")
+    with pytest.raises(MissingDependencyError, match=r"needs the package 'nope_pkg'"):
+        require_packages(("numpy", "nope_pkg"), purpose="the report (--report)")

@@ -1,59 +1,107 @@
-"""The ``nmfkit`` command end to end: faces, topics, fit, and bad input."""
+"""The ``nmfkit`` command: help, shared options, faces, topics and bad input."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import scipy.io
-import scipy.sparse as sp
 
-from nmfkit.cli import SUBCOMMANDS, build_parser, main
+import nmfkit
+from _cli_tools import (
+    assert_bad_input,
+    check_factor_files,
+    manifest,
+    read_named_csv,
+    read_records,
+    run,
+    tree,
+)
+from nmfkit import datasets
+from nmfkit.cli import SUBCOMMANDS, build_parser
 
 Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
 
-
-def _run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+COMMANDS = ["demo", "faces", "topics", "fit", "rank", "ratings"]
 
 
-def _assert_bad_input(capsys, argv, *fragments):
-    code, out, err = _run(capsys, *argv)
-    assert code == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
+# ------------------------------------------------------------------ help
+def _subparsers():
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return action.choices
 
 
-@pytest.mark.parametrize(
-    "argv", [[], ["demo"], ["faces"], ["topics"], ["fit"]], ids=lambda a: " ".join(a)
-)
+@pytest.mark.parametrize("argv", [[], *([c] for c in COMMANDS)], ids=str)
 def test_help_everywhere(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main([*argv, "--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    assert out.startswith("usage: nmfkit")
-    assert len(SUBCOMMANDS) >= 4
+    code, out, _ = run(capsys, *argv, "--help")
+    assert code == 0 and out.startswith("usage: nmfkit")
+    assert len(SUBCOMMANDS) == len(COMMANDS)
 
 
-def test_usage_error_is_one_line_with_exit_2(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["fit", "x.npy"])  # --rank is required
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
+def test_every_option_shows_its_default():
+    for name, parser in _subparsers().items():
+        for action in parser._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            default = action.default
+            if default is None or default is False:
+                continue  # nothing to show: off, or "not given"
+            text = parser.formatter_class(prog="x")._get_help_string(action)
+            assert "(default:" in text, (name, action.option_strings)
+
+
+def test_shared_options_have_the_same_names_everywhere():
+    banned = {"--seed", "--l2", "--format", "--json"}
+    shared = {"--rank", "--random-state", "--max-iter", "--tol", "--init"}
+    for name, parser in _subparsers().items():
+        options = {o for a in parser._actions for o in a.option_strings}
+        assert not options & banned, name
+        assert {"-o", "--output-dir", "--report", "--force", "-q"} <= options, name
+        if name != "demo":
+            assert shared - {"--rank"} <= options, name
+        if name in ("fit", "rank", "ratings"):
+            assert {"--solver", "--l1-W", "--l2-W", "--l1-H", "--l2-H"} <= options
+
+
+def test_help_imports_nothing_heavy():
+    code = (
+        "import sys\n"
+        "from nmfkit.cli import build_parser\n"
+        "parser = build_parser()\n"
+        "parser.format_help()\n"
+        "for sub in parser._actions[-1].choices.values(): sub.format_help()\n"
+        "heavy = {'numpy', 'scipy', 'sklearn', 'matplotlib', 'pandas'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_usage_errors_are_one_line_with_the_cli_choices(capsys):
+    line = assert_bad_input(capsys, ["fit", "x.npy"])
+    assert line == (
         "nmfkit fit: error: the following arguments are required: --rank "
         "(see nmfkit fit --help)"
-    ]
+    )
+    line = assert_bad_input(capsys, ["fit", "x.npy", "--rank", "2", "--solver", "x"])
+    assert "(choose from 'auto', 'cd', 'hals', 'mu')" in line
+    line = assert_bad_input(capsys, ["fit", "x.npy", "--rank", "2", "--init", "custom"])
+    assert "'auto', 'random', 'nndsvd', 'nndsvda', 'nndsvdar'" in line
+    assert "None" not in line
+    line = assert_bad_input(
+        capsys, ["fit", "x.npy", "--rank", "2", "--beta-loss", "1e308"]
+    )
+    assert "--beta-loss" in line and "from -100 to 100" in line
+    assert_bad_input(capsys, ["faces", "--rank", "0"], "--rank", "0 is not >= 1")
+    assert_bad_input(capsys, ["ratings", "r.csv", "--test-fraction", "1"], "[0, 1)")
 
 
 def test_build_parser_is_extensible():
@@ -80,94 +128,114 @@ def image_folder(tmp_path):
     return folder
 
 
-def test_faces_on_an_image_folder(image_folder, tmp_path, capsys):
-    report = tmp_path / "faces.html"
-    code, out, _ = _run(
-        capsys,
-        "faces",
-        str(image_folder),
-        "--shape",
-        "16",
-        "16",
-        "--rank",
-        "3",
-        "--max-iter",
-        "30",
-        "--report",
-        str(report),
-        "--quiet",
+def _png(path):
+    return np.asarray(Image.open(path), dtype=np.float64)
+
+
+def test_faces_hands_over_model_factors_and_images(image_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["faces", image_folder, "--shape", "16", "16", "--rank", "3"]
+    code, stdout, err = run(
+        capsys, *argv, "--max-iter", "30", "-o", out, "-q", "--no-report"
     )
-    assert code == 0
-    assert "faces: 12 images from" in out
-    assert out.strip().endswith(f"report: {report}")
-    page = report.read_text()
-    for key in ("faces-data", "faces-results", "faces-matched", "faces-convergence"):
-        assert f'"{key}"' in page
-    # Corrupt image: refused by default, skipped and counted on request.
+    assert code == 0, err
+    assert "faces: 12 images from" in stdout
+    assert stdout.strip().splitlines()[-1].startswith(f"results in {out}/: W.npy")
+    names = [f"face{i:02d}.png" for i in range(12)]
+    summary = json.loads((out / "faces.json").read_text())
+    assert summary["shape"] == [12, 256] and summary["image_shape"] == [16, 16]
+    assert len(summary["table"]["rows"]) == 3
+    model = nmfkit.load(out / "model.npz")
+    H = model.components_
+    W = np.load(out / "W.npy")
+    pixels = [f"r{r}_c{c}" for r in range(16) for c in range(16)]
+    components = check_factor_files(
+        out, W, H, row_names=names, column_names=pixels, corner="image"
+    )
+    assert components == ["component_0", "component_1", "component_2"]
+    assert model.n_iter_ == 30 and model.n_features_in_ == 256
+    assert model.loss_ == pytest.approx(summary["table"]["rows"][0][2])
+    # The component images are H's rows scaled to their maximum.
+    for k in range(3):
+        image = _png(out / "components" / f"component_{k:02d}.png")
+        expected = 255 * H[k].reshape(16, 16) / H[k].max()
+        assert np.abs(image - expected).max() <= 0.5 + 1e-9
+    # The reconstructions are W H on the data's scale.
+    X = datasets.load_image_folder(image_folder, shape=(16, 16)).data
+    for i, name in enumerate(names):
+        image = _png(out / "reconstructions" / f"{i:04d}-{name}.png")
+        expected = 255 * np.clip((W @ H)[i].reshape(16, 16) / X.max(), 0, 1)
+        assert np.abs(image - expected).max() <= 0.5 + 1e-9
+    assert set(manifest(out)["files"]) == {
+        p for p in tree(out) if (out / p).is_file() and p != "manifest.json"
+    }
+    # Corrupt image: refused by default (nothing written), skipped on request.
     (image_folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    args = [
-        "faces",
-        str(image_folder),
-        "--shape",
-        "16",
-        "16",
-        "--rank",
-        "3",
-        "--max-iter",
-        "5",
-        "--report",
-        str(tmp_path / "f2.html"),
-        "-q",
-    ]
-    _assert_bad_input(capsys, args, "cannot read the image", "broken.png")
-    assert not (tmp_path / "f2.html").exists()
-    code, out, _ = _run(capsys, *args, "--skip-bad-files")
-    assert code == 0
-    assert "skipped 1 unreadable file(s)" in out
+    again = [*argv, "--max-iter", "5", "-q", "--no-report", "-o", tmp_path / "f2"]
+    assert_bad_input(
+        capsys, again, "cannot read the image", "broken.png", untouched=tmp_path
+    )
+    code, stdout, _ = run(capsys, *again, "--skip-bad-files")
+    assert code == 0 and "skipped 1 unreadable file(s)" in stdout
+    assert not (tmp_path / "f2" / "report.html").exists()
 
 
 def test_faces_bad_inputs(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    _assert_bad_input(capsys, ["faces", str(empty), "-q"], "no image found in")
-    _assert_bad_input(
-        capsys, ["faces", str(tmp_path / "missing"), "-q"], "not a folder"
+    out = ["-o", tmp_path / "out", "-q"]
+    assert_bad_input(
+        capsys, ["faces", empty, *out], "no image found in", untouched=tmp_path
     )
-    _assert_bad_input(
+    assert_bad_input(
         capsys,
-        ["faces", "--builtin", "olivetti", "--data-home", str(empty), "-q"],
+        ["faces", tmp_path / "missing", *out],
+        "not a folder",
+        untouched=tmp_path,
+    )
+    assert_bad_input(
+        capsys,
+        ["faces", "--builtin", "olivetti", "--data-home", empty, *out],
         "not available offline",
         "--download",
+        untouched=tmp_path,
     )
-    _assert_bad_input(
+    assert_bad_input(
         capsys,
-        ["faces", "--rank", "500", "-q", "--report", str(tmp_path / "r.html")],
+        ["faces", "--rank", "500", *out],
         "--rank 500 is larger than the data allow",
+        untouched=tmp_path,
     )
 
 
-def test_default_report_goes_to_a_new_file(image_folder, tmp_path, capsys, monkeypatch):
+def test_faces_warns_like_fit_when_stopped_by_max_iter(image_folder, tmp_path, capsys):
+    code, _, err = run(
+        capsys, "faces", image_folder, "--shape", "8", "8", "--rank", "2",
+        "--max-iter", "3", "-q", "--no-report", "-o", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 0
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 3  # the three fits
+    assert all(
+        "stopped at --max-iter 3 before the objective's relative decrease fell "
+        "below --tol 1e-05" in line
+        for line in warnings
+    )
+
+
+def test_default_output_folder_is_new_each_run(
+    image_folder, tmp_path, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
-    argv = [
-        "faces",
-        str(image_folder),
-        "--shape",
-        "8",
-        "8",
-        "--rank",
-        "2",
-        "--max-iter",
-        "3",
-        "-q",
-    ]
-    paths = []
+    argv = ["faces", image_folder, "--shape", "8", "8", "--rank", "2"]
+    folders = []
     for _ in range(2):
-        code, out, _ = _run(capsys, *argv)
+        code, out, _ = run(capsys, *argv, "--max-iter", "3", "-q", "--no-report")
         assert code == 0
-        paths.append(out.strip().splitlines()[-1].removeprefix("report: "))
-    assert paths[0] != paths[1]
-    assert sorted(p.name for p in (tmp_path / "nmfkit-reports").iterdir()) == sorted(
-        p.split("/")[-1] for p in paths
+        folders.append(re.search(r"results in (\S+)/:", out).group(1))
+    assert folders[0] != folders[1]
+    assert sorted(p.name for p in (tmp_path / "nmfkit-results").iterdir()) == sorted(
+        f.split("/")[-1] for f in folders
     )
 
 
@@ -182,7 +250,9 @@ DOCS = [
 ]
 
 
-def test_topics_on_folder_csv_and_jsonl(tmp_path, capsys):
+def test_topics_hand_over_topics_words_and_coherence(tmp_path, capsys):
+    from nmfkit.topics import coherence, top_words
+
     folder = tmp_path / "docs"
     folder.mkdir()
     for i, text in enumerate(DOCS):
@@ -193,193 +263,131 @@ def test_topics_on_folder_csv_and_jsonl(tmp_path, capsys):
     )
     jsonl = tmp_path / "docs.jsonl"
     jsonl.write_text("".join(json.dumps({"text": t}) + "\n" for t in DOCS))
-    common = [
-        "--rank",
-        "2",
-        "--min-df",
-        "1",
-        "--max-iter",
-        "50",
-        "--n-words",
-        "4",
-        "-q",
-    ]
-    for n, source in enumerate(
-        ([str(folder)], [str(csv_path), "--column", "body"], [str(jsonl)])
-    ):
-        report = tmp_path / f"t{n}.html"
-        code, out, err = _run(
-            capsys, "topics", *source, *common, "--report", str(report)
+    common = ["--rank", "2", "--min-df", "1", "--max-iter", "50", "--n-words", "4"]
+    sources = ([folder], [csv_path, "--column", "body", "--id-column", "id"], [jsonl])
+    for n, source in enumerate(sources):
+        out = tmp_path / f"t{n}"
+        report = ["--report"] if n == 0 else ["--no-report"]
+        code, stdout, err = run(
+            capsys, "topics", *source, *common, *report, "-o", out, "-q"
         )
         assert code == 0, err
-        assert "topic 0:" in out and "topic 1:" in out
-        page = report.read_text()
-        assert 'data-table="topics-top-words"' in page
-        assert 'data-figure="topics-words-nmfkit"' in page
+        assert "topic 0:" in stdout and "topic 1:" in stdout
+        assert (out / "report.html").exists() == (n == 0)
+    # the folder run: documents are the file names, words the vocabulary
+    out = tmp_path / "t0"
+    model = nmfkit.load(out / "model.npz")
+    H, W = model.components_, np.load(out / "W.npy")
+    _, vocabulary, _, _ = read_named_csv(out / "H.csv")
+    check_factor_files(
+        out, W, H, row_names=[f"d{i}.txt" for i in range(6)],
+        column_names=vocabulary, corner="document",
+    )  # fmt: skip
+    assert read_named_csv(out / "W.csv")[1] == ["topic_0", "topic_1"]
+    words, weights = top_words(H, np.array(vocabulary), 4)
+    rows = read_records(out / "top_words.csv")
+    assert [r["word"] for r in rows] == [w for topic in words for w in topic]
+    np.testing.assert_array_equal([float(r["weight"]) for r in rows], weights.ravel())
+    shares = read_records(out / "document_topics.csv")
+    values = [[float(r[f"share_topic_{k}"]) for k in range(2)] for r in shares]
+    totals = W.sum(axis=1, keepdims=True)
+    expected = np.divide(W, totals, out=np.zeros_like(W), where=totals > 0)
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+    dominant = [
+        f"topic_{k}" if t > 0 else ""
+        for k, t in zip(W.argmax(1), totals[:, 0], strict=True)
+    ]
+    assert [r["dominant_topic"] for r in shares] == dominant
+    tokens = datasets.vectorize_texts(
+        datasets.load_text_folder(folder), min_df=1
+    ).tokens
+    scores = read_records(out / "coherence.csv")
+    np.testing.assert_allclose(
+        [float(r["npmi"]) for r in scores],
+        coherence(words, tokens, "c_npmi"),
+        rtol=1e-9,
+    )
+    page = (out / "report.html").read_text()
+    assert 'data-table="topics-top-words"' in page
+    # the CSV run: documents named by --id-column
+    assert read_named_csv(tmp_path / "t1" / "W.csv")[2] == [str(i) for i in range(6)]
     # the two topics separate pets from markets
-    topics = [line for line in out.splitlines() if line.startswith("  topic")]
     pets = {"cat", "dog", "cats", "pets", "dogs"}
-    assert sum(bool(pets & set(line.split()[2:])) for line in topics) == 1
+    assert sum(bool(pets & set(topic)) for topic in words) == 1
 
 
 def test_topics_bad_inputs(tmp_path, capsys):
     folder = tmp_path / "docs"
     folder.mkdir()
-    _assert_bad_input(capsys, ["topics", str(folder), "-q"], "no file matching '*.txt'")
+    out = ["-o", tmp_path / "out", "-q"]
+    assert_bad_input(
+        capsys, ["topics", folder, *out], "no file matching '*.txt'", untouched=tmp_path
+    )
     (folder / "a.txt").write_text(DOCS[0])
     (folder / "b.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00binary")
-    report = tmp_path / "t.html"
-    _assert_bad_input(
+    assert_bad_input(
         capsys,
-        ["topics", str(folder), "-q", "--report", str(report)],
+        ["topics", folder, *out],
         "b.txt is not a text file",
         "--skip-bad-files",
+        untouched=tmp_path,
     )
-    assert not report.exists()
     csv_path = tmp_path / "d.csv"
     csv_path.write_text("a,b\n1,2\n")
-    _assert_bad_input(capsys, ["topics", str(csv_path), "-q"], "has no column 'text'")
-
-
-# ----------------------------------------------------------------- fit
-@pytest.fixture
-def low_rank():
-    rng = np.random.default_rng(0)
-    return rng.random((20, 2)) @ rng.random((2, 12))
-
-
-@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv", ".mtx", ".sparse.npz"])
-def test_fit_reads_every_format_and_saves_w_and_h(low_rank, suffix, tmp_path, capsys):
-    path = tmp_path / f"x{suffix}"
-    if suffix == ".npy":
-        np.save(path, low_rank)
-    elif suffix == ".npz":
-        np.savez(path, X=low_rank)
-    elif suffix == ".csv":
-        np.savetxt(
-            path, low_rank, delimiter=",", header="a,b,c,d,e,f,g,h,i,j,k,l", comments=""
-        )
-    elif suffix == ".mtx":
-        scipy.io.mmwrite(path, sp.csr_matrix(low_rank))
-    else:
-        sp.save_npz(path, sp.csr_matrix(low_rank))
-    out_dir = tmp_path / "out"
-    code, out, err = _run(
-        capsys,
-        "fit",
-        str(path),
-        "--rank",
-        "2",
-        "--max-iter",
-        "400",
-        "--tol",
-        "0",
-        "-o",
-        str(out_dir),
-        "-q",
+    assert_bad_input(
+        capsys, ["topics", csv_path, *out], "has no column 'text'", untouched=tmp_path
     )
+
+
+def test_faces_and_fit_on_olivetti_from_the_shared_cache(
+    sklearn_data_home, tmp_path, capsys
+):
+    code, _, err = run(
+        capsys, "faces", "--builtin", "olivetti", "--data-home", sklearn_data_home,
+        "--rank", "3", "--max-iter", "5", "--no-report", "-q", "-o", tmp_path / "of",
+    )  # fmt: skip
     assert code == 0, err
-    W, H = np.load(out_dir / "W.npy"), np.load(out_dir / "H.npy")
-    assert W.shape == (20, 2) and H.shape == (2, 12)
-    assert np.linalg.norm(low_rank - W @ H) / np.linalg.norm(low_rank) < 0.02
-    summary = json.loads((out_dir / "fit.json").read_text())
-    assert summary["shape"] == [20, 12] and summary["n_iter"] == 400
-    # Never overwrite without --force.
-    before = (out_dir / "W.npy").read_bytes()
-    _assert_bad_input(
-        capsys,
-        ["fit", str(path), "--rank", "3", "-o", str(out_dir), "-q"],
-        "already exists",
-        "--force",
+    out = tmp_path / "of"
+    W, H = np.load(out / "W.npy"), np.load(out / "H.npy")
+    assert W.shape == (400, 3) and H.shape == (3, 4096)
+    assert len(list((out / "reconstructions").iterdir())) == 400
+    np.testing.assert_array_equal(nmfkit.load(out / "model.npz").components_, H)
+    # the same images through nmfkit fit, from a .npy file
+    faces = datasets.load_olivetti_faces(
+        data_home=sklearn_data_home, download_if_missing=False
     )
-    assert (out_dir / "W.npy").read_bytes() == before
-    code, _, _ = _run(
-        capsys, "fit", str(path), "--rank", "3", "-o", str(out_dir), "-q", "--force"
-    )
-    assert code == 0 and np.load(out_dir / "W.npy").shape == (20, 3)
+    np.save(tmp_path / "olivetti.npy", faces.data)
+    code, _, err = run(
+        capsys, "fit", tmp_path / "olivetti.npy", "--rank", "6", "--max-iter", "20",
+        "--tol", "0", "-q", "-o", tmp_path / "fit",
+    )  # fmt: skip
+    assert code == 0, err
+    W, H = np.load(tmp_path / "fit" / "W.npy"), np.load(tmp_path / "fit" / "H.npy")
+    summary = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    err_fro = np.linalg.norm(faces.data - W @ H)
+    assert summary["measures"]["||X - WH||_F"] == pytest.approx(err_fro, rel=1e-9)
+    assert summary["n_iter"] == 20
 
 
-def test_fit_csv_output_and_report(low_rank, tmp_path, capsys):
-    path = tmp_path / "x.npy"
-    np.save(path, low_rank)
-    report = tmp_path / "fit.html"
-    code, out, _ = _run(
-        capsys,
-        "fit",
-        str(path),
-        "--rank",
-        "2",
-        "--format",
-        "csv",
-        "--l1-W",
-        "0.1",
-        "--report",
-        str(report),
-        "-q",
-    )
-    assert code == 0
-    W = np.loadtxt(tmp_path / "x-nmf" / "W.csv", delimiter=",")
-    assert W.shape == (20, 2) and (W >= 0).all()
-    page = report.read_text()
-    assert 'data-figure="convergence"' in page and 'data-figure="sparsity"' in page
+def test_ctrl_c_in_a_comparison_writes_nothing(image_folder, tmp_path, capsys):
+    import os
+    import signal
+    import threading
 
-
-def test_fit_bad_inputs(tmp_path, capsys):
-    bad = tmp_path / "neg.csv"
-    bad.write_text("1,2,3\n4,-5,6\n")
-    line = _assert_bad_input(
-        capsys,
-        ["fit", str(bad), "--rank", "1", "-q"],
-        "1 negative entry",
-        "row 1, column 1",
+    out = tmp_path / "out"
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        code, _, err = run(
+            capsys, "faces", image_folder, "--shape", "16", "16", "--rank", "3",
+            "--max-iter", "1000000", "--tol", "0", "-q", "--no-report", "-o", out,
+        )  # fmt: skip
+    finally:
+        timer.cancel()
+    assert code == 130
+    assert err.strip() == (
+        "nmfkit faces: interrupted; nothing written (an earlier output folder is "
+        "unchanged)"
     )
-    assert line.startswith("nmfkit fit: error: ") and "X contains 1 negative" in line
-    assert not (tmp_path / "neg-nmf" / "W.npy").exists()
-    text = tmp_path / "words.csv"
-    text.write_text("1,2\n3,abc\n")
-    _assert_bad_input(capsys, ["fit", str(text), "--rank", "1", "-q"], "'abc' is not a")
-    binary = tmp_path / "blob.csv"
-    binary.write_bytes(b"\x00\x01\x02")
-    _assert_bad_input(capsys, ["fit", str(binary), "--rank", "1", "-q"], "not a text")
-    _assert_bad_input(
-        capsys,
-        ["fit", str(tmp_path / "none.npy"), "--rank", "1", "-q"],
-        "does not exist",
-    )
-    np.savez(tmp_path / "two.npz", A=np.ones((2, 2)), B=np.ones((2, 2)))
-    _assert_bad_input(
-        capsys, ["fit", str(tmp_path / "two.npz"), "--rank", "1", "-q"], "--key"
-    )
-    _assert_bad_input(
-        capsys, ["fit", str(tmp_path / "x.xlsx"), "--rank", "1", "-q"], ".npy, .npz"
-    )
-    np.save(tmp_path / "ok.npy", np.ones((3, 3)))
-    _assert_bad_input(
-        capsys,
-        [
-            "fit",
-            str(tmp_path / "ok.npy"),
-            "--rank",
-            "1",
-            "-q",
-            "--report",
-            str(tmp_path / "no" / "r.html"),
-        ],
-        "does not exist; create it first",
-    )
-    assert not (tmp_path / "ok-nmf").exists()
-
-
-def test_installed_command_exit_code_and_stderr(tmp_path):
-    bad = tmp_path / "neg.csv"
-    bad.write_text("1,-2\n3,4\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "nmfkit.cli", "fit", str(bad), "--rank", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "negative" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faces"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -43,35 +44,47 @@ FIGURES = [
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    report = folder / "demo.html"
+    folder = tmp_path_factory.mktemp("demo") / "out"
     import contextlib
     import io
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["demo", "--report", str(report), "--quiet", "--max-iter", "40"])
-    return code, out.getvalue(), report
+        code = main(["demo", "-o", str(folder), "--quiet", "--max-iter", "40"])
+    return code, out.getvalue(), folder / "report.html"
 
 
-def test_demo_prints_summary_and_writes_report(demo_run):
+def test_demo_prints_summary_and_writes_both_sets_and_one_report(demo_run):
     code, out, report = demo_run
     assert code == 0
     assert out.strip().endswith(f"report: {report}")
+    folder = report.parent
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "faces", "manifest.json", "report.html", "topics",
+    ]  # fmt: skip
+    for name in ("model.npz", "W.npy", "H.npy", "W.csv", "H.csv", "faces.json"):
+        assert (folder / "faces" / name).is_file()
+    for name in ("model.npz", "top_words.csv", "coherence.csv", "topics.json"):
+        assert (folder / "topics" / name).is_file()
+    W = np.load(folder / "faces" / "W.npy")
+    assert W.shape == (100, 16)  # LFW's 100 faces, rank 16
+    assert len(list((folder / "faces" / "components").iterdir())) == 16
     assert "faces: Labeled Faces in the Wild" in out
     assert "topics: Lee news corpus" in out
-    check = next(line for line in out.splitlines() if "scikit-learn's settings" in line)
-    cos_mean, cos_min = (float(v) for v in check.split()[-2:])  # faces table first
-    assert cos_min >= 0.99 and cos_mean >= 0.99
+    assert "nmfkit MU, scikit-learn's settings" in out
+    # the check fit reproduces scikit-learn's dictionary (faces.json's table)
+    table = json.loads((folder / "faces" / "faces.json").read_text())["table"]
+    row = dict(zip(table["header"], table["rows"][2], strict=True))
+    assert row["matched cosine min"] >= 0.99 and row["matched cosine mean"] >= 0.99
     page = report.read_text()
     assert re.findall(r'data-section="([^"]+)"', page) == SECTIONS
     assert re.findall(r'data-figure="([^"]+)"', page) == FIGURES
 
 
-def test_demo_refuses_to_overwrite_the_report(demo_run, capsys):
+def test_demo_refuses_to_overwrite_the_results(demo_run, capsys):
     _, _, report = demo_run
     before = report.stat().st_mtime_ns
-    assert main(["demo", "--report", str(report), "--quiet"]) == 2
+    assert main(["demo", "-o", str(report.parent), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "already exists" in err[0] and "--force" in err[0]
     assert report.stat().st_mtime_ns == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import io
 import json
 import re
@@ -16,8 +17,8 @@ import scipy.io
 import scipy.sparse as sp
 
 from nmfkit import select_rank
-from nmfkit._cli_rank import parse_ranks
 from nmfkit.cli import main
+from nmfkit.cli.rank import parse_ranks
 
 Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
@@ -54,8 +55,8 @@ def rank2():
 
 
 def _table(out):
-    rows = [line for line in out.splitlines() if re.match(r"\| \d", line)]
-    return [line.strip("| ").split(" | ") for line in rows]
+    rows = [line.split() for line in out.splitlines() if re.match(r"\d+\*? ", line)]
+    return rows
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".mtx"])
@@ -67,11 +68,21 @@ def test_rank_reads_fit_inputs_and_prints_the_table(rank2, suffix, tmp_path, cap
         np.savetxt(path, rank2, delimiter=",", fmt="%.17g")
     else:
         scipy.io.mmwrite(path, sp.csr_matrix(rank2))
-    code, out, err = _run(capsys, "rank", str(path), "--ranks", "1-4", *FAST)
+    folder = tmp_path / "out"
+    code, out, err = _run(
+        capsys, "rank", str(path), "--ranks", "1-4", *FAST, "-o", str(folder)
+    )
     assert code == 0, err
     table = _table(out)
     assert [row[0] for row in table] == ["1", "2*", "3", "4"]
     assert "chosen rank: 2 (cv: 2)" in out
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "manifest.json", "rank.csv", "rank.json",
+    ]  # fmt: skip
+    with open(folder / "rank.csv") as f:
+        records = list(csv.DictReader(f))
+    assert [r["rank"] for r in records] == ["1", "2", "3", "4"]
+    assert [r["chosen"] for r in records] == ["False", "True", "False", "False"]
     # The same numbers as the library with the same settings.
     expected = select_rank(
         rank2, [1, 2, 3, 4], n_folds=3, random_state=0, tol=1e-3, init="random"
@@ -80,20 +91,27 @@ def test_rank_reads_fit_inputs_and_prints_the_table(rank2, suffix, tmp_path, cap
     np.testing.assert_allclose(
         cv_rmse, [expected.scores[r]["cv_rmse"] for r in range(1, 5)], rtol=1e-3
     )
+    np.testing.assert_allclose(  # the CSV holds the numbers exactly
+        [float(r["cv_rmse"]) for r in records],
+        [expected.scores[r]["cv_rmse"] for r in range(1, 5)],
+        rtol=1e-12,
+    )
 
 
 def test_rank_report_and_json(rank2, tmp_path, capsys):
     path = tmp_path / "x.npz"
     np.savez(path, data=rank2, other=np.ones(3))
-    report, summary = tmp_path / "rank.html", tmp_path / "rank.json"
+    folder = tmp_path / "out"
+    report, summary = folder / "report.html", folder / "rank.json"
     argv = [
         "rank", str(path), "--key", "data", "--ranks", "1,2-3",
         "--method", "consensus,cv", "--runs", "4", "--solver", "hals", "--n-init", "2",
-        "--report", str(report), "--json", str(summary), *FAST,
+        "--report", "-o", str(folder), *FAST,
     ]  # fmt: skip
     code, out, err = _run(capsys, *argv)
     assert code == 0, err
-    assert f"report: {report}" in out and f"json: {summary}" in out
+    assert f"report: {report}" in out
+    assert f"results in {folder}/: rank.csv, rank.json, report.html" in out
     data = json.loads(summary.read_text())
     assert data["shape"] == [24, 14] and data["methods"] == ["consensus", "cv"]
     assert data["best_rank"] == data["best_rank_by"]["consensus"]
@@ -152,25 +170,25 @@ def test_rank_bad_inputs(rank2, tmp_path, capsys):
         (["--ranks", "2", "--folds", "1"], ["--folds", "1 is not >= 2"]),
         (["--ranks", "2", "--folds", "20"], ["--folds 20 is more than the 14"]),
         (["--ranks", "2", "--tol", "-1"], ["--tol", "not a finite number >= 0"]),
-        (["--ranks", "2", "--report", "r.txt"], ["ending in .html"]),
+        (["--ranks", "2", "--report", "r.txt"], ["unrecognized arguments: r.txt"]),
+        (["--ranks", "2", "--missing"], ["--missing is not available"]),
         (
-            ["--ranks", "2", "--report", str(tmp_path / "no" / "r.html")],
-            ["does not exist"],
+            ["--ranks", "2", "-o", str(tmp_path / "x.npy" / "out")],
+            ["is not a folder"],
         ),
     ]
+    out = ["-o", str(tmp_path / "out")]
     for extra, fragments in cases:
-        _assert_bad_input(capsys, ["rank", str(good), *extra, "-q"], *fragments)
+        _assert_bad_input(capsys, ["rank", str(good), *out, *extra, "-q"], *fragments)
     negative = rank2.copy()
     negative[3, 5] = -0.5
     bad = tmp_path / "neg.npy"
     np.save(bad, negative)
-    report = tmp_path / "neg.html"
     _assert_bad_input(
         capsys,
-        ["rank", str(bad), "--ranks", "1-2", "--report", str(report), "-q"],
+        ["rank", str(bad), "--ranks", "1-2", "--report", "-q", *out],
         "negative",
     )
-    assert not report.exists()  # nothing written on failure
     _assert_bad_input(
         capsys, ["rank", str(tmp_path / "missing.npy"), "--ranks", "2"], "missing.npy"
     )
@@ -194,7 +212,8 @@ def test_rank_as_a_process(rank2, tmp_path):
 def test_rank_help_lists_the_options(capsys):
     code, out, _ = _run(capsys, "rank", "--help")
     assert code == 0
-    for option in ("--ranks", "--method", "--folds", "--runs", "--solver", "--report"):
+    for option in ("--ranks", "--method", "--folds", "--runs", "--solver", "--report",
+                   "--random-state", "-o"):  # fmt: skip
         assert option in out
     code, out, _ = _run(capsys, "--help")
     assert code == 0 and "rank" in out

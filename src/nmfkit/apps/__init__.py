@@ -1,24 +1,50 @@
-"""The applications behind the ``nmfkit`` command: faces, topics and the demo.
+"""The applications behind the ``nmfkit`` command.
 
-Each application fits nmfkit and scikit-learn from one initialization,
-compares them and adds its sections to an HTML report
-(:class:`nmfkit.report.Report`). Needs the ``apps`` extra.
+- faces and topics: fit nmfkit and scikit-learn from one initialization,
+  compare them and add their sections to an HTML report
+  (:class:`nmfkit.report.Report`);
+- fit, rank and ratings: one factorization (or a rank selection) of a
+  matrix or a ratings file;
+- every command hands its results over in an :class:`OutputSet`, a folder
+  written all together or not at all.
+
+Needs the ``apps`` extra for the images, texts, plots and progress bars. The
+names are imported on first use, so that the command line's ``--help`` (which
+reads :mod:`nmfkit.apps._defaults`) does not import NumPy or scikit-learn.
 """
 
-from ._compare import Comparison, FitRecord, compare_with_sklearn
-from ._faces import FACES_DEFAULTS, run_faces
-from ._progress import Progress
-from ._sections import format_summary
-from ._topics import TOPICS_DEFAULTS, run_topics
+from __future__ import annotations
 
-__all__ = [
-    "FACES_DEFAULTS",
-    "TOPICS_DEFAULTS",
-    "Comparison",
-    "FitRecord",
-    "Progress",
-    "compare_with_sklearn",
-    "format_summary",
-    "run_faces",
-    "run_topics",
-]
+import importlib
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "Comparison": "._compare",
+    "FitRecord": "._compare",
+    "compare_with_sklearn": "._compare",
+    "FACES_DEFAULTS": "._defaults",
+    "TOPICS_DEFAULTS": "._defaults",
+    "CommandError": "._errors",
+    "run_faces": "._faces",
+    "write_faces_outputs": "._faces",
+    "OutputSet": "._outputs",
+    "Progress": "._progress",
+    "format_summary": "._sections",
+    "format_table": "._table",
+    "run_topics": "._topics",
+    "write_topics_outputs": "._topics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nmfkit.apps' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

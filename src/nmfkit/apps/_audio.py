@@ -282,7 +282,7 @@ def separate_audio(
     make_report = report is not False
     out = None
     if output_dir is not None:
-        from ._outputs import OutputFolder
+        from ._output_folder import OutputFolder
 
         out = OutputFolder(
             output_dir,

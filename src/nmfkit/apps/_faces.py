@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import re
+
+import numpy as np
 from sklearn.utils import Bunch
 
 from ._compare import compare_with_sklearn
+from ._defaults import FACES_DEFAULTS
+from ._results import component_names, json_safe, model_from_record, write_factors
 from ._sections import (
     SUMMARY_HEADER,
     add_comparison_sections,
@@ -12,12 +18,7 @@ from ._sections import (
     summary_rows,
 )
 
-__all__ = ["FACES_DEFAULTS", "run_faces"]
-
-#: Defaults of the faces application (the course's penalties for [0, 1] pixels).
-FACES_DEFAULTS = dict(
-    n_components=16, l1_W=2.0, l2_W=0.1, l2_H=0.1, max_iter=300, tol=1e-5
-)
+__all__ = ["FACES_DEFAULTS", "run_faces", "write_faces_outputs"]
 
 
 def run_faces(images, report, *, progress=None, prefix="faces", **options):
@@ -27,7 +28,8 @@ def run_faces(images, report, *, progress=None, prefix="faces", **options):
     ----------
     images : Bunch
         From an image loader of :mod:`nmfkit.datasets`.
-    report : nmfkit.report.Report
+    report : nmfkit.report.Report or None
+        Where the sections go; None for no report.
     progress : Progress, default=None
     prefix : str, default="faces"
         Prefix of the section and figure keys.
@@ -38,13 +40,26 @@ def run_faces(images, report, *, progress=None, prefix="faces", **options):
     Returns
     -------
     result : Bunch
-        ``comparison``, and ``rows`` and ``header`` of the terminal table.
+        ``comparison``, ``rows`` and ``header`` of the terminal table, and
+        ``settings`` (the fits' settings).
     """
+    settings = {**FACES_DEFAULTS, **options}
+    comparison = compare_with_sklearn(images.data, progress=progress, **settings)
+    if report is not None:
+        add_faces_report(report, images, comparison, progress=progress, prefix=prefix)
+    return Bunch(
+        comparison=comparison,
+        rows=summary_rows(comparison),
+        header=SUMMARY_HEADER,
+        settings=settings,
+    )
+
+
+def add_faces_report(report, images, comparison, *, progress=None, prefix="faces"):
+    """Add the faces sections and figures of a comparison to ``report``."""
     from ..plotting import plot_gallery, plot_matched_components, plot_reconstructions
 
-    settings = {**FACES_DEFAULTS, **options}
     X = images.data
-    comparison = compare_with_sklearn(X, progress=progress, **settings)
     facts = {
         "source": images.description,
         "matrix": f"{X.shape[0]} images x {X.shape[1]} pixels",
@@ -96,6 +111,84 @@ def run_faces(images, report, *, progress=None, prefix="faces", **options):
         key=f"{prefix}-reconstructions",
     )
     add_model_figures(figures, prefix, comparison)
-    return Bunch(
-        comparison=comparison, rows=summary_rows(comparison), header=SUMMARY_HEADER
+
+
+def _png(outputs, name, image, scale):
+    from PIL import Image
+
+    image = np.asarray(image, dtype=np.float64)
+    pixels = np.clip(image / scale, 0, 1) if scale > 0 else np.zeros_like(image)
+    buffer = io.BytesIO()
+    Image.fromarray(np.uint8(np.round(255 * pixels))).save(buffer, format="PNG")
+    outputs.write_bytes(name, buffer.getvalue())
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")[:60] or "image"
+
+
+def write_faces_outputs(outputs, images, result, *, folder=""):
+    """Write nmfkit's model and dictionary of :func:`run_faces` into ``outputs``.
+
+    Files (under ``folder``): ``model.npz``; ``W`` and ``H`` as ``.npy`` and
+    CSV (rows of W: the image names; columns of H: pixels ``r{row}_c{col}``);
+    ``components/component_KK.png`` (each component scaled to its maximum);
+    ``reconstructions/NNNN-NAME.png`` (``W H`` of every image, on the data's
+    scale); ``faces.json`` (the comparison table, settings, notes).
+
+    Returns
+    -------
+    files : list of str
+    """
+    from ._notes import convergence_note
+
+    comparison, settings = result.comparison, result.settings
+    record = comparison.fits["nmfkit"]
+    X = images.data
+    h, w = images.image_shape
+    components = component_names(record.H.shape[0])
+    pixels = [f"r{r}_c{c}" for r in range(h) for c in range(w)]
+    sub = outputs.subfolder(folder)
+    write_factors(
+        sub,
+        record.W,
+        record.H,
+        row_names=images.sample_names,
+        column_names=pixels,
+        components=components,
+        corner="image",
     )
+    model = model_from_record(record, X, settings, comparison.penalties)
+    sub.save_model("model.npz", model)
+    for k, row in enumerate(record.H):
+        _png(sub, f"components/component_{k:02d}.png", row.reshape(h, w), row.max())
+    scale = float(X.max())
+    for i, (name, row) in enumerate(
+        zip(images.sample_names, record.W @ record.H, strict=True)
+    ):
+        _png(
+            sub, f"reconstructions/{i:04d}-{_safe(name)}.png", row.reshape(h, w), scale
+        )
+    notes = [
+        note
+        for r in comparison.fits.values()
+        if (note := convergence_note(r.label, r.n_iter, settings["max_iter"],
+                                     settings["tol"], r.history))
+    ]  # fmt: skip
+    sub.write_json(
+        "faces.json",
+        {
+            "source": images.description,
+            "shape": list(X.shape),
+            "image_shape": [h, w],
+            "settings": settings,
+            "table": {
+                "header": list(result.header),
+                "rows": [[json_safe(v) for v in row] for row in result.rows],
+            },
+            "files_skipped": [list(map(str, s)) for s in images.skipped],
+            "warnings": notes,
+        },
+    )
+    result.notes = notes
+    return sub.files

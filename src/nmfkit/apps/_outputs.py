@@ -1,127 +1,433 @@
-"""An application's output folder: every path checked first, every file atomic.
+"""All-or-nothing output folders: a command's results appear together or not at all.
 
-:class:`OutputFolder` checks, before any work, that the folder can hold the
-named files (none exists unless ``force``), then writes each one atomically
-(:func:`nmfkit._atomic.atomic_write`): a failed run leaves no half-written
-file and replaces nothing it was not allowed to.
+An :class:`OutputSet` is the folder a command hands its results over in
+(``-o DIR``). It is checked when it is created, before any work: the
+destination must not exist (or, with ``force``, be an earlier output folder),
+and its parent must be writable, which is proven by creating the temporary
+sibling folder ``.DIR.<pid>.<random>.nmfkit-tmp`` right away. Every file is
+written into that folder; :meth:`OutputSet.commit` then puts it in place in
+one step:
+
+- a new destination: one ``rename``;
+- an existing one (``force``): an atomic exchange of the two folders
+  (``renameat2(RENAME_EXCHANGE)`` on Linux), then the old set is deleted; where
+  the exchange is not available, two renames (the old set first moves aside).
+
+So an interruption at any moment (Ctrl-C, SIGKILL, a full disk, a bug) leaves
+the previous set untouched or, before a first set, nothing: never old files
+beside new ones, never half a set. A temporary folder left by a killed
+process is removed by the next command that writes beside it. Every set holds
+``manifest.json`` (the command, the nmfkit version, the files); only a folder
+with one (or an empty folder, or the W/H/fit.json folder of an earlier
+``nmfkit fit``) is ever replaced, so ``--force`` cannot delete a folder
+nmfkit did not write.
+
+Files and folders get the permissions of the umask, as ``open`` gives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
+import ctypes
+import errno
+import glob
 import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
 from pathlib import Path
 
-import numpy as np
+from .._atomic import OutputExistsError
+from ._errors import CommandError
 
-from .._atomic import OutputExistsError, atomic_write
+__all__ = ["MANIFEST", "OutputSet", "Subfolder"]
 
-__all__ = ["OutputFolder", "csv_text"]
+#: The file that marks a folder as an nmfkit output set.
+MANIFEST = "manifest.json"
+_SUFFIX = ".nmfkit-tmp"
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _remove_stale(parent, name):
+    """Remove the temporary folders of dead processes for ``name``."""
+    for path in parent.glob(f".{glob.escape(name)}.*{_SUFFIX}"):
+        parts = path.name[len(name) + 2 :].split(".")
+        if parts and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _exchange(a, b):
+    """Swap two paths atomically; False where the system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange):
+        code = ctypes.get_errno()
+        if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):
+            return False
+        raise OSError(code, os.strerror(code), str(b))
+    return True
+
+
+def _fsync(path, directory=False):
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM back while the set is put in place."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+#: What ``nmfkit fit`` wrote before output sets had a manifest.
+_EARLIER_FIT_FILES = frozenset({"W.npy", "H.npy", "W.csv", "H.csv", "fit.json"})
+
+
+def _is_output_set(folder):
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return False
+    if (folder / MANIFEST).is_file():
+        return True
+    return all(e.is_file() and e.name in _EARLIER_FIT_FILES for e in entries)
 
 
 def _cell(value):
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.17g}"
-    return str(value)
+    return repr(float(value))
 
 
-def csv_text(header, rows):
-    """CSV text: a header row, then rows (floats at full precision).
+class _Writer:
+    """The ways to write a file into an output set (``path(name)`` gives where)."""
 
-    Parameters
+    def path(self, name):  # pragma: no cover - defined by the subclasses
+        raise NotImplementedError
+
+    def write_bytes(self, name, data):
+        """Write ``data`` (bytes) as ``name``."""
+        with open(self.path(name), "wb") as f:
+            f.write(data)
+
+    def write_text(self, name, text):
+        """Write ``text`` (UTF-8) as ``name``."""
+        with open(self.path(name), "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+
+    def write_json(self, name, obj):
+        """Write ``obj`` as indented JSON (NaN and infinities refused)."""
+        self.write_text(
+            name, json.dumps(obj, indent=2, allow_nan=False, default=_json_default)
+        )
+
+    def write_npy(self, name, array):
+        """Write an array as ``.npy`` (no pickled objects)."""
+        import numpy as np
+
+        with open(self.path(name), "wb") as f:
+            np.save(f, np.asarray(array), allow_pickle=False)
+
+    def write_matrix_csv(self, name, array, *, row_names, column_names, corner):
+        """Write a 2-D array as CSV with a header row and a first column of names.
+
+        The header is ``corner, column_names...``; each row is its name then
+        its values, written exactly (``repr`` of the float64 value).
+        """
+        import numpy as np
+
+        array = np.asarray(array, dtype=np.float64)
+        if array.ndim != 2 or array.shape != (len(row_names), len(column_names)):
+            raise ValueError(
+                f"{name}: {array.shape} values for {len(row_names)} row and "
+                f"{len(column_names)} column names"
+            )
+        with open(self.path(name), "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([corner, *map(str, column_names)])
+            for label, row in zip(row_names, array.tolist(), strict=True):
+                writer.writerow([str(label), *map(_cell, row)])
+
+    def write_rows_csv(self, name, header, rows):
+        """Write a table of records (numbers exact, text quoted where needed)."""
+        with open(self.path(name), "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([_cell(v) if isinstance(v, float) else v for v in row])
+
+    def save_model(self, name, estimator):
+        """Save a fitted nmfkit estimator (``estimator.save``) as ``name``."""
+        estimator.save(self.path(name))
+
+
+class Subfolder(_Writer):
+    """A folder inside an :class:`OutputSet`: names are relative to it.
+
+    Attributes
     ----------
-    header : sequence of str
-    rows : iterable of sequences
-
-    Returns
-    -------
-    text : str
+    files : list of str
+        The files written through this view, relative to the set.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return buffer.getvalue()
+
+    def __init__(self, outputs, folder):
+        self._outputs = outputs
+        self._prefix = folder.strip("/") + "/" if folder else ""
+        self.files = []
+
+    def path(self, name):
+        """The temporary path of ``name`` inside this folder."""
+        self.files.append(self._prefix + name)
+        return self._outputs.path(self._prefix + name)
+
+    def subfolder(self, name):
+        """A view of the folder ``name`` inside this one."""
+        return Subfolder(self._outputs, self._prefix + name)
 
 
-class OutputFolder:
-    """A folder that receives named files, all checked before any is written.
+class OutputSet(_Writer):
+    """The files of one command, written together or not at all.
 
     Parameters
     ----------
     folder : str or path-like
-        Created (with its parents) at the first write.
-    names : iterable of str
-        File names the run will write.
+        The destination folder (``-o DIR``).
     force : bool, default=False
-        Allow replacing existing files.
+        Replace an existing output folder as a whole.
+    command : str, default="nmfkit"
+        Recorded in the manifest.
 
     Raises
     ------
-    ValueError
-        ``folder`` exists and is not a folder.
     OutputExistsError
-        One of the files exists and ``force`` is False.
+        ``folder`` exists and ``force`` is False.
+    CommandError
+        ``folder`` is a file, is a folder nmfkit did not write (no manifest),
+        or its parent cannot be written to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> with OutputSet(root / "out", command="demo") as out:
+    ...     out.write_json("numbers.json", {"one": 1})
+    >>> sorted(p.name for p in (root / "out").iterdir())
+    ['manifest.json', 'numbers.json']
     """
 
-    def __init__(self, folder, names, *, force=False):
+    def __init__(self, folder, *, force=False, command="nmfkit"):
         self.folder = Path(folder)
+        self.command = command
         self.force = force
-        if self.folder.exists() and not self.folder.is_dir():
-            raise ValueError(
-                f"{self.folder} exists and is not a folder; choose another output "
-                "folder."
-            )
-        self.paths = {name: self.folder / name for name in names}
-        for path in self.paths.values():
-            if path.exists() and not force:
-                raise OutputExistsError(
-                    f"{path} already exists; choose another output folder or allow "
-                    "overwriting (force=True, or --force on the command line)."
+        self.files = []
+        self._created = []
+        self._tmp = None
+        self._committed = False
+        self._check()
+        self._open()
+
+    # ---------------------------------------------------------------- setup
+    def _check(self):
+        folder = self.folder
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise CommandError(
+                    f"{folder} exists and is not a folder; give another -o/--output-dir"
                 )
-        self.written = {}
+            if not self.force:
+                raise OutputExistsError(
+                    f"{folder} already exists; give --force to replace the whole "
+                    "folder, or another -o/--output-dir"
+                )
+            if folder.is_symlink() or not _is_output_set(folder):
+                raise CommandError(
+                    f"{folder} is not an nmfkit output folder (it has no {MANIFEST}); "
+                    "--force replaces only those: give another -o/--output-dir"
+                )
 
-    def _open(self, name, mode):
-        if name not in self.paths:
-            raise KeyError(f"{name} was not announced to the output folder.")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.written[name] = self.paths[name]
-        return atomic_write(self.paths[name], mode, force=self.force)
+    def _open(self):
+        parent = self.folder.absolute().parent
+        missing = []
+        probe = parent
+        while not probe.exists():
+            missing.append(probe)
+            probe = probe.parent
+        if not probe.is_dir():
+            raise CommandError(
+                f"cannot create {self.folder}: {probe} is not a folder; give another "
+                "-o/--output-dir"
+            )
+        try:
+            for path in reversed(missing):
+                path.mkdir()
+                self._created.append(path)
+            _remove_stale(parent, self.folder.name)
+            self._tmp = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.folder.name}.{os.getpid()}.",
+                    suffix=_SUFFIX,
+                    dir=parent,
+                )
+            )
+            os.chmod(self._tmp, 0o777 & ~_umask())
+        except OSError as exc:
+            self._remove_created()
+            raise CommandError(
+                f"cannot write the results in {parent} ({exc.strerror or exc}); "
+                "give a writable -o/--output-dir"
+            ) from None
 
-    def write_bytes(self, name, data):
-        """Write ``data`` (bytes) to the file ``name``; return its path."""
-        with self._open(name, "wb") as f:
-            f.write(data)
-        return self.paths[name]
+    def _remove_created(self):
+        for path in reversed(self._created):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        self._created = []
 
-    def write_text(self, name, text):
-        """Write ``text`` to the file ``name``; return its path."""
-        with self._open(name, "w") as f:
-            f.write(text)
-        return self.paths[name]
+    # --------------------------------------------------------------- writing
+    def path(self, name):
+        """The temporary path of the file ``name`` (may hold folders: ``a/b.png``).
 
-    def write_npy(self, name, array):
-        """Write an array as ``.npy`` (no pickle); return its path."""
-        buffer = io.BytesIO()
-        np.save(buffer, np.asarray(array), allow_pickle=False)
-        return self.write_bytes(name, buffer.getvalue())
+        Write the file there; it is part of the set from now on.
+        """
+        if self._tmp is None or self._committed:
+            raise RuntimeError("this output set is closed")
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts:
+            raise ValueError(f"{name!r} is not a name inside the output folder")
+        target = self._tmp / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.files.append(relative.as_posix())
+        return target
 
-    def write_csv(self, name, header, rows):
-        """Write a CSV table (see :func:`csv_text`); return its path."""
-        return self.write_text(name, csv_text(header, rows))
+    def subfolder(self, name):
+        """A view of the folder ``name`` of the set (``""``: the set itself)."""
+        return Subfolder(self, name)
 
-    def write_json(self, name, data):
-        """Write ``data`` as indented JSON; return its path."""
-        return self.write_text(name, json.dumps(data, indent=2, default=_json_default))
+    def final_path(self, name):
+        """Where ``name`` will be once the set is committed."""
+        return self.folder / name
+
+    # ------------------------------------------------------------ finishing
+    def commit(self):
+        """Put the set in place in one step; return the destination folder."""
+        if self._committed:
+            return self.folder
+        manifest = {
+            "command": self.command,
+            "nmfkit_version": _version(),
+            "files": sorted(set(self.files)),
+        }
+        with open(self._tmp / MANIFEST, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2)
+        for root, _, names in os.walk(self._tmp):
+            for file_name in names:
+                _fsync(os.path.join(root, file_name))
+        try:
+            with _signals_deferred():
+                self._swap_in()
+                self._committed = True
+        except BaseException:
+            self.abort()
+            raise
+        _fsync(self.folder.absolute().parent, directory=True)
+        return self.folder
+
+    def _swap_in(self):
+        folder, tmp = self.folder, self._tmp
+        if not (folder.exists() or folder.is_symlink()):
+            os.rename(tmp, folder)
+            return
+        self._check()  # still an output set we may replace
+        if _exchange(tmp, folder):
+            shutil.rmtree(tmp, ignore_errors=True)  # now the old set
+            return
+        aside = tmp.with_name(tmp.name.replace(_SUFFIX, ".old" + _SUFFIX))
+        os.rename(folder, aside)
+        os.rename(tmp, folder)
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def abort(self):
+        """Remove everything written; the destination stays as it was."""
+        if self._tmp is not None and not self._committed:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+            self._remove_created()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+        return False
+
+    def __del__(self):  # an exception before commit; never leave the folder
+        with contextlib.suppress(Exception):
+            self.abort()
+
+
+def _version():
+    from .. import __version__
+
+    return __version__
 
 
 def _json_default(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     if isinstance(value, Path):
         return str(value)
-    return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")

@@ -159,7 +159,7 @@ def decompose_series(
     make_report = report is not False
     out = None
     if output_dir is not None:
-        from ._outputs import OutputFolder
+        from ._output_folder import OutputFolder
 
         files = [
             f"{stem}.{ext}"

@@ -7,6 +7,9 @@ from sklearn.utils import Bunch
 
 from ..topics import coherence, dominant_topics, top_words
 from ._compare import compare_with_sklearn
+from ._defaults import TOPICS_DEFAULTS
+from ._notes import convergence_note
+from ._results import component_names, json_safe, model_from_record, write_factors
 from ._sections import (
     SUMMARY_HEADER,
     add_comparison_sections,
@@ -14,12 +17,7 @@ from ._sections import (
     summary_rows,
 )
 
-__all__ = ["TOPICS_DEFAULTS", "run_topics"]
-
-#: Defaults of the topics application (TF-IDF rows have unit norm).
-TOPICS_DEFAULTS = dict(
-    n_components=10, l1_W=0.05, l2_W=0.01, l2_H=0.01, max_iter=300, tol=1e-5
-)
+__all__ = ["TOPICS_DEFAULTS", "run_topics", "write_topics_outputs"]
 
 
 def _snippet(text, length=90):
@@ -36,7 +34,8 @@ def run_topics(
     ----------
     corpus : Bunch
         From :func:`nmfkit.datasets.vectorize_texts`.
-    report : nmfkit.report.Report
+    report : nmfkit.report.Report or None
+        Where the sections go; None for no report.
     n_words : int, default=10
         Top words per topic (also the words scored by coherence).
     progress : Progress, default=None
@@ -52,8 +51,6 @@ def run_topics(
         each model's mean NPMI and C_V); ``words`` and ``coherence``
         (``{"c_npmi": ..., "c_v": ...}``) keyed like ``comparison.fits``.
     """
-    from ..plotting import plot_top_words
-
     settings = {**TOPICS_DEFAULTS, **options}
     X = corpus.data
     comparison = compare_with_sklearn(X, progress=progress, **settings)
@@ -70,6 +67,35 @@ def run_topics(
             for m in per:
                 per[m][idx] = coherence(kept, corpus.tokens, m)
         scores[key] = per
+    if report is not None:
+        add_topics_report(
+            report, corpus, comparison, words, weights, scores,
+            progress=progress, prefix=prefix,
+        )  # fmt: skip
+    rows_out = summary_rows(comparison)
+    extra = [
+        (float(np.nanmean(scores[k]["c_npmi"])), float(np.nanmean(scores[k]["c_v"])))
+        for k in comparison.fits
+    ]
+    return Bunch(
+        comparison=comparison,
+        rows=[r + e for r, e in zip(rows_out, extra, strict=True)],
+        header=SUMMARY_HEADER + ("mean NPMI", "mean C_V"),
+        words=words,
+        coherence=scores,
+        settings=settings,
+        n_words=n_words,
+    )
+
+
+def add_topics_report(
+    report, corpus, comparison, words, weights, scores, *, progress=None,
+    prefix="topics",
+):  # fmt: skip
+    """Add the topics sections and figures of a comparison to ``report``."""
+    from ..plotting import plot_top_words
+
+    X = corpus.data
     facts = {
         "source": corpus.get("description", "texts"),
         "matrix": f"{X.shape[0]} documents x {X.shape[1]} terms "
@@ -154,15 +180,91 @@ def run_topics(
         key=f"{prefix}-words-sklearn",
     )
     add_model_figures(figures, prefix, comparison)
-    rows_out = summary_rows(comparison)
-    extra = [
-        (float(np.nanmean(scores[k]["c_npmi"])), float(np.nanmean(scores[k]["c_v"])))
-        for k in comparison.fits
-    ]
-    return Bunch(
-        comparison=comparison,
-        rows=[r + e for r, e in zip(rows_out, extra, strict=True)],
-        header=SUMMARY_HEADER + ("mean NPMI", "mean C_V"),
-        words=words,
-        coherence=scores,
+
+
+def write_topics_outputs(outputs, corpus, result, *, folder=""):
+    """Write nmfkit's model and topics of :func:`run_topics` into ``outputs``.
+
+    Files (under ``folder``): ``model.npz``; ``W`` and ``H`` as ``.npy`` and
+    CSV (rows of W: the document ids; columns of H: the vocabulary);
+    ``document_topics.csv`` (each document's dominant topic and topic shares,
+    ``W`` rows divided by their sums); ``top_words.csv`` (topic, position,
+    word, weight in H); ``coherence.csv`` (NPMI and C_V per topic, with its
+    top words); ``topics.json`` (the comparison table, settings, notes).
+
+    Returns
+    -------
+    files : list of str
+    """
+    comparison, settings = result.comparison, result.settings
+    record = comparison.fits["nmfkit"]
+    X = corpus.data
+    sub = outputs.subfolder(folder)
+    names = component_names(record.H.shape[0], kind="topic")
+    write_factors(
+        sub,
+        record.W,
+        record.H,
+        row_names=corpus.doc_ids,
+        column_names=[str(v) for v in corpus.vocabulary],
+        components=names,
+        corner="document",
     )
+    sub.save_model(
+        "model.npz", model_from_record(record, X, settings, comparison.penalties)
+    )
+    topics, shares = dominant_topics(record.W, n_topics=1)
+    totals = record.W.sum(axis=1, keepdims=True)
+    share = np.divide(record.W, totals, out=np.zeros_like(record.W), where=totals > 0)
+    sub.write_rows_csv(
+        "document_topics.csv",
+        ["document", "dominant_topic", *(f"share_{n}" for n in names)],
+        [
+            (doc, names[t] if t >= 0 else "", *row)
+            for doc, t, row in zip(
+                corpus.doc_ids, topics[:, 0].tolist(), share.tolist(), strict=True
+            )
+        ],
+    )
+    words, weights = top_words(record.H, corpus.vocabulary, result.n_words)
+    sub.write_rows_csv(
+        "top_words.csv",
+        ["topic", "position", "word", "weight"],
+        [
+            (names[k], j + 1, word, float(weights[k, j]))
+            for k, topic in enumerate(words)
+            for j, word in enumerate(topic)
+        ],
+    )
+    scores = result.coherence["nmfkit"]
+    sub.write_rows_csv(
+        "coherence.csv",
+        ["topic", "npmi", "c_v", "top_words"],
+        [
+            (names[k], json_safe(scores["c_npmi"][k]), json_safe(scores["c_v"][k]),
+             " ".join(words[k]))
+            for k in range(len(names))
+        ],
+    )  # fmt: skip
+    notes = [
+        note
+        for r in comparison.fits.values()
+        if (note := convergence_note(r.label, r.n_iter, settings["max_iter"],
+                                     settings["tol"], r.history))
+    ]  # fmt: skip
+    sub.write_json(
+        "topics.json",
+        {
+            "source": corpus.get("description", "texts"),
+            "shape": list(X.shape),
+            "settings": settings,
+            "table": {
+                "header": list(result.header),
+                "rows": [[json_safe(v) for v in row] for row in result.rows],
+            },
+            "documents_skipped": [list(map(str, s)) for s in corpus.get("skipped", [])],
+            "warnings": notes,
+        },
+    )
+    result.notes = notes
+    return sub.files

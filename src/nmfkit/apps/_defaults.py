@@ -1,0 +1,81 @@
+"""Default settings of the applications, importable without NumPy.
+
+The command line shows them in ``--help``; the applications use them when an
+option is not given. Keys are the estimators' parameter names.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FACES_DEFAULTS",
+    "FIT_DEFAULTS",
+    "RANK_DEFAULTS",
+    "RATINGS_DEFAULTS",
+    "TOPICS_DEFAULTS",
+]
+
+#: Faces: the course's penalties for pixels in [0, 1]; nmfkit's MU against
+#: scikit-learn's from one nndsvda start.
+FACES_DEFAULTS = dict(
+    n_components=16,
+    l1_W=2.0,
+    l2_W=0.1,
+    l2_H=0.1,
+    init="nndsvda",
+    max_iter=300,
+    tol=1e-5,
+    random_state=0,
+)
+
+#: Topics: TF-IDF rows have unit norm, so the penalties are small.
+TOPICS_DEFAULTS = dict(
+    n_components=10,
+    l1_W=0.05,
+    l2_W=0.01,
+    l2_H=0.01,
+    init="nndsvda",
+    max_iter=300,
+    tol=1e-5,
+    random_state=0,
+)
+
+#: ``nmfkit fit``: the estimator's own defaults (``init=None`` is "auto").
+FIT_DEFAULTS = dict(
+    n_components=None,
+    solver="auto",
+    init=None,
+    max_iter=200,
+    tol=1e-4,
+    random_state=0,
+    l1_W=0.0,
+    l2_W=0.0,
+    l1_H=0.0,
+    l2_H=0.0,
+)
+
+#: ``nmfkit rank``: every candidate fit (see :func:`nmfkit.select_rank`).
+RANK_DEFAULTS = dict(
+    solver="auto",
+    init="random",
+    max_iter=500,
+    tol=1e-4,
+    random_state=0,
+    l1_W=0.0,
+    l2_W=0.0,
+    l1_H=0.0,
+    l2_H=0.0,
+)
+
+#: ``nmfkit ratings``: the MovieLens settings of the README (rank 3, L2 4).
+RATINGS_DEFAULTS = dict(
+    n_components=3,
+    solver="hals",
+    init="random",
+    max_iter=100,
+    tol=1e-5,
+    random_state=0,
+    l1_W=0.0,
+    l2_W=4.0,
+    l1_H=0.0,
+    l2_H=4.0,
+)

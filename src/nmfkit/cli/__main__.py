@@ -1,0 +1,7 @@
+"""``python -m nmfkit.cli``: the ``nmfkit`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

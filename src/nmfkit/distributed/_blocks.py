@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._objective import (
     Penalties,
@@ -177,7 +178,7 @@ class BetaMURule:
     gamma_rule: str = "mm"
 
     objective_from_totals = False
-    data_keys = ("constant", "n_entries")
+    data_keys = ("constant", "n_entries", "n_sparse", "n_blocks")
 
     def _updater(self, kernel=None):
         return _Updater(
@@ -206,10 +207,20 @@ class BetaMURule:
         return W_new, summaries
 
     def data_summaries(self, X_b):
-        """The divergence's constant on the block, and its number of entries."""
+        """The divergence's constant on the block, its number of entries, and
+        whether it is sparse (dense blocks sum their divergence pointwise)."""
+        sparse = sp.issparse(X_b)
         return {
-            "constant": np.array(divergence_constant(X_b, self.beta)),
-            "n_entries": np.array(X_b.size, dtype=np.float64),
+            "constant": np.array(
+                divergence_constant(X_b.data if sparse else X_b, self.beta)
+                if sparse
+                else 0.0
+            ),
+            "n_entries": np.array(
+                X_b.shape[0] * X_b.shape[1], dtype=np.float64
+            ),
+            "n_sparse": np.array(float(sparse)),
+            "n_blocks": np.array(1.0),
         }
 
     def update_columns(self, Ht, totals):
@@ -222,6 +233,15 @@ class BetaMURule:
 
     def objective(self, data, totals, Ht, HHt):
         """Penalized divergence at the rows the parts were taken at."""
+        n_sparse, n_blocks = float(data["n_sparse"]), float(data["n_blocks"])
+        if n_sparse == 0:  # dense blocks: the pointwise sums
+            value = max(float(totals["parts"][2]), 0.0)
+            return value + float(totals["value_W"]) + self.penalties.value_H(Ht.T)
+        if n_sparse != n_blocks:
+            raise ValueError(
+                "a Dask array mixing dense and sparse chunks is not supported; "
+                "convert every chunk to one kind (X.map_blocks(...))."
+            )
         value = divergence_from_block_parts(
             self.beta,
             float(data["constant"]),

@@ -158,6 +158,34 @@ def test_partially_observed_fit_is_scale_equivariant():
     np.testing.assert_allclose(W2 @ H2, 1e-9 * (W1 @ H1), rtol=1e-6)
 
 
+def test_default_solver_curve_never_rises_with_a_dominant_entry():
+    rng = np.random.default_rng(9)
+    for X in (
+        np.where(np.arange(200).reshape(20, 10) == 23, 1e6, rng.random((20, 10))),
+        rng.random((30, 3)) @ rng.random((3, 20)),  # exactly low rank
+    ):
+        model = NMF(3, random_state=0, max_iter=300, tol=1e-12)
+        W, H = _fit(model, X)
+        curve = model.loss_curve_
+        slack = _precision(X, W, H, curve[-1])
+        assert np.all(np.diff(curve) <= 1e-10 * curve[:-1] + slack)
+
+
+def test_scores_and_rank_selection_are_finite_at_extreme_scales():
+    from nmfkit import select_rank
+
+    rng = np.random.default_rng(10)
+    X = rng.random((30, 3)) @ rng.random((3, 12))
+    for scale in (1e-12, 1e12):
+        model = NMF(3, random_state=0, max_iter=100)
+        _fit(model, X * scale)
+        assert np.isfinite(model.score(X * scale))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = select_rank(X * scale, [2, 3, 4], random_state=0)
+        assert result.best_rank == 3
+
+
 # ------------------------------------------------------------ property test
 SOLVERS = {2.0: ["mu", "cd", "auto"], 1.0: ["mu"], 0.0: ["mu"]}
 
@@ -179,7 +207,8 @@ def problems(draw):
         X[rng.integers(n), rng.integers(p)] = 10.0 ** draw(st.integers(3, 8))
     if beta == 0:
         X = X + 0.05  # Itakura-Saito needs positive data
-    path = draw(st.sampled_from(["dense", "sparse"] if beta > 0 else ["dense"]))
+    paths = ["dense", "sparse", "observed"] if beta == 2 else ["dense", "sparse"]
+    path = draw(st.sampled_from(paths if beta > 0 else ["dense"]))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     scale = 10.0 ** draw(st.integers(-12, 12))
     solver = draw(st.sampled_from(SOLVERS[beta]))
@@ -192,11 +221,18 @@ def problems(draw):
 def test_objective_exact_monotone_finite_and_scale_equivariant(problem):
     X, beta, path, dtype, scale, solver, r = problem
 
+    hidden = np.random.default_rng(0).random(X.shape) < 0.2
+
     def fit(data):
         data = data.astype(dtype)
-        data = sp.csr_matrix(data) if path == "sparse" else data
+        extra = {}
+        if path == "sparse":
+            data = sp.csr_matrix(data)
+        elif path == "observed":
+            data = np.where(hidden, np.nan, data)
+            extra = dict(missing_values=np.nan)
         model = NMF(r, beta_loss=beta, solver=solver, init="random", random_state=0,
-                    max_iter=25, tol=0)  # fmt: skip
+                    max_iter=25, tol=0, **extra)  # fmt: skip
         W, H = _fit(model, data)
         return model, data, W, H
 
@@ -211,7 +247,15 @@ def test_objective_exact_monotone_finite_and_scale_equivariant(problem):
         W_s @ H_s, scale * (W @ H), rtol=rtol, atol=rtol * scale * np.abs(W @ H).max()
     )
     # the recorded objective is the objective of the returned factors
-    true = _reference_fit(data, W, H, beta)
+    if path == "observed":  # on the observed entries (the masked objective)
+        seen = ~np.isnan(data)
+        residual = data[seen].astype(np.longdouble) - (
+            W.astype(np.longdouble) @ H.astype(np.longdouble)
+        )[seen]
+        true = float(0.5 * np.sum(residual**2))
+        data = np.where(seen, data, 0)
+    else:
+        true = _reference_fit(data, W, H, beta)
     own = 1e-9 if dtype == np.float64 else 1e-4
     if beta == 2:
         slack = _precision(data, W, H, true)

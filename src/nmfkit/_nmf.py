@@ -1068,7 +1068,7 @@ class NMF(_BaseNMF):
                 W, fit = self._held_out_features(X, H)
             else:
                 W, fit = self._held_out_entries(X, H)
-        return -(fit + penalties.value_W(W) + penalties.value_H(H))
+        return _checked_score(fit + penalties.value_W(W) + penalties.value_H(H))
 
     def _held_out_entries(self, X, H):
         """Codes and scaled held-out fit term of :meth:`score`, entrywise split.
@@ -1148,7 +1148,7 @@ class NMF(_BaseNMF):
         fit = masked_fit(observed.values[held], prediction) * observed.nnz
         fit /= max(n_held, 1)
         penalties = self._penalties(observed)
-        return -(fit + penalties.value_W(W) + penalties.value_H(H))
+        return _checked_score(fit + penalties.value_W(W) + penalties.value_H(H))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1158,6 +1158,13 @@ class NMF(_BaseNMF):
 
 #: Internal codes starts outside this range are replaced by the unit-scale one.
 _UNIT_START_RANGE = (2.0**-40, 2.0**40)
+
+
+def _checked_score(objective):
+    """``-objective`` as the score, checked finite (never NaN to a grid search)."""
+    score = -float(objective)
+    check_finite_output(np.asarray(score), "the score")
+    return score
 
 
 def _with_bias_layout(solver_fn):

@@ -45,7 +45,7 @@ from ._quality import (
     explained_variance,
     hoyer_sparseness,
 )
-from ._validation import check_data_matrix
+from ._validation import check_data_matrix, check_finite_output
 
 __all__ = ["RankSelection", "select_rank"]
 
@@ -308,6 +308,10 @@ def select_rank(
         if callback is not None:
             callback(rank, rank_scores)
 
+    for rank, rank_scores in scores.items():
+        for name, value in rank_scores.items():
+            what = f"{name} at rank {rank}"
+            check_finite_output(np.asarray(value, dtype=float), what)
     chooser = {"cv": _one_standard_error_rank, "consensus": _consensus_rank}
     best_by = {m: chooser[m](ranks, scores) for m in methods}
     return RankSelection(

@@ -353,16 +353,37 @@ def _direct_sparse_fit(X, W, H, gram):
 
 
 def _blockwise_squared_residual(X, W, H):
-    """``sum (X - W H)^2`` a block of rows at a time, in float64 arithmetic
-    for other dtypes (NumPy factors; dense or sparse X)."""
-    wide = W.dtype != np.float64
-    H_block = H.astype(np.float64) if wide else H
+    """``sum (X - W H)^2`` a block of rows at a time (NumPy factors; dense or
+    sparse X).
+
+    Blocks of other dtypes (float32) are evaluated in their own precision
+    first; a block whose rounding bound, ``2 r eps sum |R| (W H)`` for the
+    residual R (all of W H is non-negative), exceeds ``FIT_RTOL`` of its value
+    is evaluated again in float64.
+    """
+    low_precision = W.dtype != np.float64
+    rank = W.shape[1]
+    if low_precision:
+        eps = float(np.finfo(W.dtype).eps)
+        rtol = FIT_RTOL.get(np.dtype(W.dtype), 1e-5)
+        H64 = None
     total = 0.0
     for rows in row_blocks(*X.shape):
         X_block = X[rows].toarray() if sp.issparse(X) else X[rows]
-        W_block = W[rows].astype(np.float64) if wide else W[rows]
-        residual = X_block - W_block @ H_block
-        total += float(np.dot(residual.ravel(), residual.ravel()))
+        model = W[rows] @ H
+        residual = X_block - model
+        value = float(np.square(residual).sum(dtype=np.float64))
+        if low_precision:
+            np.abs(residual, out=residual)
+            bound = 2.0 * (rank + 1) * eps * float(
+                np.dot(residual.ravel(), model.ravel())
+            )
+            if bound > rtol * value:
+                if H64 is None:
+                    H64 = H.astype(np.float64)
+                residual = X_block - W[rows].astype(np.float64) @ H64
+                value = float(np.dot(residual.ravel(), residual.ravel()))
+        total += value
     return total
 
 

@@ -30,6 +30,9 @@ magnitude is 1 this is scikit-learn's start exactly, otherwise the fill is
 ``mean(X) / sqrt(s)`` in the user's units.) With ``H`` fixed
 (``transform``), ``b`` is H's typical magnitude and ``a = s / b``.
 
+Cost: one pass over X for its typical magnitude and one rescaled copy of X
+for the fit (of the stored values only, for sparse X).
+
 A user who rescales the data by ``c`` and wants the same minimizer (up to
 the scale) must rescale the penalties as above with ``s = c`` and
 ``a = b = sqrt(c)``: ``l1 -> l1 c^(beta - 1/2)``, ``l2 -> l2 c^(beta - 1)``

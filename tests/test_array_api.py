@@ -15,7 +15,8 @@ import sklearn
 from nmfkit import NMF, non_negative_factorization
 from nmfkit._objective import Penalties, penalized_objective
 from nmfkit.solvers import ConvergenceMonitor
-from nmfkit.solvers._mu import fit_mu, mu_step
+from nmfkit.solvers import fit_mu
+from nmfkit.solvers._mu import mu_step
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("array_api_compat")

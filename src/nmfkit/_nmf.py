@@ -528,11 +528,8 @@ class NMF(_BaseNMF):
                 "'zero' (unstored entries of a sparse X are zeros, as for text) or "
                 "'missing' (they are unknown, as for ratings)."
             )
-        beta = beta_to_float(self.beta_loss)
-        solver = self._solver_name(beta, X, masked)
-        if masked:
-            return beta, solvers.get_masked_solver(solver, beta)
-        return beta, solvers.get_solver(solver, beta)
+        beta, spec, _ = self._resolve_solver(X, masked)
+        return beta, spec
 
     # ------------------------------------------------- partially observed data
     def _is_masked(self, X, mask):
@@ -627,21 +624,33 @@ class NMF(_BaseNMF):
         )
         return W0, H0, self._bias_layout(n_components)
 
-    def _solver_name(self, beta, X=None, masked=False):
-        """The solver that runs, with ``"auto"`` (and aliases) resolved.
+    def _resolve_solver(self, X=None, masked=False, *, warn=True):
+        """The row of the solver table that runs on X, and its options.
 
-        Partially observed data: ``"auto"`` and ``"cd"`` are the masked HALS.
-        Complete data: ``"auto"`` is ``"mu"`` for beta-divergences other than
-        Frobenius and on arrays of other array-API libraries (PyTorch, CuPy;
-        ``"cd"`` runs there too, without extrapolation).
+        Returns ``(beta, spec, options)``; see
+        :func:`nmfkit.solvers.resolve_solver` (``"auto"`` and aliases
+        resolved, options the solver does not use warned about).
         """
-        if masked:
-            return {"auto": "hals", "cd": "hals"}.get(self.solver, self.solver)
-        if self.solver == "auto" and (
-            beta != 2.0 or (X is not None and not is_numpy(get_namespace(X)))
-        ):
-            return "mu"
-        return self.solver
+        beta = beta_to_float(self.beta_loss)
+        spec, options = solvers.resolve_solver(
+            self.solver,
+            beta,
+            solvers.data_kind_of(X, masked=masked),
+            warn=warn,
+            random_state=self.random_state,
+            **{name: getattr(self, name) for name in solvers.NEUTRAL_OPTIONS},
+        )
+        return beta, spec, options
+
+    def _monitor(self, callbacks=(), history=None):
+        return solvers.ConvergenceMonitor(
+            tol=self.tol,
+            max_iter=self.max_iter,
+            max_time=self.max_time,
+            verbose=self.verbose,
+            callbacks=callbacks,
+            history=history,
+        )
 
     def _solver_options(self, callbacks=(), history=None, masked=False, X=None):
         """Keyword arguments of the solver: the monitor and its own options.
@@ -649,54 +658,13 @@ class NMF(_BaseNMF):
         ``history`` continues the history of a resumed checkpoint; ``masked``
         selects the options of the solvers for partially observed data.
         """
-        options = dict(
-            monitor=solvers.ConvergenceMonitor(
-                tol=self.tol,
-                max_iter=self.max_iter,
-                max_time=self.max_time,
-                verbose=self.verbose,
-                callbacks=callbacks,
-                history=history,
-            )
-        )
-        beta = beta_to_float(self.beta_loss)
-        solver = self._solver_name(beta, X, masked)
-        if masked:
-            if solver == "mu":
-                options.update(
-                    l1_placement=self.l1_placement, update_order=self.update_order
-                )
-            return options
-        if solver == "mu":
-            options.update(
-                l1_placement=self.l1_placement, update_order=self.update_order
-            )
-            if beta == 2.0 or self.inner_iter is not None or self.extrapolate:
-                options.update(
-                    inner_iter=1 if self.inner_iter is None else self.inner_iter,
-                    inner_tol=self.inner_tol,
-                    extrapolate=bool(self.extrapolate),
-                )
-        elif solver in ("cd", "hals"):
-            options.update(
-                update_order=self.update_order,
-                inner_iter=1 if self.inner_iter is None else self.inner_iter,
-                inner_tol=self.inner_tol,
-                extrapolate=bool(self.extrapolate),
-                shuffle=self.shuffle,
-                random_state=self.random_state,
-            )
-        elif solver == "auto":
-            options.update(
-                update_order=self.update_order,
-                inner_iter=self.inner_iter,
-                inner_tol=self.inner_tol,
-                extrapolate=self.extrapolate,
-                shuffle=self.shuffle,
-                random_state=self.random_state,
-                l1_placement=self.l1_placement,
-            )
-        return options
+        _, _, options = self._resolve_solver(X, masked, warn=False)
+        return dict(monitor=self._monitor(callbacks, history), **options)
+
+    def _store_solver(self, spec, X=None, masked=False):
+        """The fitted ``solver_`` and ``solver_options_``."""
+        self.solver_ = spec.name
+        self.solver_options_ = self._resolve_solver(X, masked, warn=False)[2]
 
     # --------------------------------------------------------------- fitting
     def fit(self, X, y=None, **params):
@@ -749,17 +717,18 @@ class NMF(_BaseNMF):
         if self._is_masked(X, mask):
             return self._fit_transform_observed(X, W, H, mask)
         self._check_bias_needs_masked()
-        beta, solver_fn = self._check_params(X=X)
+        beta, spec = self._check_params(X=X)
         X = self._validate_X(X, reset=True)
         check_data_for_beta(X, beta)
         result = fit_with_recovery(
             self,
             X,
-            solver_fn,
+            spec.solver(beta),
             lambda X_internal, scale: self._initial_factors(X_internal, W, H, scale),
             self._penalties(X),
         )
         self._store_result(result)
+        self._store_solver(spec, X)
         self.reconstruction_err_ = reconstruction_error(
             X, result.W, result.H, beta=beta
         )
@@ -804,7 +773,8 @@ class NMF(_BaseNMF):
         return best_W
 
     def _fit_transform_observed(self, X, W, H, mask):
-        beta, solver_fn = self._check_params(masked=True)
+        beta, spec = self._check_params(masked=True)
+        solver_fn = spec.solver(beta)
         observed = self._validate_observed(X, mask, reset=True)
         penalties = self._penalties(observed)
 
@@ -830,6 +800,7 @@ class NMF(_BaseNMF):
         if self.bias:
             _restore_offset_ones(result.W, result.H)
         self._store_result(result)
+        self._store_solver(spec, masked=True)
         self.reconstruction_err_ = masked_reconstruction_error(
             observed, result.W, result.H
         )
@@ -888,14 +859,15 @@ class NMF(_BaseNMF):
 
             return transform_dask(self, X)
         if self._is_masked(X, mask):
-            _, solver_fn = self._check_params(masked=True)
+            beta, spec = self._check_params(masked=True)
             observed = self._validate_observed(X, mask, reset=False)
             H = self.components_.astype(observed.dtype, copy=False)
-            return self._fit_codes(observed, H, solver_fn, masked=True).W
+            return self._fit_codes(observed, H, spec.solver(beta), masked=True).W
         self._check_bias_needs_masked()
-        _, solver_fn = self._check_params(X=X)
+        beta, spec = self._check_params(X=X)
         X = self._validate_X(X, reset=False)
-        return self._fit_codes(X, convert_like(self.components_, X), solver_fn).W
+        H = convert_like(self.components_, X)
+        return self._fit_codes(X, H, spec.solver(beta)).W
 
     def _fit_codes(self, X, H, solver_fn, *, masked=False):
         """Solve for the codes of validated X under the fixed dictionary H.
@@ -1316,7 +1288,8 @@ def non_negative_factorization(
             "not non_negative_factorization."
         )
     masked = est._is_masked(X, None)
-    _, solver_fn = est._check_params(masked=masked)
+    beta, spec = est._check_params(masked=masked, X=X)
+    solver_fn = spec.solver(beta)
     if masked:
         X = est._validate_observed(X, None, reset=True)
     else:

@@ -78,6 +78,8 @@ from ._array_api import accumulation_dtype, get_namespace, is_numpy
 __all__ = [
     "Penalties",
     "combine_penalties",
+    "constant_start",
+    "penalty_change_of_rescaling",
     "squared_norm",
     "frobenius_fit_from_products",
     "FrobeniusFit",
@@ -152,6 +154,59 @@ class Penalties:
             sq = _trace(gram) if gram is not None else squared_norm(A)
             total += 0.5 * l2 * sq
         return total
+
+
+def penalty_change_of_rescaling(penalties, Wt, H, s, norms_W_sq, norms_H_sq):
+    """How the penalties change when component k becomes ``(W[:, k] s_k, H[k] / s_k)``.
+
+    Parameters
+    ----------
+    penalties : Penalties
+    Wt, H : ndarray of shape (r, m)
+        The factors, component-major (``W^T`` and ``H``).
+    s : ndarray of shape (r,)
+        The scale of each component.
+    norms_W_sq, norms_H_sq : ndarray of shape (r,)
+        ``||W[:, k]||^2`` and ``||H[k]||^2`` (float64).
+
+    Returns
+    -------
+    change : ndarray of shape (r,)
+        The change of the penalty value per component (float64); the data
+        fit does not change (``W H`` is the same).
+    """
+    p = penalties
+    change = np.zeros_like(s)
+    if p.l1_W or p.l1_H:
+        change += p.l1_W * Wt.sum(axis=1, dtype=np.float64) * (s - 1)
+        change += p.l1_H * H.sum(axis=1, dtype=np.float64) * (1 / s - 1)
+    if p.l2_W or p.l2_H:
+        change += 0.5 * p.l2_W * norms_W_sq * (s**2 - 1) + 0.5 * p.l2_H * norms_H_sq * (
+            s**-2 - 1
+        )
+    return change
+
+
+def constant_start(mean, n_rows, n_components, dtype):
+    """scikit-learn's constant start ``sqrt(mean / n_components)`` (MU-safe).
+
+    Parameters
+    ----------
+    mean : float
+        The mean of the data (of the observed entries for partially observed
+        data).
+    n_rows, n_components : int
+        Shape of the codes.
+    dtype : dtype
+
+    Returns
+    -------
+    value : float
+        The start; 1 when the mean is zero (any positive start: the codes go
+        to zero).
+    """
+    value = float(np.sqrt(mean / n_components)) if mean > 0 else 0.0
+    return value or 1.0
 
 
 def combine_penalties(

@@ -251,7 +251,7 @@ def test_hals_float32_on_tensors(dispatch):
 
 def test_hals_on_tensors_names_what_is_not_available(dispatch):
     X = torch.asarray(_data())
-    with pytest.raises(ValueError, match="plain HALS: set extrapolate=False"):
+    with pytest.raises(ValueError, match="plain HALS and plain MU: set extrapolate=False"):
         NMF(3, solver="cd", extrapolate=True, max_iter=5).fit(X)
     with pytest.raises(ValueError, match="plain HALS"):
         NMF(3, solver="cd", shuffle=True, max_iter=5).fit(X)

@@ -31,8 +31,10 @@ import sklearn  # noqa: E402
 
 from nmfkit._atomic import atomic_write  # noqa: E402
 from nmfkit._objective import Penalties  # noqa: E402
-from nmfkit.solvers import ConvergenceMonitor  # noqa: E402
-from nmfkit.solvers import fit_mu  # noqa: E402
+from nmfkit.solvers import (
+    ConvergenceMonitor,  # noqa: E402
+    fit_mu,  # noqa: E402
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -202,9 +202,11 @@ def test_unavailable_dask_combinations_name_the_available_ones(thread_client):
     with pytest.raises(ValueError, match="not available on Dask.*solver='hals'"):
         NMF(4, solver="mu", beta_loss="itakura-saito").fit(Xd)
     # options the Dask solvers do not use warn, naming the option and solver
-    with pytest.warns(UserWarning, match="shuffle=True has no effect with solver 'hals' on dask"):
+    match = "shuffle=True has no effect with solver 'hals' on Dask arrays"
+    with pytest.warns(UserWarning, match=match):
         NMF(4, solver="cd", shuffle=True, max_iter=2).fit(Xd)
-    with pytest.warns(UserWarning, match="extrapolate=True has no effect with solver 'mu'"):
+    match = "extrapolate=True has no effect with solver 'mu'"
+    with pytest.warns(UserWarning, match=match):
         NMF(4, solver="mu", extrapolate=True, max_iter=2).fit(Xd)
 
 

@@ -76,16 +76,26 @@ def test_fitted_solver_attributes():
 @pytest.mark.parametrize(
     "params, option, solver",
     [
-        (dict(solver="hals", missing_values=np.nan, update_order="WH"), "update_order", "hals"),
+        (
+            dict(solver="hals", missing_values=np.nan, update_order="WH"),
+            "update_order",
+            "hals",
+        ),
         (dict(solver="cd", l1_placement="denominator"), "l1_placement", "hals"),
         (dict(solver="mu", missing_values=np.nan, inner_iter=3), "inner_iter", "mu"),
-        (dict(solver="hals", missing_values=np.nan, extrapolate=True), "extrapolate", "hals"),
+        (
+            dict(solver="hals", missing_values=np.nan, extrapolate=True),
+            "extrapolate",
+            "hals",
+        ),
         (dict(beta_loss=1.0, shuffle=True), "shuffle", "mu"),
     ],
 )
 def test_unused_option_warns_naming_option_and_solver(params, option, solver):
     X = _data()
-    with pytest.warns(UserWarning, match=rf"{option}=.* no effect with solver '{solver}'"):
+    with pytest.warns(
+        UserWarning, match=rf"{option}=.* no effect with solver '{solver}'"
+    ):
         NMF(3, max_iter=3, tol=0, **params).fit(X)
 
 
@@ -139,12 +149,29 @@ class ProjectedGradientRule(FactorRule):
         return change
 
 
-def fit_pg_toy(X, W, H, penalties, *, monitor, update_H=True, update_order="HW",
-               inner_iter=1, inner_tol=0.1):
+def fit_pg_toy(
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    update_order="HW",
+    inner_iter=1,
+    inner_tol=0.1,
+):
     return fit_alternating(
-        X, W, H, penalties, monitor=monitor, update_H=update_H,
-        rule=ProjectedGradientRule(), update_order=update_order,
-        inner_iter=inner_iter, inner_tol=inner_tol,
+        X,
+        W,
+        H,
+        penalties,
+        monitor=monitor,
+        update_H=update_H,
+        rule=ProjectedGradientRule(),
+        update_order=update_order,
+        inner_iter=inner_iter,
+        inner_tol=inner_tol,
     )
 
 
@@ -169,7 +196,11 @@ def test_toy_rule_fits_through_nmf(pg_toy):
     model = NMF(3, solver="pg-toy", init="nndsvda", max_iter=400, tol=0, inner_iter=5)
     W = model.fit_transform(X)
     assert model.solver_ == "pg-toy"
-    assert model.solver_options_ == {"update_order": "HW", "inner_iter": 5, "inner_tol": 0.1}
+    assert model.solver_options_ == {
+        "update_order": "HW",
+        "inner_iter": 5,
+        "inner_tol": 0.1,
+    }
     objective = model.history_[:, 2]
     assert np.all(np.diff(objective) <= 1e-12 * objective[0])  # never increases
     H = model.components_
@@ -188,7 +219,9 @@ def test_toy_rule_fits_through_nmf(pg_toy):
 
 def test_toy_rule_options_and_kinds_come_from_its_row(pg_toy):
     X = _data()
-    with pytest.warns(UserWarning, match="shuffle=True has no effect with solver 'pg-toy'"):
+    with pytest.warns(
+        UserWarning, match="shuffle=True has no effect with solver 'pg-toy'"
+    ):
         NMF(3, solver="pg-toy", shuffle=True, max_iter=3, tol=0).fit(X)
     with pytest.raises(ValueError, match="solver='pg-toy' with beta_loss=1 is not"):
         NMF(3, solver="pg-toy", beta_loss=1.0).fit(X)

@@ -17,7 +17,12 @@ from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
 from ._nmf import _BaseNMF, _check_real
-from ._objective import beta_divergence, beta_to_float, combine_penalties
+from ._objective import (
+    beta_divergence,
+    beta_to_float,
+    combine_penalties,
+    constant_start,
+)
 from ._scaling import Rescaling
 from ._validation import check_data_for_beta, check_finite_output
 from .solvers._online import (
@@ -442,7 +447,7 @@ def _codes_start(mean, n_components, rescaling):
     scale's own when that one is far off the dictionary's scale."""
     from ._nmf import _UNIT_START_RANGE
 
-    start = float(np.sqrt(mean / n_components)) / rescaling.W_scale
+    start = constant_start(mean, n_components, if_zero=0.0) / rescaling.W_scale
     if _UNIT_START_RANGE[0] <= start <= _UNIT_START_RANGE[1]:
         return start
-    return float(np.sqrt(mean / rescaling.data / n_components))
+    return constant_start(mean / rescaling.data, n_components, if_zero=0.0)

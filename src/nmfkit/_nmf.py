@@ -40,6 +40,7 @@ from ._objective import (
     beta_divergence,
     beta_to_float,
     combine_penalties,
+    constant_start,
     entrywise_divergence,
     masked_fit,
     masked_reconstruction_error,
@@ -1197,10 +1198,7 @@ def _constant_codes(X, n_components):
         total = X.sum(dtype=np.float64)
     else:
         total = float(xp.sum(X, dtype=accumulation_dtype(xp, X)))
-    mean = total / (X.shape[0] * X.shape[1])
-    value = float(np.sqrt(mean / n_components))
-    if value == 0:
-        value = 1.0  # all-zero X: any positive start; the codes go to zero
+    value = constant_start(total / (X.shape[0] * X.shape[1]), n_components)
     return xp.full(
         (X.shape[0], n_components), value, dtype=X.dtype, device=device_of(X)
     )
@@ -1223,8 +1221,7 @@ def _custom_factors_like(X, W, H, n_components):
 
 def _constant_codes_observed(observed, n_components):
     """``sqrt(mean(observed values) / n_components)`` everywhere (MU-safe start)."""
-    mean = float(np.mean(observed.values, dtype=np.float64))
-    value = np.sqrt(mean / n_components) if mean > 0 else 1.0
+    value = constant_start(np.mean(observed.values, dtype=np.float64), n_components)
     return np.full((observed.shape[0], n_components), value, dtype=observed.dtype)
 
 

@@ -187,26 +187,27 @@ def penalty_change_of_rescaling(penalties, Wt, H, s, norms_W_sq, norms_H_sq):
     return change
 
 
-def constant_start(mean, n_rows, n_components, dtype):
-    """scikit-learn's constant start ``sqrt(mean / n_components)`` (MU-safe).
+def constant_start(mean, n_components, *, if_zero=1.0):
+    """scikit-learn's constant start of the codes, ``sqrt(mean / n_components)``.
+
+    Positive everywhere, so the multiplicative updates can move every entry.
 
     Parameters
     ----------
     mean : float
         The mean of the data (of the observed entries for partially observed
         data).
-    n_rows, n_components : int
-        Shape of the codes.
-    dtype : dtype
+    n_components : int
+    if_zero : float
+        The start when the mean is zero (all-zero data: any positive start,
+        the codes then go to zero).
 
     Returns
     -------
     value : float
-        The start; 1 when the mean is zero (any positive start: the codes go
-        to zero).
     """
     value = float(np.sqrt(mean / n_components)) if mean > 0 else 0.0
-    return value or 1.0
+    return value or float(if_zero)
 
 
 def combine_penalties(

@@ -95,6 +95,9 @@ def _encode_value(value, where):
     if isinstance(value, (list, tuple)):
         items = [_encode_value(v, where) for v in value]
         return items if isinstance(value, list) else {"__tuple__": items}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        # solver_options_: string keys, values of the kinds above
+        return {"__dict__": [[k, _encode_value(v, where)] for k, v in value.items()]}
     if isinstance(value, os.PathLike):
         return {"__path__": os.fspath(value)}
     if isinstance(value, np.random.RandomState):
@@ -108,7 +111,8 @@ def _encode_value(value, where):
         }
     raise TypeError(
         f"{where} holds a {type(value).__name__}, which nmfkit cannot store "
-        "without pickle; use None, a number, a string, a list or a NumPy "
+        "without pickle; use None, a number, a string, a list, a dict with "
+        "string keys or a NumPy "
         "random state, or pickle the estimator instead."
     )
 
@@ -129,6 +133,14 @@ def _decode_value(value):
         return float(value["__float__"])
     if "__tuple__" in value:
         return tuple(_decode_value(v) for v in value["__tuple__"])
+    if "__dict__" in value:
+        items = value["__dict__"]
+        if not isinstance(items, list) or not all(
+            isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+            for item in items
+        ):
+            raise ModelFileError("a stored dictionary is malformed.")
+        return {key: _decode_value(v) for key, v in items}
     if "__path__" in value:
         return Path(value["__path__"])
     if "__random_state__" in value:
@@ -187,6 +199,8 @@ _SCALAR_ATTRIBUTES = {
     "n_steps_": ("an integer", 0),
     "loss_": ("a finite real number", None),
     "reconstruction_err_": ("a finite real number", 0),
+    "solver_": ("a solver name", None),
+    "solver_options_": ("a mapping of solver options", None),
 }
 _REQUIRED_SCALARS = ("n_features_in_", "n_components_")
 
@@ -210,7 +224,11 @@ def _check_scalars(scalars):
         raise FileProblem(f"the model lacks the fitted attribute(s) {missing}")
     for name, value in scalars.items():
         kind, low = _SCALAR_ATTRIBUTES[name]
-        if kind == "an integer":
+        if kind == "a solver name":
+            valid = isinstance(value, str) and value != "auto"
+        elif kind == "a mapping of solver options":
+            valid = isinstance(value, dict) and all(isinstance(k, str) for k in value)
+        elif kind == "an integer":
             valid = _is_int(value)
         else:
             valid = isinstance(value, numbers.Real) and not isinstance(

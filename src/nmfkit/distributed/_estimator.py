@@ -8,13 +8,14 @@ stopping rule are the estimator's; only the data stays on the cluster.
 from __future__ import annotations
 
 import warnings
+
 import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
 from .._scaling import Rescaling
 from .._validation import check_factor, check_n_components
 from ..solvers import NEUTRAL_OPTIONS
-from ._solver import fit_dask, reconstruction_error_dask, row_blocks
+from ._solver import reconstruction_error_dask, row_blocks
 
 __all__ = [
     "fit_transform_dask",

@@ -61,4 +61,3 @@ __all__ = [
     "solver_specs",
     "unregister_solver",
 ]
-

@@ -135,6 +135,14 @@ AUTO_RULES: tuple = (
 )
 
 _TABLE: list[SolverSpec] = []
+#: How messages name each data kind.
+_WHERE = {
+    "dense": "",
+    "sparse": " on sparse X",
+    "observed": " for partially observed data",
+    "array_api": " on arrays of other array-API libraries",
+    "dask": " on Dask arrays",
+}
 
 
 def register_solver(spec: SolverSpec) -> SolverSpec:
@@ -259,7 +267,9 @@ def resolve_solver(
     _load_builtin()
     beta = float(beta)
     if data_kind not in DATA_KINDS:
-        raise ValueError(f"data_kind={data_kind!r} is unknown; choose among {DATA_KINDS}.")
+        raise ValueError(
+            f"data_kind={data_kind!r} is unknown; choose among {DATA_KINDS}."
+        )
     defaults: dict = {}
     if solver == "auto":
         for losses, kinds, name, auto_defaults in AUTO_RULES:
@@ -267,37 +277,42 @@ def resolve_solver(
                 solver, defaults = name, dict(auto_defaults)
                 break
     name = _canonical(solver)
-    spec = next((row for row in _TABLE if row.name == name and row.handles(beta, data_kind)), None)
+    spec = next(
+        (row for row in _TABLE if row.name == name and row.handles(beta, data_kind)),
+        None,
+    )
     if spec is None:
         rows = [row for row in _TABLE if data_kind in row.kinds]
-        where = {
-            "dense": "", "sparse": " on sparse X",
-            "observed": " for partially observed data",
-            "array_api": " on arrays of other array-API libraries",
-            "dask": " on Dask arrays",
-        }[data_kind]
+        where = _WHERE[data_kind]
         raise ValueError(
             f"solver={solver!r} with beta_loss={beta:g} is not available{where}; "
             f"available: {_describe(rows)} ('cd' is 'hals'; 'auto' picks one)."
         )
-    chosen = {**spec.options, **{k: v for k, v in defaults.items() if k in spec.options}}
+    chosen = {
+        **spec.options,
+        **{k: v for k, v in defaults.items() if k in spec.options},
+    }
     for key, value in options.items():
         if key in _CONTEXT:
             if key in spec.options:
                 chosen[key] = value
             continue
         if key not in NEUTRAL_OPTIONS:
-            raise TypeError(f"{key!r} is not a solver option; choose among {tuple(NEUTRAL_OPTIONS)}.")
+            raise TypeError(
+                f"{key!r} is not a solver option; choose among "
+                f"{tuple(NEUTRAL_OPTIONS)}."
+            )
         if _is_neutral(key, value):
             continue
         if key in spec.options:
             chosen[key] = bool(value) if key == "extrapolate" else value
         elif warn and not _is_off(key, value):
-            where = "" if data_kind in _IN_MEMORY else f" on {data_kind} data"
+            where = _WHERE[data_kind]
+            uses = sorted(set(spec.options) - _CONTEXT) or "no options"
             warnings.warn(
                 f"{key}={value!r} has no effect with solver {spec.name!r}{where} "
-                f"(it uses {sorted(set(spec.options) - _CONTEXT) or 'no options'}); "
-                f"leave {key} at {NEUTRAL_OPTIONS[key]!r} or choose a solver that uses it.",
+                f"(it uses {uses}); leave {key} at {NEUTRAL_OPTIONS[key]!r} or "
+                "choose a solver that uses it.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -311,7 +326,9 @@ def _same(a, b):
     if isinstance(a, str) or isinstance(b, str):
         return isinstance(a, str) and isinstance(b, str) and a == b
     if isinstance(a, (bool, np.bool_)) or isinstance(b, bool):
-        return isinstance(a, (bool, np.bool_)) == isinstance(b, bool) and bool(a) == bool(b)
+        return isinstance(a, (bool, np.bool_)) == isinstance(b, bool) and bool(
+            a
+        ) == bool(b)
     try:
         return bool(a == b)
     except (TypeError, ValueError):
@@ -392,25 +409,59 @@ def _load_builtin():
     from ._mu_beta import fit_mu_beta
 
     alternating = {
-        "update_order": "HW", "inner_iter": 1, "inner_tol": 0.1, "extrapolate": False,
+        "update_order": "HW",
+        "inner_iter": 1,
+        "inner_tol": 0.1,
+        "extrapolate": False,
     }
     frobenius = frozenset({2.0})
     complete = frozenset({"dense", "sparse", "array_api"})
     order = {"update_order": "HW", "l1_placement": "numerator"}
     rows = [
-        SolverSpec("hals", fit_hals, frobenius, complete,
-                   {**alternating, "shuffle": False, "random_state": None}, ("cd",)),
-        SolverSpec("mu", fit_mu_accelerated, frobenius, complete,
-                   {**alternating, "l1_placement": "numerator"}),
+        SolverSpec(
+            "hals",
+            fit_hals,
+            frobenius,
+            complete,
+            {**alternating, "shuffle": False, "random_state": None},
+            ("cd",),
+        ),
+        SolverSpec(
+            "mu",
+            fit_mu_accelerated,
+            frobenius,
+            complete,
+            {**alternating, "l1_placement": "numerator"},
+        ),
         SolverSpec("mu", fit_mu_beta, None, _IN_MEMORY, dict(order)),
-        SolverSpec("hals", fit_masked_hals, frobenius, frozenset({"observed"}), {}, ("cd",)),
-        SolverSpec("mu", fit_masked_mu, frobenius, frozenset({"observed"}), dict(order)),
-        SolverSpec("hals", partial(fit_dask, rule=HALSRule), frobenius,
-                   frozenset({"dask"}), {"update_order": "HW"}, ("cd",)),
-        SolverSpec("mu", partial(fit_dask, rule=FrobeniusMURule), frobenius,
-                   frozenset({"dask"}), dict(order)),
-        SolverSpec("mu", partial(fit_dask, rule=partial(BetaMURule, beta=1.0)),
-                   frozenset({1.0}), frozenset({"dask"}), dict(order)),
+        SolverSpec(
+            "hals", fit_masked_hals, frobenius, frozenset({"observed"}), {}, ("cd",)
+        ),
+        SolverSpec(
+            "mu", fit_masked_mu, frobenius, frozenset({"observed"}), dict(order)
+        ),
+        SolverSpec(
+            "hals",
+            partial(fit_dask, rule=HALSRule),
+            frobenius,
+            frozenset({"dask"}),
+            {"update_order": "HW"},
+            ("cd",),
+        ),
+        SolverSpec(
+            "mu",
+            partial(fit_dask, rule=FrobeniusMURule),
+            frobenius,
+            frozenset({"dask"}),
+            dict(order),
+        ),
+        SolverSpec(
+            "mu",
+            partial(fit_dask, rule=partial(BetaMURule, beta=1.0)),
+            frozenset({1.0}),
+            frozenset({"dask"}),
+            dict(order),
+        ),
     ]
     for row in rows:
         register_solver(row)

@@ -528,14 +528,16 @@ def _read(path, fmt, what, layout):
         )
     try:
         archive = zipfile.ZipFile(path)
-    except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
+    except (
+        OSError, EOFError, zipfile.BadZipFile, ValueError, NotImplementedError
+    ) as exc:  # NotImplementedError: a damaged version field ("version 14.0")
         raise FileProblem(
             f"{not_ours}; it is unreadable or truncated ({exc})"
         ) from None
     try:
         with archive:
             return _read_archive(archive, path, fmt, what, layout, not_ours)
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
         raise FileProblem(
             f"the file is truncated or damaged ({type(exc).__name__}: {exc}); save "
             f"the {what} again"

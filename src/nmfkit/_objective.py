@@ -101,6 +101,9 @@ __all__ = [
     "divergence_from_parts",
     "model_power_sum",
     "row_blocks",
+    "BlockDivergence",
+    "divergence_from_block_parts",
+    "fast_power",
 ]
 
 #: scikit-learn's floor for model values and denominators (float32 epsilon).
@@ -910,3 +913,161 @@ def _unit_scale_divergence(X, W, H, beta):
     for block in row_blocks(n_samples, n_features):
         total += float(pointwise_divergence(X[block], W[block] @ H, beta).sum())
     return total
+
+
+def fast_power(M, exponent):
+    """``M ** exponent`` (new array), fast for integer and half-integer exponents.
+
+    ``np.power`` with a general exponent costs an exp and a log per entry;
+    for ``exponent = k / 2`` a square root and a few products give the same
+    value to a few units in the last place (beta = 0.5, 1.5, 2.5, 3 ...).
+    """
+    twice = 2.0 * exponent
+    if twice != round(twice) or abs(twice) > 8:
+        return M**exponent
+    k = int(round(twice))
+    if k == 0:
+        return np.ones_like(M)
+    if k % 2:  # M^(|k|/2) = sqrt(M) M^((|k| - 1) / 2)
+        out = np.sqrt(M)
+        repeats = (abs(k) - 1) // 2
+    else:
+        out = M.copy()
+        repeats = abs(k) // 2 - 1
+    for _ in range(repeats):
+        out *= M
+    if k < 0:
+        np.reciprocal(out, out=out)
+    return out
+
+
+class BlockDivergence:
+    """The beta-divergence of X, accumulated by blocks of rows.
+
+    The solvers visit X a block of rows at a time (the beta-divergence MU,
+    the online solver, the Dask blocks); on each block they hand over the
+    powers of the model they computed for their updates, and this class turns
+    them into the block's parts ``(cross, model, direct)`` of the divergence
+    (see :func:`divergence_from_parts`), then the parts into the divergence
+    (:meth:`objective`). Entries of X in ``(0, EPSILON]`` are left out of the
+    divergence (scikit-learn's rule): the cross part is computed over all
+    entries of a block, then these entries' share is taken back out.
+
+    Parameters
+    ----------
+    X : ndarray (C-contiguous) or CSR matrix with sorted indices
+    beta : float
+    blocks : sequence of slice
+        The blocks of rows the solver visits X in.
+    values : ndarray, optional
+        The stored values of X (``X.data`` for CSR, X itself when dense).
+    """
+
+    def __init__(self, X, beta, blocks, *, values=None):
+        self.beta = float(beta)
+        self.sparse = sp.issparse(X)
+        self.shape = X.shape
+        if values is None:
+            values = X.data if self.sparse else X
+        self._values = values
+        self._constant = None
+        self._tiny = {}
+        if np.any((values > 0) & (values <= EPSILON)):
+            for block in blocks:
+                if self.sparse:
+                    lo, hi = X.indptr[block.start], X.indptr[block.stop]
+                    xb = X.data[lo:hi]
+                else:
+                    xb = X[block].ravel()
+                idx = np.flatnonzero((xb > 0) & (xb <= EPSILON))
+                if idx.size:
+                    self._tiny[block.start] = (idx, xb[idx])
+
+    def cross(self, block, x, y, y_hat, A):
+        """Cross part of the divergence on a block (see :func:`divergence_from_parts`).
+
+        ``y`` holds the model at the block's entries (dense: the block of W H;
+        None when only ``y_hat`` is kept), ``y_hat`` its clipped values (for
+        beta = 0 their reciprocals), ``A`` the numerator weights.
+        """
+        beta = self.beta
+        if beta == 1:
+            cross = float(np.dot(x.ravel(), np.log(y_hat).ravel()))
+        elif beta == 0:  # here A = x / y_hat and y_hat = 1 / y_hat
+            cross = float(A.sum() - np.log(y_hat).sum())
+        else:
+            cross = float(np.dot(A.ravel(), y_hat.ravel()))
+        tiny = self._tiny.get(block.start)
+        if tiny is not None:
+            idx, xt = tiny
+            if y is None:  # beta = 0 on a dense block: y_hat holds 1 / y_hat
+                yt = 1.0 / y_hat.ravel()[idx]
+            else:
+                yt = y.ravel()[idx]
+            yt = np.maximum(yt, EPSILON) if beta < 2 else yt
+            if beta == 1:
+                cross -= float(np.dot(xt, np.log(yt)))
+            elif beta == 0:
+                cross -= float(np.sum(xt / yt + np.log(yt)))
+            else:
+                cross -= float(np.dot(xt, fast_power(yt, beta - 1)))
+        return cross
+
+    def model_sum(self, M, B):
+        """``sum M^beta`` from ``B = M^(beta-1)`` (clipped for beta < 1)."""
+        beta = self.beta
+        total = float(np.dot(B.ravel(), M.ravel()))
+        if beta < 1:
+            if M.size and M.min() < EPSILON:
+                tiny = M < EPSILON
+                Mt = M[tiny]
+                total += model_power_sum(Mt, beta) * beta - float(np.dot(B[tiny], Mt))
+        return total
+
+    @property
+    def constant(self):
+        """The data-only part of the divergence (computed once, on demand)."""
+        if self._constant is None:
+            self._constant = divergence_constant(self._values, self.beta)
+        return self._constant
+
+    def objective(self, parts, W, Ht):
+        """The divergence from the accumulated block parts (dense X: the sum
+        of its blocks' pointwise divergences)."""
+        if not self.sparse:
+            return max(float(parts[2]), 0.0)
+        return divergence_from_block_parts(
+            self.beta,
+            self.constant,
+            parts,
+            W.sum(axis=0, dtype=np.float64),
+            Ht,
+            self.shape[0] * self.shape[1],
+        )
+
+
+def divergence_from_block_parts(beta, constant, parts, W_col_sum, Ht, n_entries):
+    """The divergence from the parts :class:`BlockDivergence` accumulates.
+
+    Parameters
+    ----------
+    beta : float
+    constant : float
+        :func:`~nmfkit._objective.divergence_constant` of X.
+    parts : sequence of 3 floats
+        ``(cross, model, direct)`` summed over the blocks of rows.
+    W_col_sum : ndarray of shape (n_components,)
+        Column sums of W (float64): the model sum for KL is
+        ``W_col_sum . H 1``.
+    Ht : ndarray of shape (n_features, n_components)
+    n_entries : int
+        ``n_samples * n_features`` (the model part for beta = 0).
+    """
+    cross, model, direct = (float(v) for v in parts)
+    if beta == 1:
+        model = float(np.dot(W_col_sum, Ht.sum(axis=0, dtype=np.float64)))
+    elif beta == 0:
+        model = float(n_entries)
+    value = divergence_from_parts(beta, constant, cross, model)
+    # the parts cancel near an exact fit: rounding may dip below zero
+    return max(value + direct, 0.0)

@@ -39,17 +39,13 @@ import numpy as np
 from .._objective import (
     Penalties,
     divergence_constant,
+    divergence_from_block_parts,
     frobenius_fit_from_products,
     squared_norm,
 )
 from ..solvers._hals import hals_sweep, prepare_hals
 from ..solvers._mu import mu_step
-from ..solvers._mu_beta import (
-    BetaKernel,
-    _Updater,
-    divergence_from_block_parts,
-    kl_h_denominator,
-)
+from ..solvers._mu_beta import BetaKernel, _Updater, kl_h_denominator
 
 __all__ = [
     "BetaMURule",

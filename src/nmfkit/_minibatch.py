@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._nmf import _BaseNMF, _check_real
 from ._objective import (
+    ZERO_BELOW,
     beta_divergence,
     beta_to_float,
     combine_penalties,
@@ -35,7 +36,6 @@ from .solvers._online import (
 
 __all__ = ["MiniBatchNMF"]
 
-_F64_EPS = float(np.finfo(np.float64).eps)
 
 
 def _check_int(name, value, low, allow_none=False):
@@ -237,7 +237,7 @@ class MiniBatchNMF(_BaseNMF):
         else:
             W = update_codes(X, W, Ht, pen, beta, kernel)
         if beta < 1:
-            W[W < _F64_EPS] = 0.0
+            W[W < ZERO_BELOW] = 0.0
         num, den, objective = dictionary_products(X, W, Ht, pen, beta, kernel)
         Ht = online_dictionary_update(
             Ht, num, den, self._numerator, self._denominator, self._rho, beta, pen.l2_H

@@ -93,6 +93,7 @@ __all__ = [
     "masked_penalized_objective",
     "masked_reconstruction_error",
     "EPSILON",
+    "ZERO_BELOW",
     "beta_divergence",
     "divergence_data_terms",
     "entrywise_divergence",
@@ -108,6 +109,9 @@ __all__ = [
 
 #: scikit-learn's floor for model values and denominators (float32 epsilon).
 EPSILON = float(np.finfo(np.float32).eps)
+#: Factor entries below this (the float64 epsilon) are set to zero after the
+#: beta < 1 updates, as scikit-learn does.
+ZERO_BELOW = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)

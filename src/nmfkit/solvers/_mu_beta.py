@@ -55,6 +55,7 @@ import scipy.sparse as sp
 
 from .._objective import (
     EPSILON,
+    ZERO_BELOW,
     BlockDivergence,
     fast_power,
     pointwise_divergence,
@@ -71,7 +72,6 @@ __all__ = [
     "mu_beta_factor",
 ]
 
-_F64_EPS = float(np.finfo(np.float64).eps)
 
 
 def mm_exponent(beta, l2=0.0, gamma_rule="mm"):
@@ -363,7 +363,7 @@ class _Updater:
                 Wn = W_new[block]
                 np.multiply(Wb, factor, out=Wn)
                 if k.beta < 1:
-                    Wn[Wn < _F64_EPS] = 0.0
+                    Wn[Wn < ZERO_BELOW] = 0.0
                 Wb = Wn
             if h_stats or obj_at == "after":
                 A, B, o = k.block_weights(block, Wb, Ht, H, obj_at == "after")
@@ -390,7 +390,7 @@ class _Updater:
         )
         Ht_new = Ht * factor
         if self.beta <= 1:
-            Ht_new[Ht_new < _F64_EPS] = 0.0
+            Ht_new[Ht_new < ZERO_BELOW] = 0.0
         return Ht_new
 
 

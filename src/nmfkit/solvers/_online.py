@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._objective import EPSILON, FrobeniusFit, constant_start
+from .._objective import EPSILON, ZERO_BELOW, FrobeniusFit, constant_start
 from ._mu import mu_step
 from ._mu_beta import BetaKernel, _Updater, mm_exponent
 
@@ -31,7 +31,6 @@ __all__ = [
     "online_dictionary_update",
 ]
 
-_F64_EPS = float(np.finfo(np.float64).eps)
 
 
 def _xtimes(X, A):
@@ -179,5 +178,5 @@ def online_dictionary_update(Ht, num, den, A, B, rho, beta, l2_H):
     if gamma != 1:
         Ht_new **= gamma
     if beta <= 1:
-        Ht_new[Ht_new < _F64_EPS] = 0.0
+        Ht_new[Ht_new < ZERO_BELOW] = 0.0
     return Ht_new

@@ -41,11 +41,12 @@ from ._objective import (
     beta_to_float,
     combine_penalties,
     constant_start,
-    entrywise_divergence,
-    masked_fit,
+    held_out_entries,
+    held_out_features,
+    held_out_observed,
     masked_reconstruction_error,
+    negative_objective,
     reconstruction_error,
-    row_blocks,
     sampled_product,
 )
 from ._persistence import PersistenceMixin
@@ -1028,100 +1029,33 @@ class NMF(_BaseNMF):
         """
         check_is_fitted(self)
         if self._is_masked(X, mask):
-            return self._score_observed(X, mask)
+            observed = self._validate_observed(X, mask, reset=False)
+            H = self.components_.astype(observed.dtype, copy=False)
+            with _internal_arrays():
+                W, fit = held_out_observed(observed, H, self._masked_codes)
+            return negative_objective(fit, self._penalties(observed), W, H)
         beta = beta_to_float(self.beta_loss)
         X = self._validate_X(X, reset=False)
         H = self.components_.astype(X.dtype, copy=False)
-        penalties = self._penalties(X)
         with _internal_arrays():
             if beta != 2:
                 W = self.transform(X)
                 fit = beta_divergence(X, W, H, beta)
             elif sp.issparse(X) and X.shape[1] > 1:
-                W, fit = self._held_out_features(X, H)
+                W, fit = held_out_features(X, H, self._codes_under)
             else:
-                W, fit = self._held_out_entries(X, H)
-        return -(fit + penalties.value_W(W) + penalties.value_H(H))
+                W, fit = held_out_entries(X, H, self._masked_codes)
+        return negative_objective(fit, self._penalties(X), W, H)
 
-    def _held_out_entries(self, X, H):
-        """Codes and scaled held-out fit term of :meth:`score`, entrywise split.
+    def _masked_codes(self, X, mask):
+        """Codes of X fitted to its entries where ``mask`` is True."""
+        return self.transform(X, mask=mask)
 
-        The split of entry (i, j) is the same as one draw of
-        ``RandomState(0).random_sample(X.shape)``: the draws are made a
-        block of rows at a time, in order, so only one block is dense.
-        """
-        rng = np.random.RandomState(0)
-        fit, n_held, W_parts = 0.0, 0, []
-        for rows in row_blocks(X.shape[0], X.shape[1]):
-            block = X[rows].toarray() if sp.issparse(X) else X[rows]
-            held = rng.random_sample(block.shape) < 0.5
-            W_block = self.transform(block, mask=~held)
-            prediction = W_block @ H
-            fit += entrywise_divergence(block[held], prediction[held], 2)
-            n_held += int(np.count_nonzero(held))
-            W_parts.append(W_block)
-        return np.vstack(W_parts), fit * (X.shape[0] * X.shape[1]) / max(n_held, 1)
-
-    def _held_out_features(self, X, H):
-        """Codes and scaled held-out fit term of :meth:`score` for sparse X.
-
-        A fixed random half of the columns is held (at least one column held
-        and one kept). The codes solve the penalized subproblem on the kept
-        columns: :meth:`transform` of X with the held columns zeroed under a
-        dictionary whose held columns are zero, which leaves those columns
-        out of the fit exactly. The held fit term is the stored entries'
-        residuals plus the model's squares at the unstored ones, from the
-        Gram matrices: O(nnz x rank + (n + p) x rank^2).
-        """
-        n_samples, n_features = X.shape
-        held = np.random.RandomState(0).random_sample(n_features) < 0.5
-        if not held.any():
-            held[0] = True
-        if held.all():
-            held[0] = False
-        kept = (~held).astype(X.dtype)
-        proxy = copy.copy(self)  # the same estimator, its dictionary restricted
-        proxy.components_ = H * kept
-        W = proxy.transform(X @ sp.diags(kept))
-        X_held = sp.csr_matrix(X[:, np.flatnonzero(held)])
-        H_held = np.ascontiguousarray(H[:, held], dtype=np.float64)
-        W64 = np.asarray(W, dtype=np.float64)
-        rows = np.repeat(np.arange(n_samples), np.diff(X_held.indptr))
-        prediction = sampled_product(W64, H_held.T, rows, X_held.indices)
-        data = X_held.data.astype(np.float64)
-        stored = 0.5 * float(np.sum((data - prediction) ** 2))
-        # 1/2 sum of (W H_held)^2 over the entries X does not store
-        unstored = 0.5 * (
-            float(np.sum((W64.T @ W64) * (H_held @ H_held.T)))
-            - float(np.sum(prediction**2))
-        )
-        fit = stored + max(unstored, 0.0)
-        return W, fit * n_features / int(np.count_nonzero(held))
-
-    def _score_observed(self, X, mask):
-        """:meth:`score` of partially observed data: split the observed entries."""
-        observed = self._validate_observed(X, mask, reset=False)
-        held = np.random.RandomState(0).random_sample(observed.nnz) < 0.5
-        kept = ~held
-        n_samples = observed.shape[0]
-        indptr = np.zeros(n_samples + 1, dtype=np.int64)
-        np.cumsum(np.bincount(observed.rows[kept], minlength=n_samples), out=indptr[1:])
-        cols = observed.cols[kept]
-        X_kept = sp.csr_matrix(
-            (observed.values[kept], cols, indptr), shape=observed.shape
-        )
-        mask_kept = sp.csr_matrix(
-            (np.ones(cols.size, dtype=bool), cols, indptr), shape=observed.shape
-        )
-        with _internal_arrays():
-            W = self.transform(X_kept, mask=mask_kept)
-        H = self.components_.astype(observed.dtype, copy=False)
-        prediction = sampled_product(W, H.T, observed.rows[held], observed.cols[held])
-        n_held = int(np.count_nonzero(held))
-        fit = masked_fit(observed.values[held], prediction) * observed.nnz
-        fit /= max(n_held, 1)
-        penalties = self._penalties(observed)
-        return -(fit + penalties.value_W(W) + penalties.value_H(H))
+    def _codes_under(self, X, H):
+        """Codes of X under the dictionary H (same estimator otherwise)."""
+        proxy = copy.copy(self)
+        proxy.components_ = H
+        return proxy.transform(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -105,6 +105,10 @@ __all__ = [
     "BlockDivergence",
     "divergence_from_block_parts",
     "fast_power",
+    "held_out_entries",
+    "held_out_features",
+    "held_out_observed",
+    "negative_objective",
 ]
 
 #: scikit-learn's floor for model values and denominators (float32 epsilon).
@@ -1075,3 +1079,135 @@ def divergence_from_block_parts(beta, constant, parts, W_col_sum, Ht, n_entries)
     value = divergence_from_parts(beta, constant, cross, model)
     # the parts cancel near an exact fit: rounding may dip below zero
     return max(value + direct, 0.0)
+
+
+# ------------------------------------------------------------ held-out scores
+# NMF.score fits the codes of each row to part of its entries and measures
+# the data fit on the others (see its docstring); the splits and the
+# measurement are here, the codes come from the estimator's ``codes``
+# callable (its transform).
+
+
+def held_out_entries(X, H, codes):
+    """Codes and scaled held-out Frobenius fit, entrywise split.
+
+    The split of entry (i, j) is the same as one draw of
+    ``RandomState(0).random_sample(X.shape) < 0.5`` (held when True): the
+    draws are made a block of rows at a time, in order, so only one block is
+    dense.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    H : ndarray of shape (n_components, n_features)
+    codes : callable
+        ``codes(block, mask) -> W_block``: the codes of a dense block of rows
+        fitted to its entries where ``mask`` is True.
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    fit : float
+        ``1/2`` the squared residual over the held entries, scaled by
+        ``n_entries / n_held``.
+    """
+    rng = np.random.RandomState(0)
+    fit, n_held, W_parts = 0.0, 0, []
+    for rows in row_blocks(X.shape[0], X.shape[1]):
+        block = X[rows].toarray() if sp.issparse(X) else X[rows]
+        held = rng.random_sample(block.shape) < 0.5
+        W_block = codes(block, ~held)
+        prediction = W_block @ H
+        fit += entrywise_divergence(block[held], prediction[held], 2)
+        n_held += int(np.count_nonzero(held))
+        W_parts.append(W_block)
+    return np.vstack(W_parts), fit * (X.shape[0] * X.shape[1]) / max(n_held, 1)
+
+
+def held_out_features(X, H, codes):
+    """Codes and scaled held-out Frobenius fit for sparse X, split by columns.
+
+    A fixed random half of the columns is held (at least one column held and
+    one kept). The codes solve the penalized subproblem on the kept columns:
+    X with the held columns zeroed under a dictionary whose held columns are
+    zero, which leaves those columns out of the fit exactly. The held fit
+    term is the stored entries' residuals plus the model's squares at the
+    unstored ones, from the Gram matrices: O(nnz x rank + (n + p) x rank^2).
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_samples, n_features)
+    H : ndarray of shape (n_components, n_features)
+    codes : callable
+        ``codes(X_kept, H_kept) -> W``: the codes of ``X_kept`` under the
+        dictionary ``H_kept``.
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    fit : float
+    """
+    n_samples, n_features = X.shape
+    held = np.random.RandomState(0).random_sample(n_features) < 0.5
+    if not held.any():
+        held[0] = True
+    if held.all():
+        held[0] = False
+    kept = (~held).astype(X.dtype)
+    W = codes(X @ sp.diags(kept), H * kept)
+    X_held = sp.csr_matrix(X[:, np.flatnonzero(held)])
+    H_held = np.ascontiguousarray(H[:, held], dtype=np.float64)
+    W64 = np.asarray(W, dtype=np.float64)
+    rows = np.repeat(np.arange(n_samples), np.diff(X_held.indptr))
+    prediction = sampled_product(W64, H_held.T, rows, X_held.indices)
+    data = X_held.data.astype(np.float64)
+    stored = 0.5 * float(np.sum((data - prediction) ** 2))
+    # 1/2 sum of (W H_held)^2 over the entries X does not store
+    unstored = 0.5 * (
+        float(np.sum((W64.T @ W64) * (H_held @ H_held.T)))
+        - float(np.sum(prediction**2))
+    )
+    fit = stored + max(unstored, 0.0)
+    return W, fit * n_features / int(np.count_nonzero(held))
+
+
+def held_out_observed(observed, H, codes):
+    """Codes and scaled held-out fit of partially observed data.
+
+    The split is among the observed entries only (``random_sample(
+    n_observed) < 0.5`` in row-major order); the fit is scaled to all
+    observed entries.
+
+    Parameters
+    ----------
+    observed : ObservedEntries
+    H : ndarray of shape (n_components, n_features)
+    codes : callable
+        ``codes(X_kept, mask_kept) -> W``: the codes fitted to the kept
+        entries (CSR matrices of the values and of the mask).
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    fit : float
+    """
+    held = np.random.RandomState(0).random_sample(observed.nnz) < 0.5
+    kept = ~held
+    n_samples = observed.shape[0]
+    indptr = np.zeros(n_samples + 1, dtype=np.int64)
+    np.cumsum(np.bincount(observed.rows[kept], minlength=n_samples), out=indptr[1:])
+    cols = observed.cols[kept]
+    X_kept = sp.csr_matrix((observed.values[kept], cols, indptr), shape=observed.shape)
+    mask_kept = sp.csr_matrix(
+        (np.ones(cols.size, dtype=bool), cols, indptr), shape=observed.shape
+    )
+    W = codes(X_kept, mask_kept)
+    prediction = sampled_product(W, H.T, observed.rows[held], observed.cols[held])
+    n_held = int(np.count_nonzero(held))
+    fit = masked_fit(observed.values[held], prediction) * observed.nnz
+    return W, fit / max(n_held, 1)
+
+
+def negative_objective(fit, penalties, W, H):
+    """The score ``-(fit + penalties of W and H)`` (higher is better)."""
+    return -(fit + penalties.value_W(W) + penalties.value_H(H))

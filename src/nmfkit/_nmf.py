@@ -49,6 +49,14 @@ from ._objective import (
     reconstruction_error,
     sampled_product,
 )
+from ._observed_model import (
+    add_bias_components,
+    bias_layout,
+    constant_codes_observed,
+    init_matrix,
+    restore_offset_ones,
+    with_bias_layout,
+)
 from ._persistence import PersistenceMixin
 from ._scaling import Rescaling
 from ._validation import (
@@ -584,48 +592,6 @@ class NMF(_BaseNMF):
             l2_H=self.l2_H,
         )
 
-    @staticmethod
-    def _init_matrix(observed):
-        """Stand-in for X when initializing from partially observed data.
-
-        The observed values with zeros elsewhere, scaled by
-        ``n_samples * n_features / |observed|`` so that its mean is the mean
-        of the observed values (sparse; never densified).
-        """
-        n_samples, n_features = observed.shape
-        filled = observed.zero_filled()
-        if observed.nnz == n_samples * n_features:
-            return filled
-        scale = (n_samples * n_features) / observed.nnz
-        return filled * filled.dtype.type(scale)
-
-    def _bias_layout(self, n_components):
-        """Solver options that keep the ones of the offset components fixed."""
-        if not self.bias:
-            return {}
-        return dict(fixed_W_columns=(n_components + 1,), fixed_H_rows=(n_components,))
-
-    def _add_bias_components(self, observed, W0, H0):
-        """Append the offset components (see ``bias``) to initial factors."""
-        n_components = W0.shape[1]
-        start = W0.dtype.type(0.25 * float(np.mean(observed.values)))
-        n_samples, n_features = observed.shape
-        W0 = np.hstack(
-            [
-                W0,
-                np.full((n_samples, 1), start, W0.dtype),
-                np.ones((n_samples, 1), W0.dtype),
-            ]
-        )
-        H0 = np.vstack(
-            [
-                H0,
-                np.ones((1, n_features), H0.dtype),
-                np.full((1, n_features), start, H0.dtype),
-            ]
-        )
-        return W0, H0, self._bias_layout(n_components)
-
     def _resolve_solver(self, X=None, masked=False, *, warn=True):
         """The row of the solver table that runs on X, and its options.
 
@@ -781,17 +747,15 @@ class NMF(_BaseNMF):
         penalties = self._penalties(observed)
 
         def initial_factors(observed_internal, scale):
-            W0, H0 = self._initial_factors(
-                self._init_matrix(observed_internal), W, H, scale
-            )
+            W0, H0 = self._initial_factors(init_matrix(observed_internal), W, H, scale)
             if self.bias:
-                W0, H0, _ = self._add_bias_components(observed_internal, W0, H0)
+                W0, H0 = add_bias_components(observed_internal, W0, H0)
             return W0, H0
 
         result = fit_with_recovery(
             self,
             observed,
-            _with_bias_layout(solver_fn) if self.bias else solver_fn,
+            with_bias_layout(solver_fn) if self.bias else solver_fn,
             initial_factors,
             penalties,
             masked=True,
@@ -800,7 +764,7 @@ class NMF(_BaseNMF):
             rescale=not (self.bias and penalties != Penalties()),
         )
         if self.bias:
-            _restore_offset_ones(result.W, result.H)
+            restore_offset_ones(result.W, result.H)
         self._store_result(result)
         self._store_solver(spec, masked=True)
         self.reconstruction_err_ = masked_reconstruction_error(
@@ -896,10 +860,10 @@ class NMF(_BaseNMF):
         fixed = {}
         # scikit-learn's start sqrt(mean(X) / n_components), in the user's units
         if masked:
-            W0 = _constant_codes_observed(X, n_components)
+            W0 = constant_codes_observed(X, n_components)
             if self.bias:
                 W0[:, -1] = 1
-                fixed = self._bias_layout(n_components - 2)
+                fixed = bias_layout(n_components - 2)
         else:
             W0 = _constant_codes(X, n_components)
         X_internal = scale.scale_data(X)
@@ -908,7 +872,7 @@ class NMF(_BaseNMF):
             # that start is far off this dictionary's scale (H of 1e200):
             # start from the same rule at unit scale instead
             if masked:
-                W0 = _constant_codes_observed(X_internal, n_components)
+                W0 = constant_codes_observed(X_internal, n_components)
                 if self.bias:
                     W0[:, -1] = 1
             else:
@@ -1067,44 +1031,6 @@ class NMF(_BaseNMF):
 _UNIT_START_RANGE = (2.0**-40, 2.0**40)
 
 
-def _with_bias_layout(solver_fn):
-    """``solver_fn`` keeping the ones of the two offset components (the last
-    two) fixed, whatever the rank (known only from the initial factors)."""
-
-    def solve(X, W, H, penalties, **options):
-        n_components = W.shape[1] - 2
-        return solver_fn(
-            X,
-            W,
-            H,
-            penalties,
-            fixed_W_columns=(n_components + 1,),
-            fixed_H_rows=(n_components,),
-            **options,
-        )
-
-    return solve
-
-
-def _restore_offset_ones(W, H):
-    """Make the fixed columns of the offset components ones again, in place.
-
-    A fit solved at unit scale returns them multiplied by the factor scale
-    (a power of two, so the exchange below is exact and keeps ``W H``).
-    """
-    for column, row in ((-1, -1), (-2, -2)):
-        fixed = W[:, column] if column == -1 else H[row]
-        scale = fixed.dtype.type(fixed.flat[0]) if fixed.size else 1
-        if scale in (0, 1):
-            continue
-        if column == -1:
-            W[:, -1] /= scale
-            H[-1] *= scale
-        else:
-            H[-2] /= scale
-            W[:, -2] *= scale
-
-
 @contextlib.contextmanager
 def _internal_arrays():
     """Calls on arrays that nmfkit derived from the user's validated X.
@@ -1151,12 +1077,6 @@ def _custom_factors_like(X, W, H, n_components):
         None if W is None else to_numpy(W), (n_samples, n_components), dtype, "W"
     )
     return convert_like(W, X), convert_like(H, X)
-
-
-def _constant_codes_observed(observed, n_components):
-    """``sqrt(mean(observed values) / n_components)`` everywhere (MU-safe start)."""
-    value = constant_start(np.mean(observed.values, dtype=np.float64), n_components)
-    return np.full((observed.shape[0], n_components), value, dtype=observed.dtype)
 
 
 def non_negative_factorization(

@@ -20,7 +20,6 @@ removed when the fit starts (resumes) and at every write.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import os
@@ -287,26 +286,28 @@ class Checkpoint:
 
 
 def add_checkpoint_arguments(parser):
-    """Add ``--checkpoint`` and ``--checkpoint-every`` to an argparse parser.
+    """Add ``--checkpoint`` and ``--checkpoint-every`` to a command-line parser.
+
+    Argument-agnostic: any parser with the standard library's
+    ``add_argument_group`` and ``add_argument`` will do (this module does not import a parser library);
+    an invalid number of seconds raises ``ValueError``, which such parsers
+    report as an invalid value of the option.
 
     Parameters
     ----------
-    parser : argparse.ArgumentParser
+    parser : parser object
         Typically the parser of ``nmfkit fit``.
 
     Returns
     -------
-    group : argparse._ArgumentGroup
+    group : argument group
         The "checkpoint" argument group.
 
     Examples
     --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser()
-    >>> _ = add_checkpoint_arguments(parser)
-    >>> args = parser.parse_args(["--checkpoint", "run.ckpt.npz"])
-    >>> checkpoint_params(args)
-    {'checkpoint': 'run.ckpt.npz', 'checkpoint_every': 60.0}
+    The command line's ``nmfkit fit`` parser calls it, then passes
+    ``checkpoint_params(args)`` (``{'checkpoint': PATH or None,
+    'checkpoint_every': SECONDS}``) to :class:`~nmfkit.NMF`.
     """
     group = parser.add_argument_group(
         "checkpoint",
@@ -331,17 +332,18 @@ def add_checkpoint_arguments(parser):
 
 
 def _non_negative_seconds(text):
+    """A finite number of seconds >= 0 from the command line (ValueError if not)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of seconds"
-        ) from None
+        raise ValueError(f"{text!r} is not a number of seconds") from None
     if not np.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not valid; give a finite number of seconds >= 0"
-        )
+        raise ValueError(f"{text!r} is not valid; give a finite number of seconds >= 0")
     return value
+
+
+# how parsers name the expected value in their message ("invalid ... value")
+_non_negative_seconds.__name__ = "non-negative seconds"
 
 
 def checkpoint_params(args):

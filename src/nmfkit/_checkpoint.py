@@ -289,9 +289,9 @@ def add_checkpoint_arguments(parser):
     """Add ``--checkpoint`` and ``--checkpoint-every`` to a command-line parser.
 
     Argument-agnostic: any parser with the standard library's
-    ``add_argument_group`` and ``add_argument`` will do (this module does not import a parser library);
-    an invalid number of seconds raises ``ValueError``, which such parsers
-    report as an invalid value of the option.
+    ``add_argument_group`` and ``add_argument`` will do (this module imports
+    no parser library); an invalid number of seconds raises ``ValueError``,
+    which such parsers report as an invalid value of the option.
 
     Parameters
     ----------

@@ -246,7 +246,18 @@ class NMF(_BaseNMF):
         complete data only). On Dask arrays ``"auto"`` is plain HALS
         (``"cd"``) for the Frobenius loss and ``"mu"`` for KL
         (``docs/scaling.md``). Combinations not implemented raise a
-        ValueError listing what is.
+        ValueError listing what is. Which solver runs on which data with which
+        options is declared in one table (:mod:`nmfkit.solvers._table`;
+        ``solver_`` and ``solver_options_`` report what ran); an option the
+        chosen solver does not use (``update_order`` on partially observed
+        ``"hals"``, ``l1_placement`` on ``"cd"``, ``inner_iter`` or
+        ``extrapolate`` on partially observed data or Dask arrays,
+        ``shuffle`` on ``"mu"``) raises a UserWarning naming the option and
+        the solver, and is ignored; values that switch an option off
+        (``inner_iter=1``, ``extrapolate=False``, ``shuffle=False``) never
+        warn. Solvers registered with
+        :func:`nmfkit.solvers.register_solver` are accepted by name
+        (``docs/adding_a_solver.md``).
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
@@ -384,6 +395,12 @@ class NMF(_BaseNMF):
         The rank.
     n_iter_ : int
         Iterations run.
+    solver_ : str
+        The solver that ran (``"auto"`` and aliases resolved: ``"hals"`` or
+        ``"mu"`` for the built-in solvers).
+    solver_options_ : dict
+        The options it ran with (the table's defaults, overridden by the
+        options set on the estimator).
     reconstruction_err_ : float
         ``sqrt(2 D_beta(X | WH))``, scikit-learn's definition: ``||X - WH||_F``
         for the Frobenius loss.

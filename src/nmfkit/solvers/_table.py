@@ -27,7 +27,7 @@ whose losses and data kinds match names the solver and the defaults it runs
 with.
 
 Adding a solver is one module plus one :func:`register_solver` call (or one
-row in :data:`_BUILTIN`); see ``docs/adding_a_solver.md``.
+row in :func:`_load_builtin`); see ``docs/adding_a_solver.md``.
 """
 
 from __future__ import annotations

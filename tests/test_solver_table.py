@@ -6,6 +6,7 @@ The new solver is a toy projected-gradient rule added the documented way
 """
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -149,30 +150,8 @@ class ProjectedGradientRule(FactorRule):
         return change
 
 
-def fit_pg_toy(
-    X,
-    W,
-    H,
-    penalties,
-    *,
-    monitor,
-    update_H=True,
-    update_order="HW",
-    inner_iter=1,
-    inner_tol=0.1,
-):
-    return fit_alternating(
-        X,
-        W,
-        H,
-        penalties,
-        monitor=monitor,
-        update_H=update_H,
-        rule=ProjectedGradientRule(),
-        update_order=update_order,
-        inner_iter=inner_iter,
-        inner_tol=inner_tol,
-    )
+# the driver does the rest: the solver is the driver with this rule
+fit_pg_toy = partial(fit_alternating, rule=ProjectedGradientRule())
 
 
 @pytest.fixture

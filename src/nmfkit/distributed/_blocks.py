@@ -38,7 +38,6 @@ import numpy as np
 
 from .._objective import (
     Penalties,
-    divergence_constant,
     divergence_from_block_parts,
     frobenius_fit_from_products,
     squared_norm,
@@ -190,11 +189,13 @@ class BetaMURule:
             BetaKernel(X_b, self.beta)
         ).accumulate(W_b, Ht, update_W=update, h_stats=True, obj_at=obj_at)
         W_obj = W_b if obj_at == "before" else W_new
+        # a dense block's divergence is all in the pointwise ``direct`` part
+        # of ``parts``: no model part from the column sums
         summaries = {
             "parts": parts,
             "num_H": num_H,
             "W_col_sum": W_new.sum(axis=0, dtype=np.float64),
-            "W_obj_col_sum": W_obj.sum(axis=0, dtype=np.float64),
+            "W_obj_col_sum": np.zeros(W_b.shape[1]),
             "value_W": np.array(self.penalties.value_W(W_obj)),
         }
         if den_H is not None:
@@ -202,11 +203,11 @@ class BetaMURule:
         return W_new, summaries
 
     def data_summaries(self, X_b):
-        """The divergence's constant on the block, and its number of entries."""
-        return {
-            "constant": np.array(divergence_constant(X_b, self.beta)),
-            "n_entries": np.array(X_b.size, dtype=np.float64),
-        }
+        """The divergence's constant on the block, and its number of entries.
+
+        Blocks are dense: their divergence is summed entry by entry (the
+        ``direct`` part), so they add nothing here."""
+        return {"constant": np.array(0.0), "n_entries": np.array(0.0)}
 
     def update_columns(self, Ht, totals):
         """Update ``Ht`` in place: the in-memory MU step of H from the sums."""

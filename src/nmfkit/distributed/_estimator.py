@@ -196,7 +196,7 @@ def _transform_block(X_b, H, mean, penalties, options):
 
     options = dict(options)  # the task may run again (recomputation)
     X_b = np.asarray(X_b)
-    value = constant_start(mean, X_b.shape[0], H.shape[0], X_b.dtype)
+    value = constant_start(mean, H.shape[0])
     W0 = np.full((X_b.shape[0], H.shape[0]), value, dtype=X_b.dtype)
     beta = options.pop("beta")
     spec, solver_options = resolve_solver(

@@ -68,7 +68,8 @@ def test_fitted_solver_attributes():
     assert model.solver_options_["update_order"] == "WH"
     assert model.solver_options_["inner_iter"] == 1
     masked = NMF(3, max_iter=5, tol=0, missing_values=np.nan).fit(X)
-    assert masked.solver_ == "hals" and masked.solver_options_ == {}
+    assert masked.solver_ == "hals"
+    assert masked.solver_options_ == {"update_order": "HW"}
     kl = NMF(3, beta_loss="kullback-leibler", max_iter=5, tol=0).fit(X)
     assert kl.solver_ == "mu"
     assert kl.solver_options_ == {"update_order": "HW", "l1_placement": "numerator"}
@@ -78,8 +79,8 @@ def test_fitted_solver_attributes():
     "params, option, solver",
     [
         (
-            dict(solver="hals", missing_values=np.nan, update_order="WH"),
-            "update_order",
+            dict(solver="hals", missing_values=np.nan, l1_placement="denominator"),
+            "l1_placement",
             "hals",
         ),
         (dict(solver="cd", l1_placement="denominator"), "l1_placement", "hals"),
@@ -98,6 +99,21 @@ def test_unused_option_warns_naming_option_and_solver(params, option, solver):
         UserWarning, match=rf"{option}=.* no effect with solver '{solver}'"
     ):
         NMF(3, max_iter=3, tol=0, **params).fit(X)
+
+
+@pytest.mark.parametrize("order", ["HW", "WH"])
+def test_masked_hals_follows_update_order(order):
+    # every entry observed: the masked HALS is the complete-data HALS
+    X = _data()
+    common = dict(n_components=3, init="nndsvda", max_iter=15, tol=0)
+    masked = NMF(**common, solver="hals", update_order=order)
+    W = masked.fit_transform(X, mask=np.ones(X.shape, dtype=bool))
+    ref = NMF(**common, solver="hals", update_order=order)
+    W_ref = ref.fit_transform(X)
+    other = NMF(**common, solver="hals", update_order=order[::-1]).fit(X)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(masked.loss_curve_, ref.loss_curve_, rtol=1e-9)
+    assert not np.allclose(masked.components_, other.components_, rtol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -249,8 +249,8 @@ class NMF(_BaseNMF):
         ValueError listing what is. Which solver runs on which data with which
         options is declared in one table (:mod:`nmfkit.solvers._table`;
         ``solver_`` and ``solver_options_`` report what ran); an option the
-        chosen solver does not use (``update_order`` on partially observed
-        ``"hals"``, ``l1_placement`` on ``"cd"``, ``inner_iter`` or
+        chosen solver does not use (``l1_placement`` on ``"cd"`` and on
+        partially observed ``"hals"``, ``inner_iter`` or
         ``extrapolate`` on partially observed data or Dask arrays,
         ``shuffle`` on ``"mu"``) raises a UserWarning naming the option and
         the solver, and is ignored; values that switch an option off

@@ -57,6 +57,7 @@ from ._rule import FactorRule
 
 __all__ = [
     "FactorRule",
+    "alternate",
     "fit_alternating",
     "fit_hals",
     "fit_mu",
@@ -399,6 +400,38 @@ def fit_alternating(
         converged=monitor.converged,
         info=info,
     )
+
+
+def alternate(monitor, objective, step_W, step_H, factors, *, update_H=True,
+              update_order="HW"):
+    """The plain alternating loop: one update of each factor per iteration.
+
+    The loop of the solvers whose updates carry their own state (the
+    partially observed MU and HALS: their model products change with every
+    update, so they are not :class:`FactorRule` s of :func:`fit_alternating`);
+    it owns the update order, ``update_H=False`` and the monitor for them.
+
+    Parameters
+    ----------
+    monitor : ConvergenceMonitor
+    objective : callable
+        ``objective() -> float`` at the current factors.
+    step_W, step_H : callable
+        One update of W (of H), in place.
+    factors : callable
+        ``factors() -> (W, H)`` for the monitor.
+    update_H : bool
+    update_order : {"HW", "WH"}
+    """
+    monitor.start(objective(), *factors())
+    steps = (step_H, step_W) if update_order == "HW" else (step_W, step_H)
+    if not update_H:
+        steps = (step_W,)
+    stop = monitor.max_iter <= 0
+    while not stop:
+        for step in steps:
+            step()
+        stop = monitor.update(objective(), *factors())
 
 
 def fit_hals(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._objective import EPSILON, masked_fit, sampled_product
+from ._alternating import alternate
 from ._monitor import SolverResult
 
 __all__ = ["fit_masked_mu", "masked_mu_step"]
@@ -141,18 +142,15 @@ def fit_masked_mu(
         predict()
 
     predict()
-    monitor.start(objective(), W, Ht.T)
-    stop = monitor.max_iter <= 0
-    while not stop:
-        if update_order == "HW":
-            if update_H:
-                step_H()
-            step_W()
-        else:
-            step_W()
-            if update_H:
-                step_H()
-        stop = monitor.update(objective(), W, Ht.T)
+    alternate(
+        monitor,
+        objective,
+        step_W,
+        step_H,
+        lambda: (W, Ht.T),
+        update_H=update_H,
+        update_order=update_order,
+    )
     return SolverResult(
         W=W,
         H=np.ascontiguousarray(Ht.T),

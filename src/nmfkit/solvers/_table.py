@@ -435,7 +435,12 @@ def _load_builtin():
         ),
         SolverSpec("mu", fit_mu_beta, None, _IN_MEMORY, dict(order)),
         SolverSpec(
-            "hals", fit_masked_hals, frobenius, frozenset({"observed"}), {}, ("cd",)
+            "hals",
+            fit_masked_hals,
+            frobenius,
+            frozenset({"observed"}),
+            {"update_order": "HW"},
+            ("cd",),
         ),
         SolverSpec(
             "mu", fit_masked_mu, frobenius, frozenset({"observed"}), dict(order)

@@ -222,3 +222,12 @@ def test_toy_rule_options_and_kinds_come_from_its_row(pg_toy):
         NMF(3, solver="pg-toy", beta_loss=1.0).fit(X)
     with pytest.raises(ValueError, match="already registered"):
         register_solver(pg_toy)
+
+
+def test_old_reliability_paths_are_the_new_modules():
+    import importlib
+
+    for name in ("_atomic", "_checkpoint", "_container", "_fit_runner",
+                 "_interrupt", "_persistence"):  # fmt: skip
+        old = importlib.import_module(f"nmfkit.{name}")
+        assert old is importlib.import_module(f"nmfkit.reliability.{name}")

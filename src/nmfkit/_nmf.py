@@ -33,7 +33,6 @@ from ._array_api import (
     get_namespace,
     is_numpy,
 )
-from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
     Penalties,
@@ -57,7 +56,6 @@ from ._observed_model import (
     restore_offset_ones,
     with_bias_layout,
 )
-from ._persistence import PersistenceMixin
 from ._scaling import Rescaling
 from ._validation import (
     SPARSE_UNOBSERVED,
@@ -72,6 +70,8 @@ from ._validation import (
     factor_rank,
     sparse_stores_missing,
 )
+from .reliability._fit_runner import fit_with_recovery
+from .reliability._persistence import PersistenceMixin
 
 __all__ = ["NMF", "non_negative_factorization"]
 

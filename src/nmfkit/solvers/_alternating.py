@@ -392,24 +392,19 @@ def fit_alternating(
         "mean_inner_W": block_W.update.n_updates / max(1, block_W.update.n_calls),
         "mean_inner_H": block_H.update.n_updates / max(1, block_H.update.n_calls),
     }
-    return SolverResult(
-        W=contiguous_copy(xp, W_out),
-        H=contiguous_copy(xp, H_out),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-        info=info,
+    return SolverResult.from_monitor(
+        monitor, contiguous_copy(xp, W_out), contiguous_copy(xp, H_out), info
     )
 
 
-def alternate(monitor, objective, step_W, step_H, factors, *, update_H=True,
-              update_order="HW"):
+def alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order):
     """The plain alternating loop: one update of each factor per iteration.
 
     The loop of the solvers whose updates carry their own state (the
     partially observed MU and HALS: their model products change with every
     update, so they are not :class:`FactorRule` s of :func:`fit_alternating`);
-    it owns the update order, ``update_H=False`` and the monitor for them.
+    it owns the update order, ``update_H=False``, the monitor and the result
+    for them.
 
     Parameters
     ----------
@@ -418,12 +413,16 @@ def alternate(monitor, objective, step_W, step_H, factors, *, update_H=True,
         ``objective() -> float`` at the current factors.
     step_W, step_H : callable
         One update of W (of H), in place.
-    factors : callable
-        ``factors() -> (W, H)`` for the monitor.
+    W, Ht : ndarray of shape (n_samples, r) and (n_features, r)
+        The factors the steps update in place (H transposed).
     update_H : bool
     update_order : {"HW", "WH"}
+
+    Returns
+    -------
+    result : SolverResult
     """
-    monitor.start(objective(), *factors())
+    monitor.start(objective(), W, Ht.T)
     steps = (step_H, step_W) if update_order == "HW" else (step_W, step_H)
     if not update_H:
         steps = (step_W,)
@@ -431,7 +430,8 @@ def alternate(monitor, objective, step_W, step_H, factors, *, update_H=True,
     while not stop:
         for step in steps:
             step()
-        stop = monitor.update(objective(), *factors())
+        stop = monitor.update(objective(), W, Ht.T)
+    return SolverResult.from_monitor(monitor, W, np.ascontiguousarray(Ht.T))
 
 
 def fit_hals(

@@ -28,7 +28,6 @@ import numpy as np
 
 from .._objective import masked_fit, sampled_product
 from ._alternating import alternate
-from ._monitor import SolverResult
 
 __all__ = ["fit_masked_hals"]
 
@@ -132,19 +131,4 @@ def fit_masked_hals(
     def step_W():
         _update_block(W, Ht, state["R"], rows, cols, n_samples, p.l1_W, p.l2_W, fixed_W)
 
-    alternate(
-        monitor,
-        objective,
-        step_W,
-        step_H,
-        lambda: (W, Ht.T),
-        update_H=update_H,
-        update_order=update_order,
-    )
-    return SolverResult(
-        W=W,
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-    )
+    return alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order)

@@ -23,7 +23,6 @@ import numpy as np
 
 from .._objective import EPSILON, masked_fit, sampled_product
 from ._alternating import alternate
-from ._monitor import SolverResult
 
 __all__ = ["fit_masked_mu", "masked_mu_step"]
 
@@ -142,19 +141,4 @@ def fit_masked_mu(
         predict()
 
     predict()
-    alternate(
-        monitor,
-        objective,
-        step_W,
-        step_H,
-        lambda: (W, Ht.T),
-        update_H=update_H,
-        update_order=update_order,
-    )
-    return SolverResult(
-        W=W,
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-    )
+    return alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order)

@@ -484,10 +484,4 @@ def fit_mu_beta(
                 W, Ht, update_W=True, h_stats=update_H, obj_at="before"
             )
             stop = monitor.update(obj, W, Ht.T)
-    return SolverResult(
-        W=W,
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-    )
+    return SolverResult.from_monitor(monitor, W, np.ascontiguousarray(Ht.T))

@@ -2,7 +2,7 @@
 
 Runs as is on a machine with CUDA (``pip install 'nmfkit[array-api]'`` with a
 CUDA build of torch): every problem is fitted from the same initialization
-by the same solver code (:func:`nmfkit.solvers._mu.fit_mu`), once on NumPy
+by the same solver code (:func:`nmfkit.solvers.fit_mu`), once on NumPy
 and once on PyTorch through scikit-learn's array API dispatch, and the script
 prints and writes the median time per iteration and the ratio. Without a
 GPU it says so and compares PyTorch on the CPU with NumPy instead.
@@ -31,8 +31,10 @@ import sklearn  # noqa: E402
 
 from nmfkit._atomic import atomic_write  # noqa: E402
 from nmfkit._objective import Penalties  # noqa: E402
-from nmfkit.solvers import ConvergenceMonitor  # noqa: E402
-from nmfkit.solvers._mu import fit_mu  # noqa: E402
+from nmfkit.solvers import (
+    ConvergenceMonitor,  # noqa: E402
+    fit_mu,  # noqa: E402
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -14,8 +14,8 @@ import sklearn
 
 from nmfkit import NMF, non_negative_factorization
 from nmfkit._objective import Penalties, penalized_objective
-from nmfkit.solvers import ConvergenceMonitor
-from nmfkit.solvers._mu import fit_mu, mu_step
+from nmfkit.solvers import ConvergenceMonitor, fit_mu
+from nmfkit.solvers._mu import mu_step
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("array_api_compat")
@@ -250,7 +250,8 @@ def test_hals_float32_on_tensors(dispatch):
 
 def test_hals_on_tensors_names_what_is_not_available(dispatch):
     X = torch.asarray(_data())
-    with pytest.raises(ValueError, match="plain HALS: set extrapolate=False"):
+    match = "plain HALS and plain MU: set extrapolate=False"
+    with pytest.raises(ValueError, match=match):
         NMF(3, solver="cd", extrapolate=True, max_iter=5).fit(X)
     with pytest.raises(ValueError, match="plain HALS"):
         NMF(3, solver="cd", shuffle=True, max_iter=5).fit(X)

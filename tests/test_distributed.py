@@ -201,8 +201,13 @@ def test_unavailable_dask_combinations_name_the_available_ones(thread_client):
     Xd = da.from_array(X + 0.1, chunks=(50, 30))
     with pytest.raises(ValueError, match="not available on Dask.*solver='hals'"):
         NMF(4, solver="mu", beta_loss="itakura-saito").fit(Xd)
-    with pytest.raises(ValueError, match="shuffle is not available on Dask"):
-        NMF(4, solver="cd", shuffle=True).fit(Xd)
+    # options the Dask solvers do not use warn, naming the option and solver
+    match = "shuffle=True has no effect with solver 'hals' on Dask arrays"
+    with pytest.warns(UserWarning, match=match):
+        NMF(4, solver="cd", shuffle=True, max_iter=2).fit(Xd)
+    match = "extrapolate=True has no effect with solver 'mu'"
+    with pytest.warns(UserWarning, match=match):
+        NMF(4, solver="mu", extrapolate=True, max_iter=2).fit(Xd)
 
 
 def test_column_chunks_and_float32(thread_client):

@@ -166,6 +166,6 @@ def test_interrupt_inside_an_iteration_propagates():
             model,
             X,
             half_updating_solver,
-            lambda X, scale: (np.ones((40, 3)), np.ones((3, 25))),
+            lambda X_internal, scale: (np.ones((40, 3)), np.ones((3, 25))),
             Penalties(),
         )

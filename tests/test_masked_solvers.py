@@ -16,7 +16,7 @@ from nmfkit.solvers import (
     fit_masked_hals,
     fit_masked_mu,
     fit_mu,
-    get_masked_solver,
+    resolve_solver,
 )
 
 PENALTIES = [
@@ -193,7 +193,12 @@ def test_from_sparse_keeps_explicit_zeros():
     np.testing.assert_array_equal(observed.cols, [0, 2, 1])
 
 
-def test_get_masked_solver_lists_available():
-    assert get_masked_solver("hals", 2) is fit_masked_hals
-    with pytest.raises(ValueError, match="no version for partially observed"):
-        get_masked_solver("mu", 1.0)
+def test_masked_solvers_in_the_table_list_available():
+    assert resolve_solver("hals", 2, "observed")[0].fit is fit_masked_hals
+    assert resolve_solver("cd", 2, "observed")[0].fit is fit_masked_hals
+    assert resolve_solver("auto", 2, "observed")[0].fit is fit_masked_hals
+    assert resolve_solver("mu", 2, "observed")[0].fit is fit_masked_mu
+    with pytest.raises(
+        ValueError, match="not available for partially observed data.*solver='hals'"
+    ):
+        resolve_solver("mu", 1.0, "observed")

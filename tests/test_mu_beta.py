@@ -15,7 +15,13 @@ from sklearn.exceptions import ConvergenceWarning
 from nmfkit import NMF, non_negative_factorization
 from nmfkit._objective import Penalties, beta_divergence, combine_penalties
 from nmfkit._scaling import typical_magnitude
-from nmfkit.solvers import ConvergenceMonitor, available, get_solver, supports_beta
+from nmfkit.solvers import (
+    ConvergenceMonitor,
+    available,
+    fit_mu_accelerated,
+    get_solver,
+    resolve_solver,
+)
 from nmfkit.solvers._mu_beta import fit_mu_beta, mm_exponent
 
 BETAS = {"kullback-leibler": 1.0, "itakura-saito": 0.0, 0.5: 0.5}
@@ -119,11 +125,14 @@ def test_exponents():
     assert mm_exponent(1.0, l2=1.0, gamma_rule="scikit-learn") == 1.0
 
 
-def test_registry_accepts_any_beta_for_mu():
-    assert get_solver("mu", 2.0).__name__ == "fit_mu_accelerated"
+def test_table_accepts_any_beta_for_mu():
+    assert get_solver("mu", 2.0).func is fit_mu_accelerated
     assert get_solver("mu", 0.7).func is fit_mu_beta
-    assert supports_beta("mu", -1.3)
-    assert not supports_beta("hals", 1.0)
+    assert get_solver("mu", 0.7).keywords["beta"] == 0.7
+    assert resolve_solver("mu", -1.3)[0].fit is fit_mu_beta
+    with pytest.raises(ValueError, match="solver='hals' with beta_loss=1 is not"):
+        resolve_solver("hals", 1.0)
+    assert resolve_solver("auto", 1.0)[0].name == "mu"
     assert ("mu", None) in available()
     with pytest.raises(ValueError, match="any beta_loss"):
         get_solver("nope", 1.0)

@@ -185,7 +185,7 @@ def test_validation_messages():
         NMF(2, sparse_unobserved="unknown").fit(sp.csr_matrix(X))
     with pytest.raises(ValueError, match="missing_values"):
         NMF(2, missing_values="NA").fit(X)
-    with pytest.raises(ValueError, match="no version for partially observed"):
+    with pytest.raises(ValueError, match="not available for partially observed data"):
         NMF(2, missing_values=np.nan, beta_loss=1).fit(X)
 
 

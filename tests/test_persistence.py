@@ -325,7 +325,7 @@ def test_save_is_atomic_and_keeps_old_file_on_failure(fitted, tmp_path):
     fitted.save(path)
     before = path.read_bytes()
     broken = NMF(n_components=2).fit(np.ones((3, 3)))
-    broken.weird_ = {"a": 1}  # not storable without pickle
+    broken.weird_ = {1, 2}  # a set: not storable without pickle
     with pytest.raises(TypeError, match="weird_"):
         broken.save(path)
     assert path.read_bytes() == before

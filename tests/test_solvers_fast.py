@@ -247,7 +247,15 @@ def test_auto_is_the_default_and_records_a_history():
     model.fit(X)
     assert model.history_.shape == (41, 3)
     assert np.all(np.diff(model.history_[:, 1]) >= 0)
-    assert get_solver("auto", 2.0).__name__ == "fit_auto"
+    # "auto" is HALS with Gillis and Glineur's inner loops and extrapolation
+    assert model.solver_ == "hals"
+    assert model.solver_options_ == dict(
+        update_order="HW", inner_iter="auto", inner_tol=0.1, extrapolate=True,
+        shuffle=False, random_state=0,
+    )
+    auto = get_solver("auto", 2.0)
+    assert auto.func is fit_hals
+    assert auto.keywords["inner_iter"] == "auto" and auto.keywords["extrapolate"]
 
 
 def test_max_time_stops_every_solver():

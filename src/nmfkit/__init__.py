@@ -15,13 +15,13 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "CheckpointWarning": "._checkpoint",
-    "FitInterruptedWarning": "._fit_runner",
+    "CheckpointWarning": ".reliability._checkpoint",
+    "FitInterruptedWarning": ".reliability._fit_runner",
     "MiniBatchNMF": "._minibatch",
     "NMF": "._nmf",
     "non_negative_factorization": "._nmf",
-    "ModelFileError": "._persistence",
-    "load": "._persistence",
+    "ModelFileError": ".reliability._persistence",
+    "load": ".reliability._persistence",
     "RankSelection": "._rank",
     "select_rank": "._rank",
 }

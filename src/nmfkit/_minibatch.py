@@ -17,7 +17,13 @@ from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
 from ._nmf import _BaseNMF, _check_real
-from ._objective import beta_divergence, beta_to_float, combine_penalties
+from ._objective import (
+    ZERO_BELOW,
+    beta_divergence,
+    beta_to_float,
+    combine_penalties,
+    constant_start,
+)
 from ._scaling import Rescaling
 from ._validation import check_data_for_beta, check_finite_output
 from .solvers._online import (
@@ -30,7 +36,6 @@ from .solvers._online import (
 
 __all__ = ["MiniBatchNMF"]
 
-_F64_EPS = float(np.finfo(np.float64).eps)
 
 
 def _check_int(name, value, low, allow_none=False):
@@ -232,7 +237,7 @@ class MiniBatchNMF(_BaseNMF):
         else:
             W = update_codes(X, W, Ht, pen, beta, kernel)
         if beta < 1:
-            W[W < _F64_EPS] = 0.0
+            W[W < ZERO_BELOW] = 0.0
         num, den, objective = dictionary_products(X, W, Ht, pen, beta, kernel)
         Ht = online_dictionary_update(
             Ht, num, den, self._numerator, self._denominator, self._rho, beta, pen.l2_H
@@ -442,7 +447,7 @@ def _codes_start(mean, n_components, rescaling):
     scale's own when that one is far off the dictionary's scale."""
     from ._nmf import _UNIT_START_RANGE
 
-    start = float(np.sqrt(mean / n_components)) / rescaling.W_scale
+    start = constant_start(mean, n_components, if_zero=0.0) / rescaling.W_scale
     if _UNIT_START_RANGE[0] <= start <= _UNIT_START_RANGE[1]:
         return start
-    return float(np.sqrt(mean / rescaling.data / n_components))
+    return constant_start(mean / rescaling.data, n_components, if_zero=0.0)

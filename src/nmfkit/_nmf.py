@@ -33,21 +33,29 @@ from ._array_api import (
     get_namespace,
     is_numpy,
 )
-from ._fit_runner import fit_with_recovery
 from ._init import INIT_METHODS, initialize_factors, resolve_init
 from ._objective import (
     Penalties,
     beta_divergence,
     beta_to_float,
     combine_penalties,
-    entrywise_divergence,
-    masked_fit,
+    constant_start,
+    held_out_entries,
+    held_out_features,
+    held_out_observed,
     masked_reconstruction_error,
+    negative_objective,
     reconstruction_error,
-    row_blocks,
     sampled_product,
 )
-from ._persistence import PersistenceMixin
+from ._observed_model import (
+    add_bias_components,
+    bias_layout,
+    constant_codes_observed,
+    init_matrix,
+    restore_offset_ones,
+    with_bias_layout,
+)
 from ._scaling import Rescaling
 from ._validation import (
     SPARSE_UNOBSERVED,
@@ -62,6 +70,8 @@ from ._validation import (
     factor_rank,
     sparse_stores_missing,
 )
+from .reliability._fit_runner import fit_with_recovery
+from .reliability._persistence import PersistenceMixin
 
 __all__ = ["NMF", "non_negative_factorization"]
 
@@ -236,7 +246,18 @@ class NMF(_BaseNMF):
         complete data only). On Dask arrays ``"auto"`` is plain HALS
         (``"cd"``) for the Frobenius loss and ``"mu"`` for KL
         (``docs/scaling.md``). Combinations not implemented raise a
-        ValueError listing what is.
+        ValueError listing what is. Which solver runs on which data with which
+        options is declared in one table (:mod:`nmfkit.solvers._table`;
+        ``solver_`` and ``solver_options_`` report what ran); an option the
+        chosen solver does not use (``l1_placement`` on ``"cd"`` and on
+        partially observed ``"hals"``, ``inner_iter`` or
+        ``extrapolate`` on partially observed data or Dask arrays,
+        ``shuffle`` on ``"mu"``) raises a UserWarning naming the option and
+        the solver, and is ignored; values that switch an option off
+        (``inner_iter=1``, ``extrapolate=False``, ``shuffle=False``) never
+        warn. Solvers registered with
+        :func:`nmfkit.solvers.register_solver` are accepted by name
+        (``docs/adding_a_solver.md``).
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="frobenius"
         Divergence between X and WH: the data term ``1/2 ||X - WH||_F^2`` is
@@ -374,6 +395,12 @@ class NMF(_BaseNMF):
         The rank.
     n_iter_ : int
         Iterations run.
+    solver_ : str
+        The solver that ran (``"auto"`` and aliases resolved: ``"hals"`` or
+        ``"mu"`` for the built-in solvers).
+    solver_options_ : dict
+        The options it ran with (the table's defaults, overridden by the
+        options set on the estimator).
     reconstruction_err_ : float
         ``sqrt(2 D_beta(X | WH))``, scikit-learn's definition: ``||X - WH||_F``
         for the Frobenius loss.
@@ -528,11 +555,8 @@ class NMF(_BaseNMF):
                 "'zero' (unstored entries of a sparse X are zeros, as for text) or "
                 "'missing' (they are unknown, as for ratings)."
             )
-        beta = beta_to_float(self.beta_loss)
-        solver = self._solver_name(beta, X, masked)
-        if masked:
-            return beta, solvers.get_masked_solver(solver, beta)
-        return beta, solvers.get_solver(solver, beta)
+        beta, spec, _ = self._resolve_solver(X, masked)
+        return beta, spec
 
     # ------------------------------------------------- partially observed data
     def _is_masked(self, X, mask):
@@ -585,63 +609,33 @@ class NMF(_BaseNMF):
             l2_H=self.l2_H,
         )
 
-    @staticmethod
-    def _init_matrix(observed):
-        """Stand-in for X when initializing from partially observed data.
+    def _resolve_solver(self, X=None, masked=False, *, warn=True):
+        """The row of the solver table that runs on X, and its options.
 
-        The observed values with zeros elsewhere, scaled by
-        ``n_samples * n_features / |observed|`` so that its mean is the mean
-        of the observed values (sparse; never densified).
+        Returns ``(beta, spec, options)``; see
+        :func:`nmfkit.solvers.resolve_solver` (``"auto"`` and aliases
+        resolved, options the solver does not use warned about).
         """
-        n_samples, n_features = observed.shape
-        filled = observed.zero_filled()
-        if observed.nnz == n_samples * n_features:
-            return filled
-        scale = (n_samples * n_features) / observed.nnz
-        return filled * filled.dtype.type(scale)
-
-    def _bias_layout(self, n_components):
-        """Solver options that keep the ones of the offset components fixed."""
-        if not self.bias:
-            return {}
-        return dict(fixed_W_columns=(n_components + 1,), fixed_H_rows=(n_components,))
-
-    def _add_bias_components(self, observed, W0, H0):
-        """Append the offset components (see ``bias``) to initial factors."""
-        n_components = W0.shape[1]
-        start = W0.dtype.type(0.25 * float(np.mean(observed.values)))
-        n_samples, n_features = observed.shape
-        W0 = np.hstack(
-            [
-                W0,
-                np.full((n_samples, 1), start, W0.dtype),
-                np.ones((n_samples, 1), W0.dtype),
-            ]
+        beta = beta_to_float(self.beta_loss)
+        spec, options = solvers.resolve_solver(
+            self.solver,
+            beta,
+            solvers.data_kind_of(X, masked=masked),
+            warn=warn,
+            random_state=self.random_state,
+            **{name: getattr(self, name) for name in solvers.NEUTRAL_OPTIONS},
         )
-        H0 = np.vstack(
-            [
-                H0,
-                np.ones((1, n_features), H0.dtype),
-                np.full((1, n_features), start, H0.dtype),
-            ]
+        return beta, spec, options
+
+    def _monitor(self, callbacks=(), history=None):
+        return solvers.ConvergenceMonitor(
+            tol=self.tol,
+            max_iter=self.max_iter,
+            max_time=self.max_time,
+            verbose=self.verbose,
+            callbacks=callbacks,
+            history=history,
         )
-        return W0, H0, self._bias_layout(n_components)
-
-    def _solver_name(self, beta, X=None, masked=False):
-        """The solver that runs, with ``"auto"`` (and aliases) resolved.
-
-        Partially observed data: ``"auto"`` and ``"cd"`` are the masked HALS.
-        Complete data: ``"auto"`` is ``"mu"`` for beta-divergences other than
-        Frobenius and on arrays of other array-API libraries (PyTorch, CuPy;
-        ``"cd"`` runs there too, without extrapolation).
-        """
-        if masked:
-            return {"auto": "hals", "cd": "hals"}.get(self.solver, self.solver)
-        if self.solver == "auto" and (
-            beta != 2.0 or (X is not None and not is_numpy(get_namespace(X)))
-        ):
-            return "mu"
-        return self.solver
 
     def _solver_options(self, callbacks=(), history=None, masked=False, X=None):
         """Keyword arguments of the solver: the monitor and its own options.
@@ -649,54 +643,13 @@ class NMF(_BaseNMF):
         ``history`` continues the history of a resumed checkpoint; ``masked``
         selects the options of the solvers for partially observed data.
         """
-        options = dict(
-            monitor=solvers.ConvergenceMonitor(
-                tol=self.tol,
-                max_iter=self.max_iter,
-                max_time=self.max_time,
-                verbose=self.verbose,
-                callbacks=callbacks,
-                history=history,
-            )
-        )
-        beta = beta_to_float(self.beta_loss)
-        solver = self._solver_name(beta, X, masked)
-        if masked:
-            if solver == "mu":
-                options.update(
-                    l1_placement=self.l1_placement, update_order=self.update_order
-                )
-            return options
-        if solver == "mu":
-            options.update(
-                l1_placement=self.l1_placement, update_order=self.update_order
-            )
-            if beta == 2.0 or self.inner_iter is not None or self.extrapolate:
-                options.update(
-                    inner_iter=1 if self.inner_iter is None else self.inner_iter,
-                    inner_tol=self.inner_tol,
-                    extrapolate=bool(self.extrapolate),
-                )
-        elif solver in ("cd", "hals"):
-            options.update(
-                update_order=self.update_order,
-                inner_iter=1 if self.inner_iter is None else self.inner_iter,
-                inner_tol=self.inner_tol,
-                extrapolate=bool(self.extrapolate),
-                shuffle=self.shuffle,
-                random_state=self.random_state,
-            )
-        elif solver == "auto":
-            options.update(
-                update_order=self.update_order,
-                inner_iter=self.inner_iter,
-                inner_tol=self.inner_tol,
-                extrapolate=self.extrapolate,
-                shuffle=self.shuffle,
-                random_state=self.random_state,
-                l1_placement=self.l1_placement,
-            )
-        return options
+        _, _, options = self._resolve_solver(X, masked, warn=False)
+        return dict(monitor=self._monitor(callbacks, history), **options)
+
+    def _store_solver(self, spec, X=None, masked=False):
+        """The fitted ``solver_`` and ``solver_options_``."""
+        self.solver_ = spec.name
+        self.solver_options_ = self._resolve_solver(X, masked, warn=False)[2]
 
     # --------------------------------------------------------------- fitting
     def fit(self, X, y=None, **params):
@@ -749,17 +702,18 @@ class NMF(_BaseNMF):
         if self._is_masked(X, mask):
             return self._fit_transform_observed(X, W, H, mask)
         self._check_bias_needs_masked()
-        beta, solver_fn = self._check_params(X=X)
+        beta, spec = self._check_params(X=X)
         X = self._validate_X(X, reset=True)
         check_data_for_beta(X, beta)
         result = fit_with_recovery(
             self,
             X,
-            solver_fn,
+            spec.solver(beta),
             lambda X_internal, scale: self._initial_factors(X_internal, W, H, scale),
             self._penalties(X),
         )
         self._store_result(result)
+        self._store_solver(spec, X)
         self.reconstruction_err_ = reconstruction_error(
             X, result.W, result.H, beta=beta
         )
@@ -804,22 +758,21 @@ class NMF(_BaseNMF):
         return best_W
 
     def _fit_transform_observed(self, X, W, H, mask):
-        beta, solver_fn = self._check_params(masked=True)
+        beta, spec = self._check_params(masked=True)
+        solver_fn = spec.solver(beta)
         observed = self._validate_observed(X, mask, reset=True)
         penalties = self._penalties(observed)
 
         def initial_factors(observed_internal, scale):
-            W0, H0 = self._initial_factors(
-                self._init_matrix(observed_internal), W, H, scale
-            )
+            W0, H0 = self._initial_factors(init_matrix(observed_internal), W, H, scale)
             if self.bias:
-                W0, H0, _ = self._add_bias_components(observed_internal, W0, H0)
+                W0, H0 = add_bias_components(observed_internal, W0, H0)
             return W0, H0
 
         result = fit_with_recovery(
             self,
             observed,
-            _with_bias_layout(solver_fn) if self.bias else solver_fn,
+            with_bias_layout(solver_fn) if self.bias else solver_fn,
             initial_factors,
             penalties,
             masked=True,
@@ -828,8 +781,9 @@ class NMF(_BaseNMF):
             rescale=not (self.bias and penalties != Penalties()),
         )
         if self.bias:
-            _restore_offset_ones(result.W, result.H)
+            restore_offset_ones(result.W, result.H)
         self._store_result(result)
+        self._store_solver(spec, masked=True)
         self.reconstruction_err_ = masked_reconstruction_error(
             observed, result.W, result.H
         )
@@ -888,14 +842,15 @@ class NMF(_BaseNMF):
 
             return transform_dask(self, X)
         if self._is_masked(X, mask):
-            _, solver_fn = self._check_params(masked=True)
+            beta, spec = self._check_params(masked=True)
             observed = self._validate_observed(X, mask, reset=False)
             H = self.components_.astype(observed.dtype, copy=False)
-            return self._fit_codes(observed, H, solver_fn, masked=True).W
+            return self._fit_codes(observed, H, spec.solver(beta), masked=True).W
         self._check_bias_needs_masked()
-        _, solver_fn = self._check_params(X=X)
+        beta, spec = self._check_params(X=X)
         X = self._validate_X(X, reset=False)
-        return self._fit_codes(X, convert_like(self.components_, X), solver_fn).W
+        H = convert_like(self.components_, X)
+        return self._fit_codes(X, H, spec.solver(beta)).W
 
     def _fit_codes(self, X, H, solver_fn, *, masked=False):
         """Solve for the codes of validated X under the fixed dictionary H.
@@ -922,10 +877,10 @@ class NMF(_BaseNMF):
         fixed = {}
         # scikit-learn's start sqrt(mean(X) / n_components), in the user's units
         if masked:
-            W0 = _constant_codes_observed(X, n_components)
+            W0 = constant_codes_observed(X, n_components)
             if self.bias:
                 W0[:, -1] = 1
-                fixed = self._bias_layout(n_components - 2)
+                fixed = bias_layout(n_components - 2)
         else:
             W0 = _constant_codes(X, n_components)
         X_internal = scale.scale_data(X)
@@ -934,7 +889,7 @@ class NMF(_BaseNMF):
             # that start is far off this dictionary's scale (H of 1e200):
             # start from the same rule at unit scale instead
             if masked:
-                W0 = _constant_codes_observed(X_internal, n_components)
+                W0 = constant_codes_observed(X_internal, n_components)
                 if self.bias:
                     W0[:, -1] = 1
             else:
@@ -1055,100 +1010,33 @@ class NMF(_BaseNMF):
         """
         check_is_fitted(self)
         if self._is_masked(X, mask):
-            return self._score_observed(X, mask)
+            observed = self._validate_observed(X, mask, reset=False)
+            H = self.components_.astype(observed.dtype, copy=False)
+            with _internal_arrays():
+                W, fit = held_out_observed(observed, H, self._masked_codes)
+            return negative_objective(fit, self._penalties(observed), W, H)
         beta = beta_to_float(self.beta_loss)
         X = self._validate_X(X, reset=False)
         H = self.components_.astype(X.dtype, copy=False)
-        penalties = self._penalties(X)
         with _internal_arrays():
             if beta != 2:
                 W = self.transform(X)
                 fit = beta_divergence(X, W, H, beta)
             elif sp.issparse(X) and X.shape[1] > 1:
-                W, fit = self._held_out_features(X, H)
+                W, fit = held_out_features(X, H, self._codes_under)
             else:
-                W, fit = self._held_out_entries(X, H)
-        return _checked_score(fit + penalties.value_W(W) + penalties.value_H(H))
+                W, fit = held_out_entries(X, H, self._masked_codes)
+        return negative_objective(fit, self._penalties(X), W, H)
 
-    def _held_out_entries(self, X, H):
-        """Codes and scaled held-out fit term of :meth:`score`, entrywise split.
+    def _masked_codes(self, X, mask):
+        """Codes of X fitted to its entries where ``mask`` is True."""
+        return self.transform(X, mask=mask)
 
-        The split of entry (i, j) is the same as one draw of
-        ``RandomState(0).random_sample(X.shape)``: the draws are made a
-        block of rows at a time, in order, so only one block is dense.
-        """
-        rng = np.random.RandomState(0)
-        fit, n_held, W_parts = 0.0, 0, []
-        for rows in row_blocks(X.shape[0], X.shape[1]):
-            block = X[rows].toarray() if sp.issparse(X) else X[rows]
-            held = rng.random_sample(block.shape) < 0.5
-            W_block = self.transform(block, mask=~held)
-            prediction = W_block @ H
-            fit += entrywise_divergence(block[held], prediction[held], 2)
-            n_held += int(np.count_nonzero(held))
-            W_parts.append(W_block)
-        return np.vstack(W_parts), fit * (X.shape[0] * X.shape[1]) / max(n_held, 1)
-
-    def _held_out_features(self, X, H):
-        """Codes and scaled held-out fit term of :meth:`score` for sparse X.
-
-        A fixed random half of the columns is held (at least one column held
-        and one kept). The codes solve the penalized subproblem on the kept
-        columns: :meth:`transform` of X with the held columns zeroed under a
-        dictionary whose held columns are zero, which leaves those columns
-        out of the fit exactly. The held fit term is the stored entries'
-        residuals plus the model's squares at the unstored ones, from the
-        Gram matrices: O(nnz x rank + (n + p) x rank^2).
-        """
-        n_samples, n_features = X.shape
-        held = np.random.RandomState(0).random_sample(n_features) < 0.5
-        if not held.any():
-            held[0] = True
-        if held.all():
-            held[0] = False
-        kept = (~held).astype(X.dtype)
-        proxy = copy.copy(self)  # the same estimator, its dictionary restricted
-        proxy.components_ = H * kept
-        W = proxy.transform(X @ sp.diags(kept))
-        X_held = sp.csr_matrix(X[:, np.flatnonzero(held)])
-        H_held = np.ascontiguousarray(H[:, held], dtype=np.float64)
-        W64 = np.asarray(W, dtype=np.float64)
-        rows = np.repeat(np.arange(n_samples), np.diff(X_held.indptr))
-        prediction = sampled_product(W64, H_held.T, rows, X_held.indices)
-        data = X_held.data.astype(np.float64)
-        stored = 0.5 * float(np.sum((data - prediction) ** 2))
-        # 1/2 sum of (W H_held)^2 over the entries X does not store
-        unstored = 0.5 * (
-            float(np.sum((W64.T @ W64) * (H_held @ H_held.T)))
-            - float(np.sum(prediction**2))
-        )
-        fit = stored + max(unstored, 0.0)
-        return W, fit * n_features / int(np.count_nonzero(held))
-
-    def _score_observed(self, X, mask):
-        """:meth:`score` of partially observed data: split the observed entries."""
-        observed = self._validate_observed(X, mask, reset=False)
-        held = np.random.RandomState(0).random_sample(observed.nnz) < 0.5
-        kept = ~held
-        n_samples = observed.shape[0]
-        indptr = np.zeros(n_samples + 1, dtype=np.int64)
-        np.cumsum(np.bincount(observed.rows[kept], minlength=n_samples), out=indptr[1:])
-        cols = observed.cols[kept]
-        X_kept = sp.csr_matrix(
-            (observed.values[kept], cols, indptr), shape=observed.shape
-        )
-        mask_kept = sp.csr_matrix(
-            (np.ones(cols.size, dtype=bool), cols, indptr), shape=observed.shape
-        )
-        with _internal_arrays():
-            W = self.transform(X_kept, mask=mask_kept)
-        H = self.components_.astype(observed.dtype, copy=False)
-        prediction = sampled_product(W, H.T, observed.rows[held], observed.cols[held])
-        n_held = int(np.count_nonzero(held))
-        fit = masked_fit(observed.values[held], prediction) * observed.nnz
-        fit /= max(n_held, 1)
-        penalties = self._penalties(observed)
-        return _checked_score(fit + penalties.value_W(W) + penalties.value_H(H))
+    def _codes_under(self, X, H):
+        """Codes of X under the dictionary H (same estimator otherwise)."""
+        proxy = copy.copy(self)
+        proxy.components_ = H
+        return proxy.transform(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1158,51 +1046,6 @@ class NMF(_BaseNMF):
 
 #: Internal codes starts outside this range are replaced by the unit-scale one.
 _UNIT_START_RANGE = (2.0**-40, 2.0**40)
-
-
-def _checked_score(objective):
-    """``-objective`` as the score, checked finite (never NaN to a grid search)."""
-    score = -float(objective)
-    check_finite_output(np.asarray(score), "the score")
-    return score
-
-
-def _with_bias_layout(solver_fn):
-    """``solver_fn`` keeping the ones of the two offset components (the last
-    two) fixed, whatever the rank (known only from the initial factors)."""
-
-    def solve(X, W, H, penalties, **options):
-        n_components = W.shape[1] - 2
-        return solver_fn(
-            X,
-            W,
-            H,
-            penalties,
-            fixed_W_columns=(n_components + 1,),
-            fixed_H_rows=(n_components,),
-            **options,
-        )
-
-    return solve
-
-
-def _restore_offset_ones(W, H):
-    """Make the fixed columns of the offset components ones again, in place.
-
-    A fit solved at unit scale returns them multiplied by the factor scale
-    (a power of two, so the exchange below is exact and keeps ``W H``).
-    """
-    for column, row in ((-1, -1), (-2, -2)):
-        fixed = W[:, column] if column == -1 else H[row]
-        scale = fixed.dtype.type(fixed.flat[0]) if fixed.size else 1
-        if scale in (0, 1):
-            continue
-        if column == -1:
-            W[:, -1] /= scale
-            H[-1] *= scale
-        else:
-            H[-2] /= scale
-            W[:, -2] *= scale
 
 
 @contextlib.contextmanager
@@ -1232,10 +1075,7 @@ def _constant_codes(X, n_components):
         total = X.sum(dtype=np.float64)
     else:
         total = float(xp.sum(X, dtype=accumulation_dtype(xp, X)))
-    mean = total / (X.shape[0] * X.shape[1])
-    value = float(np.sqrt(mean / n_components))
-    if value == 0:
-        value = 1.0  # all-zero X: any positive start; the codes go to zero
+    value = constant_start(total / (X.shape[0] * X.shape[1]), n_components)
     return xp.full(
         (X.shape[0], n_components), value, dtype=X.dtype, device=device_of(X)
     )
@@ -1254,13 +1094,6 @@ def _custom_factors_like(X, W, H, n_components):
         None if W is None else to_numpy(W), (n_samples, n_components), dtype, "W"
     )
     return convert_like(W, X), convert_like(H, X)
-
-
-def _constant_codes_observed(observed, n_components):
-    """``sqrt(mean(observed values) / n_components)`` everywhere (MU-safe start)."""
-    mean = float(np.mean(observed.values, dtype=np.float64))
-    value = np.sqrt(mean / n_components) if mean > 0 else 1.0
-    return np.full((observed.shape[0], n_components), value, dtype=observed.dtype)
 
 
 def non_negative_factorization(
@@ -1323,7 +1156,8 @@ def non_negative_factorization(
             "not non_negative_factorization."
         )
     masked = est._is_masked(X, None)
-    _, solver_fn = est._check_params(masked=masked)
+    beta, spec = est._check_params(masked=masked, X=X)
+    solver_fn = spec.solver(beta)
     if masked:
         X = est._validate_observed(X, None, reset=True)
     else:

@@ -78,6 +78,8 @@ from ._array_api import accumulation_dtype, get_namespace, is_numpy
 __all__ = [
     "Penalties",
     "combine_penalties",
+    "constant_start",
+    "penalty_change_of_rescaling",
     "squared_norm",
     "frobenius_fit_from_products",
     "FrobeniusFit",
@@ -91,6 +93,7 @@ __all__ = [
     "masked_penalized_objective",
     "masked_reconstruction_error",
     "EPSILON",
+    "ZERO_BELOW",
     "beta_divergence",
     "divergence_data_terms",
     "entrywise_divergence",
@@ -99,10 +102,20 @@ __all__ = [
     "divergence_from_parts",
     "model_power_sum",
     "row_blocks",
+    "BlockDivergence",
+    "divergence_from_block_parts",
+    "fast_power",
+    "held_out_entries",
+    "held_out_features",
+    "held_out_observed",
+    "negative_objective",
 ]
 
 #: scikit-learn's floor for model values and denominators (float32 epsilon).
 EPSILON = float(np.finfo(np.float32).eps)
+#: Factor entries below this (the float64 epsilon) are set to zero after the
+#: beta < 1 updates, as scikit-learn does.
+ZERO_BELOW = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,60 @@ class Penalties:
             sq = _trace(gram) if gram is not None else squared_norm(A)
             total += 0.5 * l2 * sq
         return total
+
+
+def penalty_change_of_rescaling(penalties, Wt, H, s, norms_W_sq, norms_H_sq):
+    """How the penalties change when component k becomes ``(W[:, k] s_k, H[k] / s_k)``.
+
+    Parameters
+    ----------
+    penalties : Penalties
+    Wt, H : ndarray of shape (r, m)
+        The factors, component-major (``W^T`` and ``H``).
+    s : ndarray of shape (r,)
+        The scale of each component.
+    norms_W_sq, norms_H_sq : ndarray of shape (r,)
+        ``||W[:, k]||^2`` and ``||H[k]||^2`` (float64).
+
+    Returns
+    -------
+    change : ndarray of shape (r,)
+        The change of the penalty value per component (float64); the data
+        fit does not change (``W H`` is the same).
+    """
+    p = penalties
+    change = np.zeros_like(s)
+    if p.l1_W or p.l1_H:
+        change += p.l1_W * Wt.sum(axis=1, dtype=np.float64) * (s - 1)
+        change += p.l1_H * H.sum(axis=1, dtype=np.float64) * (1 / s - 1)
+    if p.l2_W or p.l2_H:
+        change += 0.5 * p.l2_W * norms_W_sq * (s**2 - 1) + 0.5 * p.l2_H * norms_H_sq * (
+            s**-2 - 1
+        )
+    return change
+
+
+def constant_start(mean, n_components, *, if_zero=1.0):
+    """scikit-learn's constant start of the codes, ``sqrt(mean / n_components)``.
+
+    Positive everywhere, so the multiplicative updates can move every entry.
+
+    Parameters
+    ----------
+    mean : float
+        The mean of the data (of the observed entries for partially observed
+        data).
+    n_components : int
+    if_zero : float
+        The start when the mean is zero (all-zero data: any positive start,
+        the codes then go to zero).
+
+    Returns
+    -------
+    value : float
+    """
+    value = float(np.sqrt(mean / n_components)) if mean > 0 else 0.0
+    return value or float(if_zero)
 
 
 def combine_penalties(
@@ -875,3 +942,298 @@ def _unit_scale_divergence(X, W, H, beta):
     for block in row_blocks(n_samples, n_features):
         total += float(pointwise_divergence(X[block], W[block] @ H, beta).sum())
     return total
+
+
+def fast_power(M, exponent):
+    """``M ** exponent`` (new array), fast for integer and half-integer exponents.
+
+    ``np.power`` with a general exponent costs an exp and a log per entry;
+    for ``exponent = k / 2`` a square root and a few products give the same
+    value to a few units in the last place (beta = 0.5, 1.5, 2.5, 3 ...).
+    """
+    twice = 2.0 * exponent
+    if twice != round(twice) or abs(twice) > 8:
+        return M**exponent
+    k = int(round(twice))
+    if k == 0:
+        return np.ones_like(M)
+    if k % 2:  # M^(|k|/2) = sqrt(M) M^((|k| - 1) / 2)
+        out = np.sqrt(M)
+        repeats = (abs(k) - 1) // 2
+    else:
+        out = M.copy()
+        repeats = abs(k) // 2 - 1
+    for _ in range(repeats):
+        out *= M
+    if k < 0:
+        np.reciprocal(out, out=out)
+    return out
+
+
+class BlockDivergence:
+    """The beta-divergence of X, accumulated by blocks of rows.
+
+    The solvers visit X a block of rows at a time (the beta-divergence MU,
+    the online solver, the Dask blocks); on each block they hand over the
+    powers of the model they computed for their updates, and this class turns
+    them into the block's parts ``(cross, model, direct)`` of the divergence
+    (see :func:`divergence_from_parts`), then the parts into the divergence
+    (:meth:`objective`). Entries of X in ``(0, EPSILON]`` are left out of the
+    divergence (scikit-learn's rule): the cross part is computed over all
+    entries of a block, then these entries' share is taken back out.
+
+    Parameters
+    ----------
+    X : ndarray (C-contiguous) or CSR matrix with sorted indices
+    beta : float
+    blocks : sequence of slice
+        The blocks of rows the solver visits X in.
+    values : ndarray, optional
+        The stored values of X (``X.data`` for CSR, X itself when dense).
+    """
+
+    def __init__(self, X, beta, blocks, *, values=None):
+        self.beta = float(beta)
+        self.sparse = sp.issparse(X)
+        self.shape = X.shape
+        if values is None:
+            values = X.data if self.sparse else X
+        self._values = values
+        self._constant = None
+        self._tiny = {}
+        if np.any((values > 0) & (values <= EPSILON)):
+            for block in blocks:
+                if self.sparse:
+                    lo, hi = X.indptr[block.start], X.indptr[block.stop]
+                    xb = X.data[lo:hi]
+                else:
+                    xb = X[block].ravel()
+                idx = np.flatnonzero((xb > 0) & (xb <= EPSILON))
+                if idx.size:
+                    self._tiny[block.start] = (idx, xb[idx])
+
+    def cross(self, block, x, y, y_hat, A):
+        """Cross part of the divergence on a block (see :func:`divergence_from_parts`).
+
+        ``y`` holds the model at the block's entries (dense: the block of W H;
+        None when only ``y_hat`` is kept), ``y_hat`` its clipped values (for
+        beta = 0 their reciprocals), ``A`` the numerator weights.
+        """
+        beta = self.beta
+        if beta == 1:
+            cross = float(np.dot(x.ravel(), np.log(y_hat).ravel()))
+        elif beta == 0:  # here A = x / y_hat and y_hat = 1 / y_hat
+            cross = float(A.sum() - np.log(y_hat).sum())
+        else:
+            cross = float(np.dot(A.ravel(), y_hat.ravel()))
+        tiny = self._tiny.get(block.start)
+        if tiny is not None:
+            idx, xt = tiny
+            if y is None:  # beta = 0 on a dense block: y_hat holds 1 / y_hat
+                yt = 1.0 / y_hat.ravel()[idx]
+            else:
+                yt = y.ravel()[idx]
+            yt = np.maximum(yt, EPSILON) if beta < 2 else yt
+            if beta == 1:
+                cross -= float(np.dot(xt, np.log(yt)))
+            elif beta == 0:
+                cross -= float(np.sum(xt / yt + np.log(yt)))
+            else:
+                cross -= float(np.dot(xt, fast_power(yt, beta - 1)))
+        return cross
+
+    def model_sum(self, M, B):
+        """``sum M^beta`` from ``B = M^(beta-1)`` (clipped for beta < 1)."""
+        beta = self.beta
+        total = float(np.dot(B.ravel(), M.ravel()))
+        if beta < 1:
+            if M.size and M.min() < EPSILON:
+                tiny = M < EPSILON
+                Mt = M[tiny]
+                total += model_power_sum(Mt, beta) * beta - float(np.dot(B[tiny], Mt))
+        return total
+
+    @property
+    def constant(self):
+        """The data-only part of the divergence (computed once, on demand)."""
+        if self._constant is None:
+            self._constant = divergence_constant(self._values, self.beta)
+        return self._constant
+
+    def objective(self, parts, W, Ht):
+        """The divergence from the accumulated block parts (dense X: the sum
+        of its blocks' pointwise divergences)."""
+        if not self.sparse:
+            return max(float(parts[2]), 0.0)
+        return divergence_from_block_parts(
+            self.beta,
+            self.constant,
+            parts,
+            W.sum(axis=0, dtype=np.float64),
+            Ht,
+            self.shape[0] * self.shape[1],
+        )
+
+
+def divergence_from_block_parts(beta, constant, parts, W_col_sum, Ht, n_entries):
+    """The divergence from the parts :class:`BlockDivergence` accumulates.
+
+    Parameters
+    ----------
+    beta : float
+    constant : float
+        :func:`~nmfkit._objective.divergence_constant` of X.
+    parts : sequence of 3 floats
+        ``(cross, model, direct)`` summed over the blocks of rows.
+    W_col_sum : ndarray of shape (n_components,)
+        Column sums of W (float64): the model sum for KL is
+        ``W_col_sum . H 1``.
+    Ht : ndarray of shape (n_features, n_components)
+    n_entries : int
+        ``n_samples * n_features`` (the model part for beta = 0).
+    """
+    cross, model, direct = (float(v) for v in parts)
+    if beta == 1:
+        model = float(np.dot(W_col_sum, Ht.sum(axis=0, dtype=np.float64)))
+    elif beta == 0:
+        model = float(n_entries)
+    value = divergence_from_parts(beta, constant, cross, model)
+    # the parts cancel near an exact fit: rounding may dip below zero
+    return max(value + direct, 0.0)
+
+
+# ------------------------------------------------------------ held-out scores
+# NMF.score fits the codes of each row to part of its entries and measures
+# the data fit on the others (see its docstring); the splits and the
+# measurement are here, the codes come from the estimator's ``codes``
+# callable (its transform).
+
+
+def held_out_entries(X, H, codes):
+    """Codes and scaled held-out Frobenius fit, entrywise split.
+
+    The split of entry (i, j) is the same as one draw of
+    ``RandomState(0).random_sample(X.shape) < 0.5`` (held when True): the
+    draws are made a block of rows at a time, in order, so only one block is
+    dense.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    H : ndarray of shape (n_components, n_features)
+    codes : callable
+        ``codes(block, mask) -> W_block``: the codes of a dense block of rows
+        fitted to its entries where ``mask`` is True.
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    fit : float
+        ``1/2`` the squared residual over the held entries, scaled by
+        ``n_entries / n_held``.
+    """
+    rng = np.random.RandomState(0)
+    fit, n_held, W_parts = 0.0, 0, []
+    for rows in row_blocks(X.shape[0], X.shape[1]):
+        block = X[rows].toarray() if sp.issparse(X) else X[rows]
+        held = rng.random_sample(block.shape) < 0.5
+        W_block = codes(block, ~held)
+        prediction = W_block @ H
+        fit += entrywise_divergence(block[held], prediction[held], 2)
+        n_held += int(np.count_nonzero(held))
+        W_parts.append(W_block)
+    return np.vstack(W_parts), fit * (X.shape[0] * X.shape[1]) / max(n_held, 1)
+
+
+def held_out_features(X, H, codes):
+    """Codes and scaled held-out Frobenius fit for sparse X, split by columns.
+
+    A fixed random half of the columns is held (at least one column held and
+    one kept). The codes solve the penalized subproblem on the kept columns:
+    X with the held columns zeroed under a dictionary whose held columns are
+    zero, which leaves those columns out of the fit exactly. The held fit
+    term is the stored entries' residuals plus the model's squares at the
+    unstored ones, from the Gram matrices: O(nnz x rank + (n + p) x rank^2).
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_samples, n_features)
+    H : ndarray of shape (n_components, n_features)
+    codes : callable
+        ``codes(X_kept, H_kept) -> W``: the codes of ``X_kept`` under the
+        dictionary ``H_kept``.
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    fit : float
+    """
+    n_samples, n_features = X.shape
+    held = np.random.RandomState(0).random_sample(n_features) < 0.5
+    if not held.any():
+        held[0] = True
+    if held.all():
+        held[0] = False
+    kept = (~held).astype(X.dtype)
+    W = codes(X @ sp.diags(kept), H * kept)
+    X_held = sp.csr_matrix(X[:, np.flatnonzero(held)])
+    H_held = np.ascontiguousarray(H[:, held], dtype=np.float64)
+    W64 = np.asarray(W, dtype=np.float64)
+    rows = np.repeat(np.arange(n_samples), np.diff(X_held.indptr))
+    prediction = sampled_product(W64, H_held.T, rows, X_held.indices)
+    data = X_held.data.astype(np.float64)
+    stored = 0.5 * float(np.sum((data - prediction) ** 2))
+    # 1/2 sum of (W H_held)^2 over the entries X does not store
+    unstored = 0.5 * (
+        float(np.sum((W64.T @ W64) * (H_held @ H_held.T)))
+        - float(np.sum(prediction**2))
+    )
+    fit = stored + max(unstored, 0.0)
+    return W, fit * n_features / int(np.count_nonzero(held))
+
+
+def held_out_observed(observed, H, codes):
+    """Codes and scaled held-out fit of partially observed data.
+
+    The split is among the observed entries only (``random_sample(
+    n_observed) < 0.5`` in row-major order); the fit is scaled to all
+    observed entries.
+
+    Parameters
+    ----------
+    observed : ObservedEntries
+    H : ndarray of shape (n_components, n_features)
+    codes : callable
+        ``codes(X_kept, mask_kept) -> W``: the codes fitted to the kept
+        entries (CSR matrices of the values and of the mask).
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    fit : float
+    """
+    held = np.random.RandomState(0).random_sample(observed.nnz) < 0.5
+    kept = ~held
+    n_samples = observed.shape[0]
+    indptr = np.zeros(n_samples + 1, dtype=np.int64)
+    np.cumsum(np.bincount(observed.rows[kept], minlength=n_samples), out=indptr[1:])
+    cols = observed.cols[kept]
+    X_kept = sp.csr_matrix((observed.values[kept], cols, indptr), shape=observed.shape)
+    mask_kept = sp.csr_matrix(
+        (np.ones(cols.size, dtype=bool), cols, indptr), shape=observed.shape
+    )
+    W = codes(X_kept, mask_kept)
+    prediction = sampled_product(W, H.T, observed.rows[held], observed.cols[held])
+    n_held = int(np.count_nonzero(held))
+    fit = masked_fit(observed.values[held], prediction) * observed.nnz
+    return W, fit / max(n_held, 1)
+
+
+def negative_objective(fit, penalties, W, H):
+    """The score ``-(fit + penalties of W and H)`` (higher is better),
+    checked finite (never NaN to a grid search)."""
+    from ._validation import check_finite_output
+
+    score = -float(fit + penalties.value_W(W) + penalties.value_H(H))
+    check_finite_output(np.asarray(score), "the score")
+    return score

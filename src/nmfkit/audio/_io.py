@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io.wavfile
 
-from .._atomic import atomic_write
+from ..reliability._atomic import atomic_write
 
 __all__ = ["wav_bytes", "write_wav"]
 

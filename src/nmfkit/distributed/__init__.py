@@ -19,7 +19,6 @@ Needs the ``dask`` extra: ``pip install 'nmfkit[dask]'``.
 
 from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._estimator import (
-    DASK_SOLVERS,
     fit_transform_dask,
     is_dask_array,
     transform_dask,
@@ -27,7 +26,6 @@ from ._estimator import (
 from ._solver import fit_dask, reconstruction_error_dask
 
 __all__ = [
-    "DASK_SOLVERS",
     "BetaMURule",
     "FrobeniusMURule",
     "HALSRule",

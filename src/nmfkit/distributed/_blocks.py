@@ -35,22 +35,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._objective import (
     Penalties,
-    divergence_constant,
+    divergence_from_block_parts,
     frobenius_fit_from_products,
     squared_norm,
 )
 from ..solvers._hals import hals_sweep, prepare_hals
 from ..solvers._mu import mu_step
-from ..solvers._mu_beta import (
-    BetaKernel,
-    _Updater,
-    divergence_from_block_parts,
-    kl_h_denominator,
-)
+from ..solvers._mu_beta import BetaKernel, _Updater, kl_h_denominator
 
 __all__ = [
     "BetaMURule",
@@ -178,7 +172,7 @@ class BetaMURule:
     gamma_rule: str = "mm"
 
     objective_from_totals = False
-    data_keys = ("constant", "n_entries", "n_sparse", "n_blocks")
+    data_keys = ("constant", "n_entries")
 
     def _updater(self, kernel=None):
         return _Updater(
@@ -195,11 +189,13 @@ class BetaMURule:
             BetaKernel(X_b, self.beta)
         ).accumulate(W_b, Ht, update_W=update, h_stats=True, obj_at=obj_at)
         W_obj = W_b if obj_at == "before" else W_new
+        # a dense block's divergence is all in the pointwise ``direct`` part
+        # of ``parts``: no model part from the column sums
         summaries = {
             "parts": parts,
             "num_H": num_H,
             "W_col_sum": W_new.sum(axis=0, dtype=np.float64),
-            "W_obj_col_sum": W_obj.sum(axis=0, dtype=np.float64),
+            "W_obj_col_sum": np.zeros(W_b.shape[1]),
             "value_W": np.array(self.penalties.value_W(W_obj)),
         }
         if den_H is not None:
@@ -207,21 +203,11 @@ class BetaMURule:
         return W_new, summaries
 
     def data_summaries(self, X_b):
-        """The divergence's constant on the block, its number of entries, and
-        whether it is sparse (dense blocks sum their divergence pointwise)."""
-        sparse = sp.issparse(X_b)
-        return {
-            "constant": np.array(
-                divergence_constant(X_b.data if sparse else X_b, self.beta)
-                if sparse
-                else 0.0
-            ),
-            "n_entries": np.array(
-                X_b.shape[0] * X_b.shape[1], dtype=np.float64
-            ),
-            "n_sparse": np.array(float(sparse)),
-            "n_blocks": np.array(1.0),
-        }
+        """The divergence's constant on the block, and its number of entries.
+
+        Blocks are dense: their divergence is summed entry by entry (the
+        ``direct`` part), so they add nothing here."""
+        return {"constant": np.array(0.0), "n_entries": np.array(0.0)}
 
     def update_columns(self, Ht, totals):
         """Update ``Ht`` in place: the in-memory MU step of H from the sums."""
@@ -233,15 +219,6 @@ class BetaMURule:
 
     def objective(self, data, totals, Ht, HHt):
         """Penalized divergence at the rows the parts were taken at."""
-        n_sparse, n_blocks = float(data["n_sparse"]), float(data["n_blocks"])
-        if n_sparse == 0:  # dense blocks: the pointwise sums
-            value = max(float(totals["parts"][2]), 0.0)
-            return value + float(totals["value_W"]) + self.penalties.value_H(Ht.T)
-        if n_sparse != n_blocks:
-            raise ValueError(
-                "a Dask array mixing dense and sparse chunks is not supported; "
-                "convert every chunk to one kind (X.map_blocks(...))."
-            )
         value = divergence_from_block_parts(
             self.beta,
             float(data["constant"]),

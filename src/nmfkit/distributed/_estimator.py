@@ -8,45 +8,20 @@ stopping rule are the estimator's; only the data stays on the cluster.
 from __future__ import annotations
 
 import warnings
-from functools import partial
 
 import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
 from .._scaling import Rescaling
 from .._validation import check_factor, check_n_components
-from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
-from ._solver import fit_dask, reconstruction_error_dask, row_blocks
+from ..solvers import NEUTRAL_OPTIONS
+from ._solver import reconstruction_error_dask, row_blocks
 
 __all__ = [
-    "DASK_SOLVERS",
-    "dask_solver_name",
     "fit_transform_dask",
     "is_dask_array",
     "transform_dask",
 ]
-
-#: solver name, beta -> distributed solver. Each equals the in-memory solver
-#: of the same name without inner loops or extrapolation ("hals" is
-#: ``solver="cd"``; "mu" with beta 1 is ``beta_loss="kullback-leibler"``).
-DASK_SOLVERS = {
-    ("mu", 2.0): partial(fit_dask, rule=FrobeniusMURule),
-    ("hals", 2.0): partial(fit_dask, rule=HALSRule),
-    ("mu", 1.0): partial(fit_dask, rule=partial(BetaMURule, beta=1.0)),
-}
-
-
-def dask_solver_name(solver, beta):
-    """The key of :data:`DASK_SOLVERS` for the estimator's ``solver``.
-
-    ``"cd"`` is ``"hals"``; ``"auto"`` is ``"hals"`` for the Frobenius loss
-    (plain HALS: inner loops and extrapolation, which ``"auto"`` adds in
-    memory, are not distributed) and ``"mu"`` for other losses.
-    """
-    if solver == "auto":
-        return "hals" if beta == 2.0 else "mu"
-    return {"cd": "hals"}.get(solver, solver)
-
 
 def is_dask_array(X):
     """Whether X is a ``dask.array.Array`` (without importing Dask)."""
@@ -173,25 +148,10 @@ def fit_transform_dask(est, X, W=None, H=None):
     The fitted ``components_`` is a NumPy array; W (the return value) is a
     persisted Dask array chunked like the rows of X.
     """
-    beta, _ = est._check_params()
-    name = dask_solver_name(est.solver, beta)
-    solver = DASK_SOLVERS.get((name, beta))
-    if solver is None:
-        combos = ", ".join(
-            f"solver={s!r} with beta_loss={b:g}" for s, b in sorted(DASK_SOLVERS)
-        )
-        raise ValueError(
-            f"solver={est.solver!r} with beta_loss={est.beta_loss!r} is not "
-            f"available on Dask arrays; available: {combos} ('cd' is 'hals'; "
-            "'auto' is 'hals' for the Frobenius loss and 'mu' otherwise)."
-        )
-    if est.extrapolate or est.inner_iter not in (None, 1):
-        raise ValueError(
-            "inner_iter and extrapolate are not available on Dask arrays; leave "
-            "them at None."
-        )
-    if est.shuffle:
-        raise ValueError("shuffle is not available on Dask arrays; leave it at False.")
+    # the solver table's rows for Dask arrays: plain HALS and MU (inner loops
+    # and extrapolation are not distributed)
+    est._check_params(X=X)
+    beta, spec, options = est._resolve_solver(X, warn=False)
     X = check_dask_matrix(X)
     est.n_features_in_ = X.shape[1]
     mean, minimum, n_bad, typical = _summaries(X)
@@ -199,24 +159,24 @@ def fit_transform_dask(est, X, W=None, H=None):
     # solved at unit scale, as in memory (nmfkit._scaling)
     root = float(np.sqrt(typical))
     rescaling = Rescaling(data=typical, W_scale=root, H_scale=root, beta=beta)
-    monitor = est._solver_options()["monitor"]
+    monitor = est._monitor()
     monitor.objective_scale = rescaling.objective_factor
     X_user = X
     X = X * X.dtype.type(1.0 / typical) if typical != 1.0 else X
     W0, H0 = _initial_factors(est, X, W, H, mean / typical, rescaling)
-    result = solver(
+    result = spec.solver(beta)(
         X,
         W0,
         H0,
         rescaling.penalties(est._penalties(X)),
         update_H=True,
         monitor=monitor,
-        l1_placement=est.l1_placement,
-        update_order=est.update_order,
+        **options,
     )
     result.W, result.H = rescaling.to_user(result.W, result.H)
     X = X_user
     est._warn_if_not_converged(result)
+    est.solver_, est.solver_options_ = spec.name, options
     est.components_ = result.H
     est.n_components_ = result.H.shape[0]
     est.n_iter_ = result.n_iter
@@ -231,16 +191,20 @@ def fit_transform_dask(est, X, W=None, H=None):
 
 def _transform_block(X_b, H, mean, penalties, options):
     """Codes of one block under a fixed H, by the in-memory solver."""
-    from ..solvers import ConvergenceMonitor, get_solver
+    from .._objective import constant_start
+    from ..solvers import ConvergenceMonitor, resolve_solver
 
     options = dict(options)  # the task may run again (recomputation)
     X_b = np.asarray(X_b)
-    value = float(np.sqrt(mean / H.shape[0])) or 1.0
+    value = constant_start(mean, H.shape[0])
     W0 = np.full((X_b.shape[0], H.shape[0]), value, dtype=X_b.dtype)
-    solver_fn = get_solver(options.pop("solver"), options.pop("beta"))
+    beta = options.pop("beta")
+    spec, solver_options = resolve_solver(
+        options.pop("solver"), beta, "dense", warn=False, **options.pop("options")
+    )
     monitor = ConvergenceMonitor(**options.pop("monitor"))
-    result = solver_fn(
-        X_b, W0, H, penalties, update_H=False, monitor=monitor, **options
+    result = spec.solver(beta)(
+        X_b, W0, H, penalties, update_H=False, monitor=monitor, **solver_options
     )
     return result.W
 
@@ -268,13 +232,16 @@ def transform_dask(est, X):
     H = np.asarray(est.components_, dtype=X.dtype)
     k = H.shape[0]
     mean = X.mean(dtype=np.float64).to_delayed().item()
+    # each block runs the in-memory solver the estimator resolves for dense X
     options = dict(
         solver=est.solver,
         beta=beta,
         monitor=dict(tol=est.tol, max_iter=est.max_iter, max_time=est.max_time),
+        options=dict(
+            random_state=est.random_state,
+            **{name: getattr(est, name) for name in NEUTRAL_OPTIONS},
+        ),
     )
-    if est.solver in ("mu", "auto"):
-        options.update(l1_placement=est.l1_placement, update_order=est.update_order)
     penalties = est._penalties(X)
     H_key = delayed(H, pure=True)
     blocks = [

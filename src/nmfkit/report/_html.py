@@ -24,7 +24,7 @@ import urllib.parse
 from pathlib import Path
 
 from .. import __version__
-from .._atomic import atomic_write
+from ..reliability._atomic import atomic_write
 from ._format import format_number, format_number_html, is_number
 
 __all__ = ["Report", "Section"]

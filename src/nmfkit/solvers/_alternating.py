@@ -32,7 +32,7 @@ the factor costs only O(m r^2). Two accelerations build on that:
 
 For the multiplicative updates an entry that reaches zero can never grow
 again, so their extrapolated point is kept at no less than a tenth of the
-plain iterate (``_MU_KEEP``) instead of being clipped at zero.
+plain iterate (``MURule.keep``) instead of being clipped at zero.
 
 Factors are held component-major (``W^T`` and ``H``, both ``r x m``,
 C-contiguous), so every product with X and every row of a HALS sweep runs on
@@ -49,19 +49,27 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from .._array_api import contiguous_copy, get_namespace, is_numpy
-from .._objective import FrobeniusFit, squared_norm
-from ._hals import hals_sweep, prepare_hals
+from .._objective import FrobeniusFit, penalty_change_of_rescaling
+from ._hals import HALSRule
 from ._monitor import SolverResult
-from ._mu import fit_mu, mu_step
+from ._mu import MURule
+from ._rule import FactorRule
 
-__all__ = ["fit_hals", "fit_mu_accelerated", "fit_alternating", "inner_budget"]
+__all__ = [
+    "FactorRule",
+    "alternate",
+    "fit_alternating",
+    "fit_hals",
+    "fit_mu",
+    "fit_mu_accelerated",
+    "inner_budget",
+]
 
-#: Gillis and Glineur's weight of the inner-loop budget, per update rule.
-INNER_ALPHA = {"hals": 0.5, "mu": 2.0}
 #: Ang and Gillis's extrapolation parameters.
 EXTRAPOLATION = {"beta0": 0.5, "eta": 1.5, "gamma": 1.01, "gamma_bar": 1.005}
-_MU_KEEP = 0.1
 _QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+#: The built-in rules by name, for ``fit_alternating(rule="hals" | "mu")``.
+_RULES = {"hals": HALSRule, "mu": MURule}
 
 
 def inner_budget(nnz, n_rows, n_other, rank, alpha):
@@ -122,44 +130,28 @@ def _gram(F):
 class _FactorUpdate:
     """Update one component-major factor from its data product and Gram matrix.
 
-    Runs up to ``max_inner`` updates of the rule (``"hals"`` sweeps or
-    ``"mu"`` steps), stopping early by Gillis and Glineur's rule.
+    Runs up to ``max_inner`` updates of the rule, stopping early by Gillis
+    and Glineur's rule.
     """
 
-    def __init__(self, rule, l1, l2, max_inner, inner_tol, l1_placement, rng, xp):
+    def __init__(self, rule, l1, l2, max_inner, inner_tol, xp):
         self.rule = rule
         self.xp = xp
         self.l1 = l1
         self.l2 = l2
         self.max_inner = max(1, int(max_inner))
         self.inner_tol_sq = float(inner_tol) ** 2
-        self.l1_placement = l1_placement
-        self.rng = rng
         self.n_updates = 0
         self.n_calls = 0
 
-    def _one(self, F, P, G, prepared):
-        if self.rule == "hals":
-            Q, G2 = prepared
-            order = None if self.rng is None else self.rng.permutation(F.shape[0])
-            return hals_sweep(F, Q, G2, order, l1_positive=self.l1 > 0, xp=self.xp)
-        old = F.copy() if self.max_inner > 1 else None
-        mu_step(F.T, P.T, G, self.l1, self.l2, self.l1_placement)
-        if old is None:
-            return 0.0
-        old -= F
-        return squared_norm(old)
-
     def __call__(self, F, P, G):
-        prepared = (
-            prepare_hals(P, G, self.l1, self.l2, xp=self.xp)
-            if self.rule == "hals"
-            else None
-        )
+        rule, l1, l2, xp = self.rule, self.l1, self.l2, self.xp
+        prepared = rule.prepare(P, G, l1, l2, xp)
+        need_change = self.max_inner > 1
         self.n_calls += 1
         first = None
         for i in range(self.max_inner):
-            change = self._one(F, P, G, prepared)
+            change = rule.update(F, P, G, prepared, l1, l2, xp, need_change)
             self.n_updates += 1
             if i == 0:
                 first = change
@@ -180,10 +172,7 @@ class _Block(NamedTuple):
 def _extrapolate(new, prev, beta, rule):
     if beta == 0.0:
         return new
-    y = new + new.dtype.type(beta) * (new - prev)
-    if rule == "mu":
-        return np.maximum(y, new * new.dtype.type(_MU_KEEP), out=y)
-    return np.maximum(y, 0, out=y)
+    return rule.project(new + new.dtype.type(beta) * (new - prev), new)
 
 
 def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
@@ -207,13 +196,7 @@ def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
     ok = (a > 0) & (b > 0)
     s = np.ones_like(a)
     s[ok] = np.sqrt(b[ok] / a[ok])
-    p = penalties
-    change = np.zeros_like(a)
-    if p.l1_W or p.l1_H:
-        change += p.l1_W * Wt.sum(axis=1, dtype=np.float64) * (s - 1)
-        change += p.l1_H * H.sum(axis=1, dtype=np.float64) * (1 / s - 1)
-    if p.l2_W or p.l2_H:
-        change += 0.5 * p.l2_W * a**2 * (s**2 - 1) + 0.5 * p.l2_H * b**2 * (s**-2 - 1)
+    change = penalty_change_of_rescaling(penalties, Wt, H, s, a**2, b**2)
     s[change > 0] = 1.0
     if np.all(s == 1.0):
         return 0.0
@@ -255,8 +238,10 @@ def fit_alternating(
     monitor : ConvergenceMonitor
     update_H : bool
         If False, only W is fitted (H fixed).
-    rule : {"hals", "mu"}
-        The update of one factor.
+    rule : {"hals", "mu"} or FactorRule
+        The update of one factor: a built-in rule by name (configured by
+        ``shuffle``, ``random_state`` and ``l1_placement``) or a rule object
+        (:class:`~nmfkit.solvers._rule.FactorRule`).
     update_order : {"HW", "WH"}
         Which factor each iteration updates first.
     inner_iter : int or "auto"
@@ -281,27 +266,30 @@ def fit_alternating(
         (updates per factor update).
     """
     xp = get_namespace(X, W, H)
-    if not is_numpy(xp) and (extrapolate or shuffle or rule != "hals"):
+    if isinstance(rule, str):
+        rule = (
+            HALSRule(check_random_state(random_state) if shuffle else None)
+            if rule == "hals"
+            else MURule(l1_placement)
+        )
+    mu_inner = isinstance(rule, MURule) and inner_iter != 1
+    if not is_numpy(xp) and (extrapolate or shuffle or mu_inner or not rule.array_api):
         raise ValueError(
             "On arrays of other array-API libraries (PyTorch, CuPy) the "
-            "alternating solvers run plain HALS: set extrapolate=False and "
-            "shuffle=False, or use solver='mu'."
+            "alternating solvers run plain HALS and plain MU: set "
+            "extrapolate=False, shuffle=False and inner_iter=1 for solver='mu'."
         )
     products = _ComponentProducts(X)
     fit = FrobeniusFit(X)
     n_samples, n_features = X.shape
     rank = H.shape[0]
-    rng = check_random_state(random_state) if (shuffle and rule == "hals") else None
-
-    def budget(n_rows, n_other):
-        if inner_iter == "auto":
-            return inner_budget(products.nnz, n_rows, n_other, rank, INNER_ALPHA[rule])
-        return int(inner_iter)
 
     def factor_update(l1, l2, n_rows, n_other):
-        return _FactorUpdate(
-            rule, l1, l2, budget(n_rows, n_other), inner_tol, l1_placement, rng, xp
-        )
+        if inner_iter == "auto":
+            budget = inner_budget(products.nnz, n_rows, n_other, rank, rule.inner_alpha)
+        else:
+            budget = int(inner_iter)
+        return _FactorUpdate(rule, l1, l2, budget, inner_tol, xp)
 
     p = penalties
     block_W = _Block(
@@ -404,14 +392,46 @@ def fit_alternating(
         "mean_inner_W": block_W.update.n_updates / max(1, block_W.update.n_calls),
         "mean_inner_H": block_H.update.n_updates / max(1, block_H.update.n_calls),
     }
-    return SolverResult(
-        W=contiguous_copy(xp, W_out),
-        H=contiguous_copy(xp, H_out),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-        info=info,
+    return SolverResult.from_monitor(
+        monitor, contiguous_copy(xp, W_out), contiguous_copy(xp, H_out), info
     )
+
+
+def alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order):
+    """The plain alternating loop: one update of each factor per iteration.
+
+    The loop of the solvers whose updates carry their own state (the
+    partially observed MU and HALS: their model products change with every
+    update, so they are not :class:`FactorRule` s of :func:`fit_alternating`);
+    it owns the update order, ``update_H=False``, the monitor and the result
+    for them.
+
+    Parameters
+    ----------
+    monitor : ConvergenceMonitor
+    objective : callable
+        ``objective() -> float`` at the current factors.
+    step_W, step_H : callable
+        One update of W (of H), in place.
+    W, Ht : ndarray of shape (n_samples, r) and (n_features, r)
+        The factors the steps update in place (H transposed).
+    update_H : bool
+    update_order : {"HW", "WH"}
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    monitor.start(objective(), W, Ht.T)
+    steps = (step_H, step_W) if update_order == "HW" else (step_W, step_H)
+    if not update_H:
+        steps = (step_W,)
+    stop = monitor.max_iter <= 0
+    while not stop:
+        for step in steps:
+            step()
+        stop = monitor.update(objective(), W, Ht.T)
+    return SolverResult.from_monitor(monitor, W, np.ascontiguousarray(Ht.T))
 
 
 def fit_hals(
@@ -440,6 +460,7 @@ def fit_hals(
     -------
     result : SolverResult
     """
+    rng = check_random_state(random_state) if shuffle else None
     return fit_alternating(
         X,
         W,
@@ -447,13 +468,12 @@ def fit_hals(
         penalties,
         monitor=monitor,
         update_H=update_H,
-        rule="hals",
+        rule=HALSRule(rng),
         update_order=update_order,
         inner_iter=inner_iter,
         inner_tol=inner_tol,
         extrapolate=extrapolate,
         shuffle=shuffle,
-        random_state=random_state,
     )
 
 
@@ -471,26 +491,16 @@ def fit_mu_accelerated(
     inner_tol=0.1,
     extrapolate=False,
 ):
-    """Multiplicative updates with optional inner loops and extrapolation.
+    """Multiplicative updates, with optional inner loops and extrapolation.
 
-    With ``inner_iter=1`` and no extrapolation this is :func:`fit_mu`
-    exactly. See :func:`fit_alternating` for the parameters.
+    With ``inner_iter=1`` and no extrapolation these are Lee and Seung's
+    updates, one of each factor per iteration (:func:`fit_mu`). See
+    :func:`fit_alternating` for the parameters.
 
     Returns
     -------
     result : SolverResult
     """
-    if inner_iter == 1 and not extrapolate:
-        return fit_mu(
-            X,
-            W,
-            H,
-            penalties,
-            monitor=monitor,
-            update_H=update_H,
-            l1_placement=l1_placement,
-            update_order=update_order,
-        )
     return fit_alternating(
         X,
         W,
@@ -498,10 +508,42 @@ def fit_mu_accelerated(
         penalties,
         monitor=monitor,
         update_H=update_H,
-        rule="mu",
+        rule=MURule(l1_placement),
         update_order=update_order,
         inner_iter=inner_iter,
         inner_tol=inner_tol,
         extrapolate=extrapolate,
+    )
+
+
+def fit_mu(
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    l1_placement="numerator",
+    update_order="HW",
+):
+    """Minimize the penalized Frobenius objective by multiplicative updates.
+
+    Lee and Seung's updates (see :mod:`nmfkit.solvers._mu`), one of each
+    factor per iteration, on NumPy arrays, SciPy sparse matrices or (with
+    array-API dispatch on) PyTorch tensors and CuPy arrays on their device.
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    return fit_mu_accelerated(
+        X,
+        W,
+        H,
+        penalties,
+        monitor=monitor,
+        update_H=update_H,
         l1_placement=l1_placement,
+        update_order=update_order,
     )

@@ -31,8 +31,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._array_api import device_of, get_namespace, is_numpy, to_numpy
+from ._rule import FactorRule
 
-__all__ = ["hals_sweep", "prepare_hals"]
+__all__ = ["HALSRule", "hals_sweep", "prepare_hals"]
 
 
 def prepare_hals(P, G, l1, l2, *, xp=None):
@@ -117,3 +118,28 @@ def _sq(xp, v):
     if is_numpy(xp):
         return float(np.dot(v, v))
     return xp.sum(v * v)
+
+
+class HALSRule(FactorRule):
+    """HALS as a rule of the alternating driver: one sweep per update.
+
+    Parameters
+    ----------
+    rng : numpy.random.RandomState or None
+        When given, the components are visited in a random order at every
+        sweep (``shuffle=True``).
+    """
+
+    inner_alpha = 0.5
+    array_api = True
+
+    def __init__(self, rng=None):
+        self.rng = rng
+
+    def prepare(self, P, G, l1, l2, xp):
+        return prepare_hals(P, G, l1, l2, xp=xp)
+
+    def update(self, F, P, G, prepared, l1, l2, xp, need_change):
+        Q, G2 = prepared
+        order = None if self.rng is None else self.rng.permutation(F.shape[0])
+        return hals_sweep(F, Q, G2, order, l1_positive=l1 > 0, xp=xp)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._objective import masked_fit, sampled_product
-from ._monitor import SolverResult
+from ._alternating import alternate
 
 __all__ = ["fit_masked_hals"]
 
@@ -64,7 +64,16 @@ def _update_block(F, G, R, own, other, size, l1, l2, fixed=()):
 
 
 def fit_masked_hals(
-    X, W, H, penalties, *, monitor, update_H=True, fixed_W_columns=(), fixed_H_rows=()
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    update_order="HW",
+    fixed_W_columns=(),
+    fixed_H_rows=(),
 ):
     """Minimize the penalized masked Frobenius objective by coordinate descent.
 
@@ -81,6 +90,9 @@ def fit_masked_hals(
     update_H : bool
         If False, only W is fitted (each row of W is then the exact
         solution of its non-negative least-squares problem, in the limit).
+    update_order : {"HW", "WH"}
+        Which factor each iteration updates first (the residual is shared:
+        each update sees the other's latest values).
     fixed_W_columns, fixed_H_rows : sequence of int
         Columns of W and rows of H kept at their initial values (for example
         a column of ones in W makes the matching row of H a non-negative
@@ -104,20 +116,19 @@ def fit_masked_hals(
         value = masked_fit(values, predictions) + p.value_W(W) + p.value_H(Ht.T)
         return values - predictions, value
 
-    R, value = residual_and_objective()
-    monitor.start(value, W, Ht.T)
-    stop = monitor.max_iter <= 0
-    while not stop:
-        if update_H:
-            _update_block(Ht, W, R, cols, rows, n_features, p.l1_H, p.l2_H, fixed_H)
-        _update_block(W, Ht, R, rows, cols, n_samples, p.l1_W, p.l2_W, fixed_W)
-        # A fresh residual each iteration keeps rounding from accumulating.
-        R, value = residual_and_objective()
-        stop = monitor.update(value, W, Ht.T)
-    return SolverResult(
-        W=W,
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-    )
+    state = {}
+
+    def objective():
+        # a fresh residual each iteration keeps rounding from accumulating
+        state["R"], value = residual_and_objective()
+        return value
+
+    def step_H():
+        _update_block(
+            Ht, W, state["R"], cols, rows, n_features, p.l1_H, p.l2_H, fixed_H
+        )
+
+    def step_W():
+        _update_block(W, Ht, state["R"], rows, cols, n_samples, p.l1_W, p.l2_W, fixed_W)
+
+    return alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order)

@@ -9,7 +9,7 @@ These are the weighted-NMF updates: each is the exact minimizer of a
 separable quadratic majorizer of the masked objective (the weights M are 0 or
 1), so the objective never increases. With every entry observed,
 ``W^T (M * (W H)) = (W^T W) H`` and the updates are those of
-:func:`~nmfkit.solvers._mu.fit_mu`.
+:func:`~nmfkit.solvers.fit_mu`.
 
 ``M * X`` and ``M * (W H)`` are sparse matrices with the observed pattern
 (:class:`~nmfkit._observed.ObservedEntries`); ``W H`` is only evaluated at the
@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._objective import masked_fit, sampled_product
-from ._monitor import SolverResult
-from ._mu import _DENOMINATOR_FLOOR
+from .._objective import EPSILON, masked_fit, sampled_product
+from ._alternating import alternate
 
 __all__ = ["fit_masked_mu", "masked_mu_step"]
 
@@ -60,7 +59,7 @@ def masked_mu_step(F, P, Q, l1, l2, l1_placement="numerator"):
             np.maximum(numerator, 0, out=numerator)
         else:
             denominator += F.dtype.type(l1)
-    np.putmask(denominator, denominator == 0, _DENOMINATOR_FLOOR)
+    np.putmask(denominator, denominator == 0, EPSILON)
     np.divide(numerator, denominator, out=denominator)
     F *= denominator
     return F
@@ -142,22 +141,4 @@ def fit_masked_mu(
         predict()
 
     predict()
-    monitor.start(objective(), W, Ht.T)
-    stop = monitor.max_iter <= 0
-    while not stop:
-        if update_order == "HW":
-            if update_H:
-                step_H()
-            step_W()
-        else:
-            step_W()
-            if update_H:
-                step_H()
-        stop = monitor.update(objective(), W, Ht.T)
-    return SolverResult(
-        W=W,
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-    )
+    return alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order)

@@ -46,6 +46,18 @@ class SolverResult:
     converged: bool
     info: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_monitor(cls, monitor, W, H, info=None):
+        """The result of a run that ``monitor`` followed, ending at ``(W, H)``."""
+        return cls(
+            W=W,
+            H=H,
+            n_iter=monitor.n_iter,
+            history=monitor.history(),
+            converged=monitor.converged,
+            info={} if info is None else info,
+        )
+
 
 class ConvergenceMonitor:
     """Record the objective of a run and decide when it stops.

@@ -55,9 +55,9 @@ import scipy.sparse as sp
 
 from .._objective import (
     EPSILON,
-    divergence_constant,
-    divergence_from_parts,
-    model_power_sum,
+    ZERO_BELOW,
+    BlockDivergence,
+    fast_power,
     pointwise_divergence,
     row_blocks,
     sampled_product,
@@ -66,14 +66,12 @@ from ._monitor import SolverResult
 
 __all__ = [
     "BetaKernel",
-    "divergence_from_block_parts",
     "fit_mu_beta",
     "kl_h_denominator",
     "mm_exponent",
     "mu_beta_factor",
 ]
 
-_F64_EPS = float(np.finfo(np.float64).eps)
 
 
 def mm_exponent(beta, l2=0.0, gamma_rule="mm"):
@@ -131,32 +129,6 @@ def mu_beta_factor(num, den, F, l1, l2, gamma, numerator_l1=False):
     return num
 
 
-def _power(M, exponent):
-    """``M ** exponent`` (new array), fast for integer and half-integer exponents.
-
-    ``np.power`` with a general exponent costs an exp and a log per entry;
-    for ``exponent = k / 2`` a square root and a few products give the same
-    value to a few units in the last place (beta = 0.5, 1.5, 2.5, 3 ...).
-    """
-    twice = 2.0 * exponent
-    if twice != round(twice) or abs(twice) > 8:
-        return M**exponent
-    k = int(round(twice))
-    if k == 0:
-        return np.ones_like(M)
-    if k % 2:  # M^(|k|/2) = sqrt(M) M^((|k| - 1) / 2)
-        out = np.sqrt(M)
-        repeats = (abs(k) - 1) // 2
-    else:
-        out = M.copy()
-        repeats = abs(k) // 2 - 1
-    for _ in range(repeats):
-        out *= M
-    if k < 0:
-        np.reciprocal(out, out=out)
-    return out
-
-
 class BetaKernel:
     """Products of X with the factors for the beta-divergence updates.
 
@@ -167,8 +139,8 @@ class BetaKernel:
         B = Y_b^(beta - 1)           (denominators; None for KL, where B = 1)
 
     with scikit-learn's clipping, and on request the block's parts of the
-    divergence (see :func:`~nmfkit._objective.divergence_from_parts`), taken
-    from the same powers so that the objective costs almost nothing extra.
+    divergence (:class:`~nmfkit._objective.BlockDivergence`), taken from the
+    same powers so that the objective costs almost nothing extra.
     """
 
     def __init__(self, X, beta, block_values=1 << 16):
@@ -192,65 +164,11 @@ class BetaKernel:
             self.X = np.ascontiguousarray(X)
             values = self.X
             self.blocks = _wide_blocks(n_samples, n_features, block_values)
-        # entries in (0, EPSILON] are left out of the divergence (scikit-learn's
-        # rule): the blocks compute the cross part over all entries, then take
-        # these entries' share back out
-        self._values = values
-        self._constant = None
-        self._tiny = {}
-        if np.any((values > 0) & (values <= EPSILON)):
-            for block in self.blocks:
-                if self.sparse:
-                    lo, hi = X.indptr[block.start], X.indptr[block.stop]
-                    xb = X.data[lo:hi]
-                else:
-                    xb = self.X[block].ravel()
-                idx = np.flatnonzero((xb > 0) & (xb <= EPSILON))
-                if idx.size:
-                    self._tiny[block.start] = (idx, xb[idx])
+        self.divergence = BlockDivergence(
+            self.X, self.beta, self.blocks, values=values
+        )
 
     # ---------------------------------------------------------------- weights
-    def _cross(self, block, x, y, y_hat, A):
-        """Cross part of the divergence on a block (see ``divergence_from_parts``).
-
-        ``y`` holds the model at the block's entries (dense: the block of W H;
-        None when only ``y_hat`` is kept), ``y_hat`` its clipped values (for
-        beta = 0 their reciprocals), ``A`` the numerator weights.
-        """
-        beta = self.beta
-        if beta == 1:
-            cross = float(np.dot(x.ravel(), np.log(y_hat).ravel()))
-        elif beta == 0:  # here A = x / y_hat and y_hat = 1 / y_hat
-            cross = float(A.sum() - np.log(y_hat).sum())
-        else:
-            cross = float(np.dot(A.ravel(), y_hat.ravel()))
-        tiny = self._tiny.get(block.start)
-        if tiny is not None:
-            idx, xt = tiny
-            if y is None:  # beta = 0 on a dense block: y_hat holds 1 / y_hat
-                yt = 1.0 / y_hat.ravel()[idx]
-            else:
-                yt = y.ravel()[idx]
-            yt = np.maximum(yt, EPSILON) if beta < 2 else yt
-            if beta == 1:
-                cross -= float(np.dot(xt, np.log(yt)))
-            elif beta == 0:
-                cross -= float(np.sum(xt / yt + np.log(yt)))
-            else:
-                cross -= float(np.dot(xt, _power(yt, beta - 1)))
-        return cross
-
-    def _model_sum(self, M, B):
-        """``sum M^beta`` from ``B = M^(beta-1)`` (clipped for beta < 1)."""
-        beta = self.beta
-        total = float(np.dot(B.ravel(), M.ravel()))
-        if beta < 1:
-            if M.size and M.min() < EPSILON:
-                tiny = M < EPSILON
-                Mt = M[tiny]
-                total += model_power_sum(Mt, beta) * beta - float(np.dot(B[tiny], Mt))
-        return total
-
     def _dense_weights(self, block, Xb, M, want_obj):
         """Weights of a dense block; with ``want_obj`` its divergence, summed
         entry by entry (:func:`~nmfkit._objective.pointwise_divergence`: no
@@ -265,19 +183,19 @@ class BetaKernel:
             if beta == 1:
                 A = Xb / Mc
                 if want_obj:
-                    cross = self._cross(block, Xb, Mc, Mc, A)
+                    cross = self.divergence.cross(block, Xb, Mc, Mc, A)
                 return A, None, (cross, model, direct)
             np.reciprocal(Mc, out=Mc)
             A = Xb * Mc
             if want_obj:
-                cross = self._cross(block, Xb, None, Mc, A)
+                cross = self.divergence.cross(block, Xb, None, Mc, A)
             A *= Mc
             return A, Mc, (cross, model, direct)
         Mc = np.maximum(M, EPSILON) if beta < 2 else M
-        P = _power(Mc, beta - 2)
+        P = fast_power(Mc, beta - 2)
         A = Xb * P
         if want_obj:
-            cross = self._cross(block, Xb, M, Mc, A)
+            cross = self.divergence.cross(block, Xb, M, Mc, A)
         if beta < 1:
             P *= Mc
         else:
@@ -286,7 +204,7 @@ class BetaKernel:
                 tiny = M < EPSILON
                 P[tiny] = M[tiny] ** (beta - 1)
         if want_obj:
-            model = self._model_sum(M, P)
+            model = self.divergence.model_sum(M, P)
         return A, P, (cross, model, direct)
 
     def block_weights(self, block, Wb, Ht, H, want_obj):
@@ -307,7 +225,7 @@ class BetaKernel:
             y = sampled_product(Wb, Ht, local_rows, cols)
             y_hat = np.maximum(y, EPSILON)
             if want_obj:
-                cross = self._cross(block, x, y, y_hat, None)
+                cross = self.divergence.cross(block, x, y, y_hat, None)
             np.divide(x, y_hat, out=y_hat)
             a = y_hat
         else:
@@ -318,68 +236,29 @@ class BetaKernel:
                 r = 1.0 / y_hat
                 a = x * r
                 if want_obj:
-                    cross = self._cross(block, x, y, r, a)
+                    cross = self.divergence.cross(block, x, y, r, a)
                 a *= r
             else:
-                a = x * _power(y_hat, beta - 2)
+                a = x * fast_power(y_hat, beta - 2)
                 if want_obj:
-                    cross = self._cross(block, x, y, y_hat, a)
+                    cross = self.divergence.cross(block, x, y, y_hat, a)
             if beta < 1:
-                B = _power(np.maximum(M, EPSILON), beta - 1)
+                B = fast_power(np.maximum(M, EPSILON), beta - 1)
             else:
-                B = _power(M, beta - 1)
+                B = fast_power(M, beta - 1)
             if want_obj and beta != 0:
-                model = self._model_sum(M, B)
+                model = self.divergence.model_sum(M, B)
         A = sp.csr_matrix((a, cols, indptr), shape=(Wb.shape[0], self.shape[1]))
         return A, B, (cross, model, 0.0)
 
     @property
     def constant(self):
         """The data-only part of the divergence (computed once, on demand)."""
-        if self._constant is None:
-            self._constant = divergence_constant(self._values, self.beta)
-        return self._constant
+        return self.divergence.constant
 
     def objective(self, parts, W, Ht):
-        """The divergence from the accumulated block parts (dense X: the sum
-        of its blocks' pointwise divergences)."""
-        if not self.sparse:
-            return max(float(parts[2]), 0.0)
-        return divergence_from_block_parts(
-            self.beta,
-            self.constant,
-            parts,
-            W.sum(axis=0, dtype=np.float64),
-            Ht,
-            self.shape[0] * self.shape[1],
-        )
-
-
-def divergence_from_block_parts(beta, constant, parts, W_col_sum, Ht, n_entries):
-    """The divergence from the parts :class:`BetaKernel` accumulates.
-
-    Parameters
-    ----------
-    beta : float
-    constant : float
-        :func:`~nmfkit._objective.divergence_constant` of X.
-    parts : sequence of 3 floats
-        ``(cross, model, direct)`` summed over the blocks of rows.
-    W_col_sum : ndarray of shape (n_components,)
-        Column sums of W (float64): the model sum for KL is
-        ``W_col_sum . H 1``.
-    Ht : ndarray of shape (n_features, n_components)
-    n_entries : int
-        ``n_samples * n_features`` (the model part for beta = 0).
-    """
-    cross, model, direct = (float(v) for v in parts)
-    if beta == 1:
-        model = float(np.dot(W_col_sum, Ht.sum(axis=0, dtype=np.float64)))
-    elif beta == 0:
-        model = float(n_entries)
-    value = divergence_from_parts(beta, constant, cross, model)
-    # the parts cancel near an exact fit: rounding may dip below zero
-    return max(value + direct, 0.0)
+        """The divergence from the accumulated block parts."""
+        return self.divergence.objective(parts, W, Ht)
 
 
 def kl_h_denominator(W_col_sum):
@@ -484,7 +363,7 @@ class _Updater:
                 Wn = W_new[block]
                 np.multiply(Wb, factor, out=Wn)
                 if k.beta < 1:
-                    Wn[Wn < _F64_EPS] = 0.0
+                    Wn[Wn < ZERO_BELOW] = 0.0
                 Wb = Wn
             if h_stats or obj_at == "after":
                 A, B, o = k.block_weights(block, Wb, Ht, H, obj_at == "after")
@@ -511,7 +390,7 @@ class _Updater:
         )
         Ht_new = Ht * factor
         if self.beta <= 1:
-            Ht_new[Ht_new < _F64_EPS] = 0.0
+            Ht_new[Ht_new < ZERO_BELOW] = 0.0
         return Ht_new
 
 
@@ -605,10 +484,4 @@ def fit_mu_beta(
                 W, Ht, update_W=True, h_stats=update_H, obj_at="before"
             )
             stop = monitor.update(obj, W, Ht.T)
-    return SolverResult(
-        W=W,
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-    )
+    return SolverResult.from_monitor(monitor, W, np.ascontiguousarray(Ht.T))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._objective import EPSILON, FrobeniusFit
+from .._objective import EPSILON, ZERO_BELOW, FrobeniusFit, constant_start
 from ._mu import mu_step
 from ._mu_beta import BetaKernel, _Updater, mm_exponent
 
@@ -31,7 +31,6 @@ __all__ = [
     "online_dictionary_update",
 ]
 
-_F64_EPS = float(np.finfo(np.float64).eps)
 
 
 def _xtimes(X, A):
@@ -104,7 +103,7 @@ def solve_codes(X, Ht, penalties, beta, max_iter, tol, kernel=None, *, start=Non
     n_components = Ht.shape[1]
     if start is None:
         mean = X.sum(dtype=np.float64) / (X.shape[0] * X.shape[1])
-        start = np.sqrt(mean / n_components)
+        start = constant_start(mean, n_components, if_zero=0.0)
     W = np.full((X.shape[0], n_components), start, X.dtype)
     if kernel is None:
         kernel = _kernel(X, beta, Ht)
@@ -179,5 +178,5 @@ def online_dictionary_update(Ht, num, den, A, B, rho, beta, l2_H):
     if gamma != 1:
         Ht_new **= gamma
     if beta <= 1:
-        Ht_new[Ht_new < _F64_EPS] = 0.0
+        Ht_new[Ht_new < ZERO_BELOW] = 0.0
     return Ht_new

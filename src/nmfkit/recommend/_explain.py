@@ -50,7 +50,11 @@ def recommend_with_explanations(
     """
     check_is_fitted(model)
     for name, value in (("n_components", n_components), ("n_top_items", n_top_items)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or value < 0
+        ):
             raise ValueError(f"{name}={value!r} is not valid; give an integer >= 0.")
 
     def named(item):

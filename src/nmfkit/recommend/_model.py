@@ -396,9 +396,9 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         check_is_fitted(self)
         users, items = as_index_pairs(users, items)
         u, i, known_user, known_item = self._known(users, items)
-        taste = np.einsum(
-            "ij,ji->i", self.user_factors_[u], self.components_[:, i]
-        ) * (known_user & known_item)
+        taste = np.einsum("ij,ji->i", self.user_factors_[u], self.components_[:, i]) * (
+            known_user & known_item
+        )
         ratings = self.baseline(users, items) + taste
         if self.clip:
             ratings = np.clip(ratings, *self.rating_range_)
@@ -410,7 +410,9 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         user = int(as_index_pairs([user], [0])[0][0])
         if user >= self.n_users_:
             return np.zeros(0, dtype=np.int64)
-        return self.rated_items_[self.rated_indptr_[user] : self.rated_indptr_[user + 1]]
+        return self.rated_items_[
+            self.rated_indptr_[user] : self.rated_indptr_[user + 1]
+        ]
 
     def recommend(self, user, n=10, *, exclude_rated=True):
         """The ``n`` items with the highest predicted rating for ``user``.
@@ -432,13 +434,19 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
             Their predicted (unclipped) ratings.
         """
         check_is_fitted(self)
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+        if (
+            isinstance(n, (bool, np.bool_))
+            or not isinstance(n, numbers.Integral)
+            or n < 1
+        ):
             raise ValueError(f"n={n!r} is not valid; give an integer >= 1.")
         user = int(as_index_pairs([user], [0])[0][0])
         items = np.arange(self.n_features_in_)
         scores = self.global_mean_ + self.item_bias_.copy()
         if user < self.n_users_:
-            scores += self.user_bias_[user] + self.user_factors_[user] @ self.components_
+            scores += (
+                self.user_bias_[user] + self.user_factors_[user] @ self.components_
+            )
         if exclude_rated:
             scores[self.rated_items(user)] = -np.inf
         order = np.lexsort((items, -scores))
@@ -480,4 +488,3 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         }
 
     _persistence_non_negative = ("user_factors_",)
-

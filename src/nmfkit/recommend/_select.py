@@ -58,7 +58,9 @@ class RatingsSelection:
 
 def _splits(n, validation_fraction, cv, random_state):
     if cv is not None:
-        return list(KFold(cv, shuffle=True, random_state=random_state).split(np.arange(n)))
+        return list(
+            KFold(cv, shuffle=True, random_state=random_state).split(np.arange(n))
+        )
     if not 0 < validation_fraction < 1:
         raise ValueError(
             f"validation_fraction={validation_fraction!r} is not valid; give a "
@@ -111,7 +113,9 @@ def select_ratings_model(
     selection : RatingsSelection
     """
     observed = observed_ratings(
-        X, y, missing_values=estimator.missing_values,
+        X,
+        y,
+        missing_values=estimator.missing_values,
         shape=(estimator.n_users, estimator.n_items),
     )
     pairs = np.column_stack([observed.rows, observed.cols])

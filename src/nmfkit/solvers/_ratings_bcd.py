@@ -258,7 +258,9 @@ def fit_ratings_bcd(
             masked_fit(values, predictions)
             + penalty(W, user_weight, p.l1_W, p.l2_W)
             + penalty(Ht, item_weight, p.l1_H, p.l2_H)
-            + 0.5 * l2_bias * (float(user_bias @ user_bias) + float(item_bias @ item_bias))
+            + 0.5
+            * l2_bias
+            * (float(user_bias @ user_bias) + float(item_bias @ item_bias))
         )
         return values - predictions, value
 

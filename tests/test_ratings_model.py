@@ -266,7 +266,7 @@ def test_recommend_leaves_out_rated_items_and_is_sorted():
 @pytest.mark.parametrize("weighting", ["none", "count"])
 @pytest.mark.parametrize("c", [7.3, 1e-3])
 def test_scale_equivariance(weighting, c):
-    """Ratings x c with l2 x c, l1 x c^1.5, same l2_bias: biases x c, tastes x sqrt c."""
+    """Ratings x c, l2 x c, l1 x c^1.5, same l2_bias: biases x c, tastes x sqrt c."""
     truth = _truth(seed=6)
     X = _with_nan(truth)
     base = dict(

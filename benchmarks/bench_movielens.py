@@ -83,9 +83,9 @@ COMMON = dict(
 
 #: Candidates for RatingsNMF, chosen on a validation split of training data.
 RATINGS_GRID = {
-    "n_components": [10, 20, 40],
-    "l2_W": [0.05, 0.1, 0.2],
-    "l2_bias": [2.0, 5.0, 10.0],
+    "n_components": [20, 40],
+    "l2_W": [0.07, 0.1, 0.12],
+    "l2_bias": [5.0, 10.0],
 }
 RATINGS_BASE = dict(max_iter=200, tol=1e-5, random_state=0)
 QUICK_GRID = {"n_components": [5, 10], "l2_W": [0.1], "l2_bias": [5.0]}

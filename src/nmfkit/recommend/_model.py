@@ -73,7 +73,7 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         ``"count"``: the taste penalties of a user (item) grow with its number
         of ratings (weighted-lambda regularization); ``"none"``: one weight.
     max_iter : int, default=200
-    tol : float, default=1e-5
+    tol : float, default=1e-4
         Relative decrease of the objective below which the fit stops.
     max_time : float or None, default=None
         Seconds after which the fit stops.
@@ -141,7 +141,7 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         l2_bias=5.0,
         penalty_weighting="count",
         max_iter=200,
-        tol=1e-5,
+        tol=1e-4,
         max_time=None,
         init_scale=0.1,
         random_state=None,

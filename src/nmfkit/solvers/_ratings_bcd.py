@@ -47,8 +47,10 @@ Every update is the exact minimizer over its block (under non-negativity
 for the taste factors), so the objective never increases. Each step is a
 pass over the observed entries (gathers and ``np.bincount``): an iteration
 costs O(|observed| x rank + (n + p) x rank) time and O(|observed| + n + p)
-extra memory. A user (item) without ratings gets bias 0 and taste 0, so
-their predictions fall back to the mean plus the known biases.
+extra memory; the objective comes from the residual the updates maintain,
+recomputed from the factors every ten iterations. A user (item) without
+ratings gets bias 0 and taste 0, so their predictions fall back to the mean
+plus the known biases.
 
 With ``update_H=False`` only the user side (user biases, ``W_taste``) is
 fitted: the codes of new users under fixed items and mean.
@@ -76,6 +78,9 @@ N_EXTRA_COMPONENTS = 3
 #: the item bias and mean rows of H (negative indices).
 SIGNED_W_COLUMNS = (-3,)
 SIGNED_H_ROWS = (-2, -1)
+#: Iterations between two residuals computed afresh from the factors (in
+#: between, the residual the updates maintain gives the objective).
+_REFRESH_EVERY = 10
 
 
 def ratings_factors(W_taste, H_taste, user_bias, item_bias, mean):
@@ -252,17 +257,19 @@ def fit_ratings_bcd(
             total += 0.5 * l2 * float(weight @ squares)
         return total
 
-    def residual_and_objective():
-        predictions = sampled_product(W, Ht, rows, cols).astype(np.float64)
-        value = (
-            masked_fit(values, predictions)
+    def objective(fit):
+        return (
+            fit
             + penalty(W, user_weight, p.l1_W, p.l2_W)
             + penalty(Ht, item_weight, p.l1_H, p.l2_H)
             + 0.5
             * l2_bias
             * (float(user_bias @ user_bias) + float(item_bias @ item_bias))
         )
-        return values - predictions, value
+
+    def residual_and_objective():
+        predictions = sampled_product(W, Ht, rows, cols).astype(np.float64)
+        return values - predictions, objective(masked_fit(values, predictions))
 
     R, value = residual_and_objective()
     monitor.start(value, W, Ht.T)
@@ -280,8 +287,11 @@ def fit_ratings_bcd(
             _taste_update(
                 W, Ht, R, X, pattern, (user_weight, item_weight), p, r, update_H
             )
-        # A fresh residual each iteration keeps rounding from accumulating.
-        R, value = residual_and_objective()
+        if monitor.n_iter % _REFRESH_EVERY == _REFRESH_EVERY - 1:
+            # a fresh residual now and then keeps rounding from accumulating
+            R, value = residual_and_objective()
+        else:
+            value = objective(0.5 * float(R @ R))
         stop = monitor.update(value, W, Ht.T)
     return SolverResult(
         W=W,

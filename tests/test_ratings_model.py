@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import warnings
 
 import numpy as np
@@ -521,3 +523,28 @@ def test_unrated_users_are_no_warning():
         RatingsNMF(1, n_users=3, max_iter=3, random_state=0).fit(
             np.array([[0, 0], [0, 1], [1, 1]]), np.array([4.0, 3.0, 2.0])
         )
+
+
+class _InterruptedRatings(RatingsNMF):
+    """RatingsNMF whose fit gets a real SIGINT (Ctrl-C) after iteration 7."""
+
+    def _solver_options(self, callbacks=(), history=None, **kwargs):
+        def act(monitor):
+            if monitor.n_iter == 7:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        callbacks = [*callbacks[:-1], act, *callbacks[-1:]]
+        return super()._solver_options(callbacks=callbacks, history=history, **kwargs)
+
+
+def test_ctrl_c_keeps_the_last_iteration():
+    X = _with_nan(_truth(seed=13))
+    params = dict(n_components=2, tol=0, random_state=0)
+    with pytest.warns(nmfkit.FitInterruptedWarning, match="after iteration 7"):
+        model = _InterruptedRatings(**params, max_iter=50).fit(X)
+    reference = RatingsNMF(**params, max_iter=7).fit(X)
+    assert model.n_iter_ == 7 and model.history_.shape == (8, 3)
+    np.testing.assert_array_equal(model.user_bias_, reference.user_bias_)
+    np.testing.assert_array_equal(model.components_, reference.components_)
+    assert model.global_mean_ == reference.global_mean_
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

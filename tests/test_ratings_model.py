@@ -107,7 +107,7 @@ def test_completion_recovers_the_truth_and_beats_no_biases():
         l2_H=0.01,
         penalty_weighting="none",
         tol=1e-8,
-        max_iter=500,
+        max_iter=200,
         random_state=0,
         clip=False,
     )
@@ -377,7 +377,7 @@ def test_grid_search_with_the_scorer_picks_the_true_rank():
         l2_H=0.01,
         l2_bias=0.1,
         penalty_weighting="none",
-        max_iter=150,
+        max_iter=60,
         tol=1e-6,
         random_state=0,
     )
@@ -405,7 +405,7 @@ def test_select_ratings_model_on_a_validation_split():
         selection = select_ratings_model(
             RatingsNMF(
                 penalty_weighting="none",
-                max_iter=150,
+                max_iter=60,
                 tol=1e-6,
                 random_state=0,
                 l2_bias=0.1,
@@ -432,7 +432,7 @@ def test_select_ratings_model_on_a_validation_split():
         check = RatingsNMF(
             RANK,
             penalty_weighting="none",
-            max_iter=150,
+            max_iter=60,
             tol=1e-6,
             random_state=0,
             l2_bias=0.1,

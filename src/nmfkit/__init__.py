@@ -24,6 +24,7 @@ _EXPORTS = {
     "load": ".reliability._persistence",
     "RankSelection": "._rank",
     "select_rank": "._rank",
+    "RatingsNMF": ".recommend",
 }
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "non_negative_factorization",
     "RankSelection",
     "select_rank",
+    "RatingsNMF",
     "__version__",
 ]
 

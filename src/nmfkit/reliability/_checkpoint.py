@@ -142,6 +142,10 @@ class Checkpoint:
         self.estimator_name = _nmfkit_class_name(type(estimator))
         self.params = _compared_params(estimator)
         self.fingerprint = data_fingerprint(X)
+        # An estimator whose factors carry signed parts (the biases of
+        # RatingsNMF) names them; the rest must be non-negative.
+        signed = getattr(estimator, "_checkpoint_signed_parts", None)
+        self.signed_parts = ((), ()) if signed is None else signed()
         self._last_write = time.monotonic()
         self.writes = 0
         self.failed = False
@@ -211,10 +215,11 @@ class Checkpoint:
             return None
         meta, arrays = read_container(self.path, CHECKPOINT_FORMAT, self._layout)
         W, H, history = arrays["W"], arrays["H"], arrays["history"]
+        signed_columns, signed_rows = self.signed_parts
         if (
             W.shape[1] != H.shape[0]
-            or np.any(W < 0)
-            or np.any(H < 0)
+            or np.any(np.delete(W, signed_columns, axis=1) < 0)
+            or np.any(np.delete(H, signed_rows, axis=0) < 0)
             or history[-1, 0] != meta["n_iter"]
         ):
             raise ModelFileError(

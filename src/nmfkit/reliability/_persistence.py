@@ -211,19 +211,32 @@ def _is_int(value):
     )
 
 
-def _check_scalars(scalars):
+def _known_scalars(cls):
+    """Scalar attributes ``cls`` may hold: the common ones and its own.
+
+    An estimator class with attributes of its own declares them in
+    ``_persistence_scalars`` (name -> (kind, smallest value)), its arrays in
+    a classmethod ``_persistence_arrays(scalars, params)`` (name ->
+    ArrayRule) and those that must be non-negative in
+    ``_persistence_non_negative``.
+    """
+    return {**_SCALAR_ATTRIBUTES, **getattr(cls, "_persistence_scalars", {})}
+
+
+def _check_scalars(scalars, cls=None):
     """The scalar fitted attributes: known names, types and ranges."""
-    unknown = sorted(set(scalars) - set(_SCALAR_ATTRIBUTES))
+    known = _known_scalars(cls)
+    unknown = sorted(set(scalars) - set(known))
     if unknown:
         raise FileProblem(
             f"unknown fitted attribute(s) {unknown}; a model holds only "
-            f"{sorted(_SCALAR_ATTRIBUTES)} and the arrays of its estimator"
+            f"{sorted(known)} and the arrays of its estimator"
         )
     missing = [name for name in _REQUIRED_SCALARS if name not in scalars]
     if missing:
         raise FileProblem(f"the model lacks the fitted attribute(s) {missing}")
     for name, value in scalars.items():
-        kind, low = _SCALAR_ATTRIBUTES[name]
+        kind, low = known[name]
         if kind == "a solver name":
             valid = isinstance(value, str) and value != "auto"
         elif kind == "a mapping of solver options":
@@ -246,7 +259,7 @@ def _check_scalars(scalars):
             )
 
 
-def _array_rules(scalars, params):
+def _array_rules(scalars, params, cls=None):
     """The arrays a model may hold, with the shapes its scalars imply."""
     n_components = int(scalars["n_components_"])
     n_features = int(scalars["n_features_in_"])
@@ -262,6 +275,9 @@ def _array_rules(scalars, params):
     if _is_int(n_init) and n_init > 1:
         rules["n_init_seeds_"] = ArrayRule(_INTS, (int(n_init),), required=False)
         rules["n_init_losses_"] = ArrayRule(_FLOATS, (int(n_init),), required=False)
+    own = getattr(cls, "_persistence_arrays", None)
+    if own is not None:
+        rules.update(own(scalars, params))
     return rules
 
 
@@ -283,13 +299,16 @@ def _check_array_rules(rules, arrays):
             raise FileProblem(problem)
 
 
-def _check_values(arrays):
+def _check_values(arrays, cls=None):
     """Finite arrays; ``components_`` non-negative and within the data range."""
     from .._validation import magnitude_range
 
     for name, array in arrays.items():
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise FileProblem(f"the array {name!r} holds NaN or Inf")
+    for name in getattr(cls, "_persistence_non_negative", ()):
+        if name in arrays and arrays[name].size and arrays[name].min() < 0:
+            raise FileProblem(f"{name} holds negative values; it is non-negative")
     H = arrays["components_"]
     if H.size == 0:
         return
@@ -352,10 +371,10 @@ def _build_estimator(cls, params, scalars, written_by):
 
 def _check_model(cls, params, scalars, arrays, written_by):
     """Every check of :func:`load` on a model's state; returns the estimator."""
-    _check_scalars(scalars)
+    _check_scalars(scalars, cls)
     estimator = _build_estimator(cls, params, scalars, written_by)
-    _check_array_rules(_array_rules(scalars, params), arrays)
-    _check_values(arrays)
+    _check_array_rules(_array_rules(scalars, params, cls), arrays)
+    _check_values(arrays, cls)
     return estimator
 
 
@@ -489,18 +508,18 @@ def load(path):
         cls = _estimator_class(meta.get("estimator"))
         params = _decoded(meta.get("params"), "parameters")
         scalars = _decoded(meta.get("attributes"), "fitted attributes")
-        _check_scalars(scalars)
+        _check_scalars(scalars, cls)
         written_by = meta.get("nmfkit_version")
         state.update(
             estimator=_build_estimator(cls, params, scalars, written_by),
             scalars=scalars,
             params=params,
         )
-        return _array_rules(scalars, params)
+        return _array_rules(scalars, params, cls)
 
     meta, arrays = read_container(path, MODEL_FORMAT, layout)
     try:
-        _check_values(arrays)
+        _check_values(arrays, type(state["estimator"]))
     except FileProblem as exc:
         raise ModelFileError(f"{path}: {exc}.") from None
     estimator = state["estimator"]

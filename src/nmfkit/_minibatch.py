@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import itertools
 import numbers
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
 from ._nmf import _BaseNMF, _check_real
 from ._objective import beta_divergence, beta_to_float, combine_penalties
 from ._scaling import Rescaling
-from ._validation import check_data_for_beta, check_finite_output
+from ._validation import (
+    check_data_for_beta,
+    check_finite_output,
+    warn_max_iter_reached,
+)
 from .solvers._online import (
     _kernel,
     dictionary_products,
@@ -345,12 +347,7 @@ class MiniBatchNMF(_BaseNMF):
         self.n_iter_ = int(np.ceil(n_steps_done / steps_per_pass))
         self.n_steps_ = n_steps_done
         if self.n_iter_ == self.max_iter and self.tol > 0:
-            warnings.warn(
-                f"Maximum number of iterations {self.max_iter} reached. Increase "
-                "it to improve convergence.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warn_max_iter_reached(self.max_iter, self.tol, stacklevel=2)
         W, H = self._rescaling.to_user(W, np.ascontiguousarray(Ht.T))
         check_finite_output(W, "the codes W")
         check_finite_output(H, "components_")

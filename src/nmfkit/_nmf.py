@@ -21,7 +21,6 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -61,6 +60,8 @@ from ._validation import (
     check_partially_observed,
     factor_rank,
     sparse_stores_missing,
+    warn_factors_ignored,
+    warn_max_iter_reached,
 )
 
 __all__ = ["NMF", "non_negative_factorization"]
@@ -124,6 +125,7 @@ class _BaseNMF(
                     if H is not None
                     else factor_rank(W, "W", n_samples)
                 )
+            self._n_components = n_components
             if not is_numpy(get_namespace(X)):  # check on the host, then move
                 W, H = _custom_factors_like(X, W, H, n_components)
             else:
@@ -133,14 +135,10 @@ class _BaseNMF(
                 W, H = rescaling.to_internal(W, H)
             return W, H
         if W is not None or H is not None:
-            warnings.warn(
-                "When init!='custom', the given W and H are ignored; set "
-                "init='custom' to start from them.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            warn_factors_ignored(stacklevel=3)
         if n_components == "auto":
             n_components = n_features
+        self._n_components = n_components  # scikit-learn's resolved rank
         resolve_init(self.init, n_components, X.shape)
         return initialize_factors(
             X, n_components, self.init, random_state=self.random_state
@@ -269,13 +267,19 @@ class NMF(_BaseNMF):
     l1_W, l2_W, l1_H, l2_H : float, default=0.0
         Unscaled penalties ``lambda_W, mu_W, lambda_H, mu_H`` added to the
         scaled ones.
-    l1_placement : {"numerator", "denominator"}, default="numerator"
+    l1_placement : {"auto", "numerator", "denominator"}, default="auto"
         Where multiplicative updates place the L1 weight: ``"numerator"``
         (``W * max(XH^T - lambda, 0) / ...``, the course's update, giving exact
         zeros) or ``"denominator"`` (scikit-learn's, never exactly zero).
-    update_order : {"HW", "WH"}, default="HW"
-        Which factor each iteration updates first (``"WH"`` is
-        scikit-learn's order).
+        ``"auto"``: the course's rule when one of the course's unscaled
+        penalties (``l1_W``, ``l2_W``, ``l1_H``, ``l2_H``) is set, else
+        scikit-learn's, so that scikit-learn's parameters alone give
+        scikit-learn's updates.
+    update_order : {"auto", "HW", "WH"}, default="auto"
+        Which factor each iteration updates first: ``"HW"`` (the course's D
+        then S) or ``"WH"`` (scikit-learn's). ``"auto"``: the course's order
+        when one of the course's unscaled penalties is set, else
+        scikit-learn's (as ``l1_placement``).
     max_time : float or None, default=None
         Stop after this many seconds of solver time.
     on_interrupt : {"keep", "raise"}, default="keep"
@@ -424,8 +428,8 @@ class NMF(_BaseNMF):
         l2_W=0.0,
         l1_H=0.0,
         l2_H=0.0,
-        l1_placement="numerator",
-        update_order="HW",
+        l1_placement="auto",
+        update_order="auto",
         max_time=None,
         on_interrupt="keep",
         checkpoint=None,
@@ -510,8 +514,8 @@ class NMF(_BaseNMF):
                 "or None."
             )
         for name, options in (
-            ("l1_placement", ("numerator", "denominator")),
-            ("update_order", ("HW", "WH")),
+            ("l1_placement", ("auto", "numerator", "denominator")),
+            ("update_order", ("auto", "HW", "WH")),
             ("on_interrupt", ("keep", "raise")),
         ):
             if getattr(self, name) not in options:
@@ -529,6 +533,13 @@ class NMF(_BaseNMF):
                 "'missing' (they are unknown, as for ratings)."
             )
         beta = beta_to_float(self.beta_loss)
+        if self.solver in ("cd", "hals") and beta != 2.0:
+            raise ValueError(
+                f"Invalid beta_loss parameter: solver {self.solver!r} does not "
+                f"handle beta_loss = {self.beta_loss!r}. Coordinate descent "
+                "minimizes the Frobenius loss only; use solver='mu' (or 'auto') "
+                "for other beta-divergences."
+            )
         solver = self._solver_name(beta, X, masked)
         if masked:
             return beta, solvers.get_masked_solver(solver, beta)
@@ -643,6 +654,22 @@ class NMF(_BaseNMF):
             return "mu"
         return self.solver
 
+    def _uses_course_penalties(self):
+        names = ("l1_W", "l2_W", "l1_H", "l2_H")
+        return any(getattr(self, name) != 0 for name in names)
+
+    def _update_order_rule(self):
+        """``update_order`` with ``"auto"`` resolved (see the class docstring)."""
+        if self.update_order != "auto":
+            return self.update_order
+        return "HW" if self._uses_course_penalties() else "WH"
+
+    def _l1_placement_rule(self):
+        """``l1_placement`` with ``"auto"`` resolved (see the class docstring)."""
+        if self.l1_placement != "auto":
+            return self.l1_placement
+        return "numerator" if self._uses_course_penalties() else "denominator"
+
     def _solver_options(self, callbacks=(), history=None, masked=False, X=None):
         """Keyword arguments of the solver: the monitor and its own options.
 
@@ -660,16 +687,25 @@ class NMF(_BaseNMF):
             )
         )
         beta = beta_to_float(self.beta_loss)
+        if self.solver in ("cd", "hals") and beta != 2.0:
+            raise ValueError(
+                f"Invalid beta_loss parameter: solver {self.solver!r} does not "
+                f"handle beta_loss = {self.beta_loss!r}. Coordinate descent "
+                "minimizes the Frobenius loss only; use solver='mu' (or 'auto') "
+                "for other beta-divergences."
+            )
         solver = self._solver_name(beta, X, masked)
         if masked:
             if solver == "mu":
                 options.update(
-                    l1_placement=self.l1_placement, update_order=self.update_order
+                    l1_placement=self._l1_placement_rule(),
+                    update_order=self._update_order_rule(),
                 )
             return options
         if solver == "mu":
             options.update(
-                l1_placement=self.l1_placement, update_order=self.update_order
+                l1_placement=self._l1_placement_rule(),
+                update_order=self._update_order_rule(),
             )
             if beta == 2.0 or self.inner_iter is not None or self.extrapolate:
                 options.update(
@@ -679,7 +715,7 @@ class NMF(_BaseNMF):
                 )
         elif solver in ("cd", "hals"):
             options.update(
-                update_order=self.update_order,
+                update_order=self._update_order_rule(),
                 inner_iter=1 if self.inner_iter is None else self.inner_iter,
                 inner_tol=self.inner_tol,
                 extrapolate=bool(self.extrapolate),
@@ -688,13 +724,13 @@ class NMF(_BaseNMF):
             )
         elif solver == "auto":
             options.update(
-                update_order=self.update_order,
+                update_order=self._update_order_rule(),
                 inner_iter=self.inner_iter,
                 inner_tol=self.inner_tol,
                 extrapolate=self.extrapolate,
                 shuffle=self.shuffle,
                 random_state=self.random_state,
-                l1_placement=self.l1_placement,
+                l1_placement=self._l1_placement_rule(),
             )
         return options
 
@@ -854,14 +890,10 @@ class NMF(_BaseNMF):
         self.loss_ = float(self.loss_curve_[-1])
 
     def _warn_if_not_converged(self, result):
-        if not result.converged and self.tol > 0 and result.n_iter >= self.max_iter:
-            warnings.warn(
-                f"Maximum number of iterations {self.max_iter} reached before the "
-                f"relative decrease of the objective fell below tol={self.tol}. "
-                "Increase max_iter to improve convergence.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        # scikit-learn's rule: every run that used all max_iter iterations
+        # (with tol > 0) warns, even when its last iteration met tol
+        if self.tol > 0 and result.n_iter >= self.max_iter:
+            warn_max_iter_reached(self.max_iter, self.tol, stacklevel=4)
 
     def transform(self, X, mask=None):
         """Codes of new data under the fitted dictionary.
@@ -1325,7 +1357,8 @@ def non_negative_factorization(
     H = check_factor(H, (n_components, X.shape[1]), X.dtype, "H")
     if W is not None:
         warnings.warn(
-            "When update_H=False, the given W is not used.",
+            "When update_H=False, the provided initial W is not used. nmfkit "
+            "solves for W from a constant start; drop W= to silence this.",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
     "check_array_api_matrix",
@@ -35,6 +36,8 @@ __all__ = [
     "MAX_FULLY_OBSERVED_SPARSE",
     "UnobservedWarning",
     "SPARSE_UNOBSERVED",
+    "warn_factors_ignored",
+    "warn_max_iter_reached",
 ]
 
 _SPARSE_FORMATS = ("csr", "csc")
@@ -49,15 +52,23 @@ def _entry_location(X, flat_index):
     return int(row), int(col)
 
 
+def _sklearn_whom(what):
+    """scikit-learn's name of an input in its messages: ``"NMF (input H)"``."""
+    return f"NMF (input {what.split()[-1]})"
+
+
 def describe_negative_entries(X, what="X"):
     """Return a message describing the negative entries of ``X``, or None.
+
+    The message begins with scikit-learn's sentence, "Negative values in data
+    passed to NMF (input X).", then names the entries and the fix.
 
     Parameters
     ----------
     X : ndarray or sparse matrix
         Numeric, finite array.
     what : str
-        Name of the array in the message.
+        Name of the array in the message (``"X"``, ``"The initial H"``).
 
     Returns
     -------
@@ -79,7 +90,8 @@ def describe_negative_entries(X, what="X"):
     row, col = _entry_location(X, argmin)
     plural = "entry" if n_negative == 1 else "entries"
     return (
-        f"Negative values in data: {what} contains {n_negative} negative "
+        f"Negative values in data passed to {_sklearn_whom(what)}. "
+        f"{what} contains {n_negative} negative "
         f"{plural}, the smallest "
         f"{values[argmin]:.6g} at row {row}, column {col}; NMF needs "
         "non-negative data. Shift or clip the data (for example "
@@ -90,9 +102,9 @@ def describe_negative_entries(X, what="X"):
 def check_non_negative_values(X, what="X"):
     """Raise a ValueError naming the negative entries of ``X``, if any.
 
-    The message starts with scikit-learn's wording, "Negative values in
-    data", which its estimator checks expect (:func:`describe_negative_entries`
-    writes it once).
+    The message starts with scikit-learn's sentence, "Negative values in
+    data passed to NMF (input X).", which its tests and estimator checks
+    expect (:func:`describe_negative_entries` writes it once).
     """
     message = describe_negative_entries(X, what)
     if message is not None:
@@ -503,6 +515,17 @@ def check_factor(A, shape, dtype, what):
         raise TypeError(f"The initial {what} must be a dense array, got sparse.")
     A = np.asarray(A)
     _check_dtype_kind(A.dtype, f"The initial {what}")
+    whom = _sklearn_whom(what)
+    if A.ndim == 2 and len(shape) == 2:
+        for axis, which in enumerate(("first", "second")):
+            if A.shape[axis] != shape[axis]:
+                raise ValueError(
+                    f"Array with wrong {which} dimension passed to {whom}. "
+                    f"Expected {shape[axis]}, but got {A.shape[axis]}. "
+                    f"The initial {what} has shape {A.shape}, expected "
+                    f"{tuple(shape)}: (n_samples, n_components) for W and "
+                    "(n_components, n_features) for H."
+                )
     if A.shape != tuple(shape):
         raise ValueError(
             f"The initial {what} has shape {A.shape}, expected {tuple(shape)} "
@@ -510,13 +533,43 @@ def check_factor(A, shape, dtype, what):
         )
     if A.dtype != dtype:
         raise TypeError(
-            f"The initial {what} has dtype {A.dtype} but X has dtype "
+            f"{what} should have the same dtype as X. Got {what}.dtype = "
+            f"{A.dtype}. The initial {what} has dtype {A.dtype} but X has dtype "
             f"{np.dtype(dtype)}; give W and H the same dtype as X "
             f"(for example {what}.astype(X.dtype))."
         )
     _check_finite(A, f"The initial {what}")
     check_non_negative_values(A, f"The initial {what}")
+    if not A.any():
+        raise ValueError(
+            f"Array passed to {whom} is full of zeros. The updates keep a zero "
+            f"factor at zero, so the fit could not move; give an initial {what} "
+            "with positive entries (or choose another init)."
+        )
     return np.array(A, dtype=dtype, order="C", copy=True)
+
+
+def warn_max_iter_reached(max_iter, tol, stacklevel=3):
+    """scikit-learn's ``ConvergenceWarning`` after ``max_iter`` iterations."""
+    warnings.warn(
+        f"Maximum number of iterations {max_iter} reached. Increase it to improve "
+        "convergence. nmfkit stops earlier only when the relative decrease of the "
+        f"objective falls below tol={tol}; raise max_iter (or tol), or set tol=0 "
+        "to run exactly max_iter iterations without this warning.",
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def warn_factors_ignored(stacklevel=3):
+    """scikit-learn's warning when W or H are given but ``init != "custom"``."""
+    warnings.warn(
+        "When init!='custom', provided W or H are ignored. Set init='custom' to "
+        "use them as initialization. nmfkit starts from init's factors instead; "
+        "set init='custom' to start from the given W and H.",
+        RuntimeWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def factor_rank(A, what, size):

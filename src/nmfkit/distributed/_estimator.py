@@ -7,14 +7,13 @@ stopping rule are the estimator's; only the data stays on the cluster.
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 
 import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
 from .._scaling import Rescaling
-from .._validation import check_factor, check_n_components
+from .._validation import check_factor, check_n_components, warn_factors_ignored
 from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._solver import fit_dask, reconstruction_error_dask, row_blocks
 
@@ -134,12 +133,7 @@ def _initial_factors(est, X, W, H, mean, rescaling):
         W = check_factor(W, (n_samples, n_components), X.dtype, "W")
         return rescaling.to_internal(W, H)
     if W is not None or H is not None:
-        warnings.warn(
-            "When init!='custom', the given W and H are ignored; set "
-            "init='custom' to start from them.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
+        warn_factors_ignored(stacklevel=4)
     if n_components == "auto":
         n_components = n_features
     init = resolve_init(est.init, n_components, X.shape)
@@ -211,8 +205,8 @@ def fit_transform_dask(est, X, W=None, H=None):
         rescaling.penalties(est._penalties(X)),
         update_H=True,
         monitor=monitor,
-        l1_placement=est.l1_placement,
-        update_order=est.update_order,
+        l1_placement=est._l1_placement_rule(),
+        update_order=est._update_order_rule(),
     )
     result.W, result.H = rescaling.to_user(result.W, result.H)
     X = X_user
@@ -274,7 +268,10 @@ def transform_dask(est, X):
         monitor=dict(tol=est.tol, max_iter=est.max_iter, max_time=est.max_time),
     )
     if est.solver in ("mu", "auto"):
-        options.update(l1_placement=est.l1_placement, update_order=est.update_order)
+        options.update(
+            l1_placement=est._l1_placement_rule(),
+            update_order=est._update_order_rule(),
+        )
     penalties = est._penalties(X)
     H_key = delayed(H, pure=True)
     blocks = [

@@ -318,9 +318,10 @@ def test_negative_values_message_states_its_prefix_once():
         NMF(n_components=2).fit(X)
     message = str(info.value)
     assert message.count("Negative values in data") == 1
+    # scikit-learn's sentence first, then nmfkit's explanation and fix
     assert message.startswith(
-        "Negative values in data: X contains 1 negative entry, the smallest -2 at "
-        "row 3, column 4; NMF needs non-negative data."
+        "Negative values in data passed to NMF (input X). X contains 1 negative "
+        "entry, the smallest -2 at row 3, column 4; NMF needs non-negative data."
     )
     W0 = np.ones((20, 2))
     W0[0, 1] = -1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+from typing import Any
 
 import numpy as np
 from sklearn.utils import gen_batches
@@ -17,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._nmf import _BaseNMF, _check_real
 from ._objective import beta_divergence, beta_to_float, combine_penalties
 from ._scaling import Rescaling
+from ._typing import ArrayLike, MatrixLike, RandomStateLike
 from ._validation import (
     check_data_for_beta,
     check_finite_output,
@@ -140,28 +142,28 @@ class MiniBatchNMF(_BaseNMF):
 
     def __init__(
         self,
-        n_components="auto",
+        n_components: int | str | None = "auto",
         *,
-        init=None,
-        batch_size=1024,
-        beta_loss="frobenius",
-        tol=1e-4,
-        max_no_improvement=10,
-        max_iter=200,
-        alpha_W=0.0,
-        alpha_H="same",
-        l1_ratio=0.0,
-        forget_factor=0.7,
-        fresh_restarts=False,
-        fresh_restarts_max_iter=30,
-        transform_max_iter=None,
-        random_state=None,
-        verbose=0,
-        l1_W=0.0,
-        l2_W=0.0,
-        l1_H=0.0,
-        l2_H=0.0,
-    ):
+        init: str | None = None,
+        batch_size: int = 1024,
+        beta_loss: float | str = "frobenius",
+        tol: float = 1e-4,
+        max_no_improvement: int | None = 10,
+        max_iter: int = 200,
+        alpha_W: float = 0.0,
+        alpha_H: float | str = "same",
+        l1_ratio: float = 0.0,
+        forget_factor: float = 0.7,
+        fresh_restarts: bool = False,
+        fresh_restarts_max_iter: int = 30,
+        transform_max_iter: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        l1_W: float = 0.0,
+        l2_W: float = 0.0,
+        l1_H: float = 0.0,
+        l2_H: float = 0.0,
+    ) -> None:
         self.n_components = n_components
         self.init = init
         self.batch_size = batch_size
@@ -283,7 +285,7 @@ class MiniBatchNMF(_BaseNMF):
         return W, Ht
 
     # --------------------------------------------------------------- fitting
-    def fit(self, X, y=None, **params):
+    def fit(self, X: MatrixLike, y: object = None, **params: Any) -> MiniBatchNMF:
         """Learn the dictionary from X, visiting it in mini-batches.
 
         Parameters
@@ -300,7 +302,13 @@ class MiniBatchNMF(_BaseNMF):
         self.fit_transform(X, **params)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(
+        self,
+        X: MatrixLike,
+        y: object = None,
+        W: ArrayLike | None = None,
+        H: ArrayLike | None = None,
+    ) -> np.ndarray:
         """Learn the dictionary from X and return the codes of X.
 
         Parameters
@@ -358,7 +366,13 @@ class MiniBatchNMF(_BaseNMF):
         )
         return W
 
-    def partial_fit(self, X, y=None, W=None, H=None):
+    def partial_fit(
+        self,
+        X: MatrixLike,
+        y: object = None,
+        W: ArrayLike | None = None,
+        H: ArrayLike | None = None,
+    ) -> MiniBatchNMF:
         """Update the model with one mini-batch ``X``.
 
         Call it on consecutive chunks of a data set (out of core) or of a
@@ -399,7 +413,7 @@ class MiniBatchNMF(_BaseNMF):
         self.n_steps_ += 1
         return self
 
-    def transform(self, X):
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Codes of X under the learned dictionary.
 
         Parameters

@@ -12,6 +12,7 @@ import copy
 import numbers
 import os
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,6 +49,7 @@ from ._objective import (
 )
 from ._persistence import PersistenceMixin
 from ._scaling import Rescaling
+from ._typing import ArrayLike, MatrixLike, PathLike, RandomStateLike
 from ._validation import (
     SPARSE_UNOBSERVED,
     check_array_api_matrix,
@@ -144,7 +146,7 @@ class _BaseNMF(
             X, n_components, self.init, random_state=self.random_state
         )
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: MatrixLike) -> Any:
         """Map codes back to the data space: ``X @ components_``.
 
         Parameters
@@ -411,37 +413,37 @@ class NMF(_BaseNMF):
 
     def __init__(
         self,
-        n_components="auto",
+        n_components: int | str | None = "auto",
         *,
-        init=None,
-        solver="auto",
-        beta_loss="frobenius",
-        tol=1e-4,
-        max_iter=200,
-        random_state=None,
-        alpha_W=0.0,
-        alpha_H="same",
-        l1_ratio=0.0,
-        verbose=0,
-        shuffle=False,
-        l1_W=0.0,
-        l2_W=0.0,
-        l1_H=0.0,
-        l2_H=0.0,
-        l1_placement="auto",
-        update_order="auto",
-        max_time=None,
-        on_interrupt="keep",
-        checkpoint=None,
-        checkpoint_every=60.0,
-        missing_values=None,
-        sparse_unobserved="zero",
-        bias=False,
-        n_init=1,
-        inner_iter=None,
-        inner_tol=0.1,
-        extrapolate=None,
-    ):
+        init: str | None = None,
+        solver: str = "auto",
+        beta_loss: float | str = "frobenius",
+        tol: float = 1e-4,
+        max_iter: int = 200,
+        random_state: RandomStateLike = None,
+        alpha_W: float = 0.0,
+        alpha_H: float | str = "same",
+        l1_ratio: float = 0.0,
+        verbose: int = 0,
+        shuffle: bool = False,
+        l1_W: float = 0.0,
+        l2_W: float = 0.0,
+        l1_H: float = 0.0,
+        l2_H: float = 0.0,
+        l1_placement: str = "auto",
+        update_order: str = "auto",
+        max_time: float | None = None,
+        on_interrupt: str = "keep",
+        checkpoint: PathLike | None = None,
+        checkpoint_every: float = 60.0,
+        missing_values: float | None = None,
+        sparse_unobserved: str = "zero",
+        bias: bool = False,
+        n_init: int = 1,
+        inner_iter: int | str | None = None,
+        inner_tol: float = 0.1,
+        extrapolate: bool | None = None,
+    ) -> None:
         self.n_components = n_components
         self.init = init
         self.solver = solver
@@ -735,7 +737,7 @@ class NMF(_BaseNMF):
         return options
 
     # --------------------------------------------------------------- fitting
-    def fit(self, X, y=None, **params):
+    def fit(self, X: MatrixLike, y: object = None, **params: Any) -> NMF:
         """Learn the factorization of X.
 
         Parameters
@@ -754,7 +756,14 @@ class NMF(_BaseNMF):
         self.fit_transform(X, **params)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None, mask=None):
+    def fit_transform(
+        self,
+        X: MatrixLike,
+        y: object = None,
+        W: ArrayLike | None = None,
+        H: ArrayLike | None = None,
+        mask: MatrixLike = None,
+    ) -> Any:
         """Learn the factorization of X and return the codes W.
 
         Parameters
@@ -895,7 +904,7 @@ class NMF(_BaseNMF):
         if self.tol > 0 and result.n_iter >= self.max_iter:
             warn_max_iter_reached(self.max_iter, self.tol, stacklevel=4)
 
-    def transform(self, X, mask=None):
+    def transform(self, X: MatrixLike, mask: MatrixLike = None) -> Any:
         """Codes of new data under the fitted dictionary.
 
         Solves ``min_{W >= 0} L(W, components_)`` (with the same penalties)
@@ -986,7 +995,12 @@ class NMF(_BaseNMF):
         check_finite_output(result.W, "the codes W")
         return result
 
-    def predict_entries(self, W, rows, cols):
+    def predict_entries(
+        self,
+        W: ArrayLike,
+        rows: ArrayLike,
+        cols: ArrayLike,
+    ) -> np.ndarray:
         """Predict chosen entries ``(W H)[rows[t], cols[t]]`` of the completed matrix.
 
         The same values as ``inverse_transform(W)[rows, cols]`` without the
@@ -1040,7 +1054,7 @@ class NMF(_BaseNMF):
         check_finite_output(values, "the predicted entries")
         return values
 
-    def score(self, X, y=None, mask=None):
+    def score(self, X: MatrixLike, y: object = None, mask: MatrixLike = None) -> float:
         """Negative objective of X under the fitted dictionary (higher is better).
 
         So that :class:`~sklearn.model_selection.GridSearchCV` and
@@ -1289,25 +1303,25 @@ def _constant_codes_observed(observed, n_components):
 
 
 def non_negative_factorization(
-    X,
-    W=None,
-    H=None,
-    n_components="auto",
+    X: MatrixLike,
+    W: ArrayLike | None = None,
+    H: ArrayLike | None = None,
+    n_components: int | str | None = "auto",
     *,
-    init=None,
-    update_H=True,
-    solver="auto",
-    beta_loss="frobenius",
-    tol=1e-4,
-    max_iter=200,
-    alpha_W=0.0,
-    alpha_H="same",
-    l1_ratio=0.0,
-    random_state=None,
-    verbose=0,
-    shuffle=False,
-    **nmfkit_params,
-):
+    init: str | None = None,
+    update_H: bool = True,
+    solver: str = "auto",
+    beta_loss: float | str = "frobenius",
+    tol: float = 1e-4,
+    max_iter: int = 200,
+    alpha_W: float = 0.0,
+    alpha_H: float | str = "same",
+    l1_ratio: float = 0.0,
+    random_state: RandomStateLike = None,
+    verbose: int = 0,
+    shuffle: bool = False,
+    **nmfkit_params: Any,
+) -> tuple[Any, Any, int]:
     """Compute a non-negative factorization ``X ~ W H``, as scikit-learn's function.
 
     Parameters are those of :class:`NMF`; ``nmfkit_params`` takes nmfkit's

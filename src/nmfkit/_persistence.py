@@ -38,6 +38,7 @@ import math
 import numbers
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from ._container import (
     storable_arrays,
     write_container,
 )
+from ._typing import PathLike
 
 __all__ = [
     "FORMAT_VERSION",
@@ -425,7 +427,7 @@ def save_estimator(estimator, path):
     write_container(path, MODEL_FORMAT, metadata, arrays)
 
 
-def load(path):
+def load(path: PathLike) -> Any:
     """Load an estimator saved with ``save``; never unpickles anything.
 
     Everything is validated before it is trusted (see the module docstring):
@@ -465,7 +467,7 @@ def load(path):
     >>> bool(np.array_equal(restored.components_, model.components_))
     True
     """
-    state = {}
+    state: dict[str, Any] = {}
 
     def layout(meta):
         cls = _estimator_class(meta.get("estimator"))

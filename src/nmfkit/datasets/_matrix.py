@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.io
 import scipy.sparse as sp
+
+from .._typing import PathLike
 
 __all__ = ["MATRIX_SUFFIXES", "load_matrix"]
 
@@ -84,7 +87,7 @@ def _is_number(text):
     return True
 
 
-def load_matrix(path, *, key=None):
+def load_matrix(path: PathLike, *, key: str | None = None) -> Any:
     """Read a matrix from ``.npy``, ``.npz``, ``.csv``/``.tsv`` or ``.mtx``.
 
     Parameters

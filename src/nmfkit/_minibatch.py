@@ -8,15 +8,15 @@ unscaled penalties. The arithmetic lives in :mod:`nmfkit.solvers._online`.
 from __future__ import annotations
 
 import itertools
-import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
-from ._nmf import _BaseNMF, _check_real
+from ._nmf import _BaseNMF
 from ._objective import beta_divergence, beta_to_float, combine_penalties
+from ._params import check_parameters
 from ._scaling import Rescaling
 from ._typing import ArrayLike, MatrixLike, RandomStateLike
 from ._validation import (
@@ -35,20 +35,6 @@ from .solvers._online import (
 __all__ = ["MiniBatchNMF"]
 
 _F64_EPS = float(np.finfo(np.float64).eps)
-
-
-def _check_int(name, value, low, allow_none=False):
-    if value is None and allow_none:
-        return
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Integral)
-        or value < low
-    ):
-        extra = " or None" if allow_none else ""
-        raise ValueError(
-            f"{name}={value!r} is not valid; give an integer >= {low}{extra}."
-        )
 
 
 class MiniBatchNMF(_BaseNMF):
@@ -187,19 +173,7 @@ class MiniBatchNMF(_BaseNMF):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
-        _check_real("tol", self.tol)
-        _check_int("max_iter", self.max_iter, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("max_no_improvement", self.max_no_improvement, 1, allow_none=True)
-        _check_int("fresh_restarts_max_iter", self.fresh_restarts_max_iter, 1)
-        _check_int("transform_max_iter", self.transform_max_iter, 1, allow_none=True)
-        _check_real("forget_factor", self.forget_factor, high=1.0)
-        self._check_penalties_and_init()
-        if not isinstance(self.fresh_restarts, (bool, np.bool_)):
-            raise ValueError(
-                f"fresh_restarts={self.fresh_restarts!r} is not valid; give True "
-                "or False."
-            )
+        check_parameters(self)
         return beta_to_float(self.beta_loss)
 
     def _batch_penalties(self, n_rows, n_features, rescaling):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import numbers
-import os
 import warnings
 from typing import Any
 
@@ -34,7 +32,7 @@ from ._array_api import (
     is_numpy,
 )
 from ._fit_runner import fit_with_recovery
-from ._init import INIT_METHODS, initialize_factors, resolve_init
+from ._init import initialize_factors, resolve_init
 from ._objective import (
     Penalties,
     beta_divergence,
@@ -47,11 +45,11 @@ from ._objective import (
     row_blocks,
     sampled_product,
 )
+from ._params import check_parameters
 from ._persistence import PersistenceMixin
 from ._scaling import Rescaling
 from ._typing import ArrayLike, MatrixLike, PathLike, RandomStateLike
 from ._validation import (
-    SPARSE_UNOBSERVED,
     check_array_api_matrix,
     check_data_for_beta,
     check_data_matrix,
@@ -67,24 +65,6 @@ from ._validation import (
 )
 
 __all__ = ["NMF", "non_negative_factorization"]
-
-
-def _check_real(name, value, *, low=0.0, high=None, allow=()):
-    if value in allow and isinstance(value, str):
-        return
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        extra = f" or one of {allow}" if allow else ""
-        raise ValueError(
-            f"{name}={value!r} is not valid; it must be a finite real number "
-            f"{bound}{extra}."
-        )
 
 
 class _BaseNMF(
@@ -163,18 +143,6 @@ class _BaseNMF(
         product = np.asarray(product) if isinstance(product, np.matrix) else product
         check_finite_output(product, "inverse_transform(X)")
         return product
-
-    def _check_penalties_and_init(self):
-        """Checks of the parameters every nmfkit estimator shares."""
-        for name in ("alpha_W", "l1_W", "l2_W", "l1_H", "l2_H"):
-            _check_real(name, getattr(self, name))
-        _check_real("alpha_H", self.alpha_H, allow=("same",))
-        _check_real("l1_ratio", self.l1_ratio, high=1.0)
-        if self.init is not None and self.init not in INIT_METHODS:
-            raise ValueError(
-                f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
-                "or None."
-            )
 
     @property
     def _n_features_out(self):
@@ -476,64 +444,7 @@ class NMF(_BaseNMF):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, masked=False, X=None):
-        _check_real("tol", self.tol)
-        if (
-            isinstance(self.max_iter, (bool, np.bool_))
-            or not isinstance(self.max_iter, numbers.Integral)
-            or self.max_iter < 1
-        ):
-            raise ValueError(
-                f"max_iter={self.max_iter!r} is not valid; give an integer >= 1."
-            )
-        self._check_penalties_and_init()
-        if self.max_time is not None:
-            _check_real("max_time", self.max_time)
-        _check_real("inner_tol", self.inner_tol)
-        if not (
-            self.inner_iter is None
-            or (isinstance(self.inner_iter, str) and self.inner_iter == "auto")
-            or (
-                isinstance(self.inner_iter, numbers.Integral)
-                and not isinstance(self.inner_iter, (bool, np.bool_))
-                and self.inner_iter >= 1
-            )
-        ):
-            raise ValueError(
-                f"inner_iter={self.inner_iter!r} is not valid; give an integer "
-                ">= 1, 'auto' or None."
-            )
-        if self.extrapolate not in (None, True, False):
-            raise ValueError(
-                f"extrapolate={self.extrapolate!r} is not valid; give True, False "
-                "or None."
-            )
-        _check_real("checkpoint_every", self.checkpoint_every)
-        if self.checkpoint is not None and not isinstance(
-            self.checkpoint, (str, os.PathLike)
-        ):
-            raise ValueError(
-                f"checkpoint={self.checkpoint!r} is not valid; give a file path "
-                "or None."
-            )
-        for name, options in (
-            ("l1_placement", ("auto", "numerator", "denominator")),
-            ("update_order", ("auto", "HW", "WH")),
-            ("on_interrupt", ("keep", "raise")),
-        ):
-            if getattr(self, name) not in options:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} is not valid; choose one of "
-                    f"{options}."
-                )
-        check_missing_values(self.missing_values)
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise ValueError(f"bias={self.bias!r} is not valid; give True or False.")
-        if self.sparse_unobserved not in SPARSE_UNOBSERVED:
-            raise ValueError(
-                f"sparse_unobserved={self.sparse_unobserved!r} is not valid; choose "
-                "'zero' (unstored entries of a sparse X are zeros, as for text) or "
-                "'missing' (they are unknown, as for ratings)."
-            )
+        check_parameters(self)
         beta = beta_to_float(self.beta_loss)
         if self.solver in ("cd", "hals") and beta != 2.0:
             raise ValueError(
@@ -812,14 +723,7 @@ class NMF(_BaseNMF):
 
     def _fit_best_of_several(self, X, W, H, mask):
         """``n_init`` fits from seeds drawn from ``random_state``; keep the best."""
-        if (
-            isinstance(self.n_init, (bool, np.bool_))
-            or not isinstance(self.n_init, numbers.Integral)
-            or self.n_init < 1
-        ):
-            raise ValueError(
-                f"n_init={self.n_init!r} is not valid; give an integer >= 1."
-            )
+        check_parameters(self, ["n_init"])
         if self.init == "custom" or W is not None or H is not None:
             raise ValueError(
                 "n_init > 1 restarts from random initializations; it cannot be "

@@ -26,6 +26,9 @@ __all__ = [
     "check_non_negative_values",
     "check_n_components",
     "describe_negative_entries",
+    "empty_message",
+    "negative_values_message",
+    "not_2d_message",
     "magnitude_range",
     "check_partially_observed",
     "as_numeric_array",
@@ -55,6 +58,63 @@ def _entry_location(X, flat_index):
 def _sklearn_whom(what):
     """scikit-learn's name of an input in its messages: ``"NMF (input H)"``."""
     return f"NMF (input {what.split()[-1]})"
+
+
+def negative_values_message(what, n_negative, smallest, location=None, fix=None):
+    """The message of negative data, shared by every data kind.
+
+    Parameters
+    ----------
+    what : str
+        Name of the array (``"X"``, ``"The initial H"``).
+    n_negative : int or None
+        How many entries are negative (None when unknown, as for Dask).
+    smallest : float
+        The smallest value.
+    location : tuple of int, optional
+        ``(row, column)`` of the smallest value, when known.
+    fix : str, optional
+        The fix; by default shifting or clipping the data.
+    """
+    if n_negative is None:
+        count = "negative entries"
+    else:
+        count = f"{n_negative} negative {'entry' if n_negative == 1 else 'entries'}"
+    at = f" at row {location[0]}, column {location[1]}" if location else ""
+    fix = fix or (
+        "Shift or clip the data (for example X - X.min() or np.clip(X, 0, None)) "
+        "before fitting."
+    )
+    return (
+        f"Negative values in data passed to {_sklearn_whom(what)}. {what} contains "
+        f"{count}, the smallest {smallest:.6g}{at}; NMF needs non-negative data. "
+        f"{fix}"
+    )
+
+
+def not_2d_message(shape, what="X"):
+    """The message of data that is not a matrix, shared by every data kind."""
+    shape = tuple(int(s) for s in shape)
+    hint = (
+        " Reshape your data with X.reshape(-1, 1) for a single feature or "
+        "X.reshape(1, -1) for a single sample."
+        if len(shape) == 1
+        else ""
+    )
+    return (
+        f"{what} must be 2-dimensional (n_samples, n_features), got an array of "
+        f"shape {shape}.{hint}"
+    )
+
+
+def empty_message(shape, what="X"):
+    """The message of data without samples or features, shared by every kind."""
+    shape = tuple(int(s) for s in shape)
+    which = "sample" if shape[0] == 0 else "feature"
+    return (
+        f"{what} is empty: found 0 {which}(s) (shape={shape}) while a minimum of 1 "
+        "is required; NMF needs at least one sample and one feature."
+    )
 
 
 def describe_negative_entries(X, what="X"):
@@ -87,15 +147,8 @@ def describe_negative_entries(X, what="X"):
     if n_negative == 0:
         return None
     argmin = int(np.argmin(values))
-    row, col = _entry_location(X, argmin)
-    plural = "entry" if n_negative == 1 else "entries"
-    return (
-        f"Negative values in data passed to {_sklearn_whom(what)}. "
-        f"{what} contains {n_negative} negative "
-        f"{plural}, the smallest "
-        f"{values[argmin]:.6g} at row {row}, column {col}; NMF needs "
-        "non-negative data. Shift or clip the data (for example "
-        "X - X.min() or np.clip(X, 0, None)) before fitting."
+    return negative_values_message(
+        what, n_negative, float(values[argmin]), _entry_location(X, argmin)
     )
 
 
@@ -359,7 +412,7 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
                 "convert it with X.toarray()."
             )
         if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-dimensional, got {X.ndim} dimensions.")
+            raise ValueError(not_2d_message(X.shape, what))
         fmt = X.format if X.format in _SPARSE_FORMATS else "csr"
         X = X.asformat(fmt, copy=copy)
         _check_dtype_kind(X.dtype, what)
@@ -372,16 +425,7 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         X, missing = as_numeric_array(X, what)
         _check_dtype_kind(X.dtype, what)
         if X.ndim != 2:
-            hint = (
-                " Reshape your data with X.reshape(-1, 1) for a single feature "
-                "or X.reshape(1, -1) for a single sample."
-                if X.ndim == 1
-                else ""
-            )
-            raise ValueError(
-                f"{what} must be 2-dimensional (n_samples, n_features), got an "
-                f"array of shape {X.shape}.{hint}"
-            )
+            raise ValueError(not_2d_message(X.shape, what))
         if missing is not None:
             raise ValueError(missing_entries_message(missing, what))
         dtype = _as_float_dtype(X.dtype)
@@ -390,14 +434,8 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
             if copy
             else (np.ascontiguousarray(X, dtype=dtype))
         )
-    n_samples, n_features = X.shape
-    if n_samples == 0 or n_features == 0:
-        which = "sample" if n_samples == 0 else "feature"
-        raise ValueError(
-            f"{what} is empty: found 0 {which}(s) (shape={X.shape}) while a "
-            "minimum of 1 is required; NMF needs at least one sample and one "
-            "feature."
-        )
+    if 0 in X.shape:
+        raise ValueError(empty_message(X.shape, what))
     _check_finite(X, what)
     check_non_negative_values(X, what)
     check_magnitude(X, what)
@@ -924,15 +962,9 @@ def check_partially_observed(
         if len(shape) == 2 and 0 not in shape:
             rows, cols, values = _dense_observed(X, missing, mask)
     if len(shape) != 2:
-        raise ValueError(
-            f"{what} must be 2-dimensional (n_samples, n_features), got an "
-            f"array of shape {shape}."
-        )
+        raise ValueError(not_2d_message(shape, what))
     if 0 in shape:
-        raise ValueError(
-            f"{what} is empty (shape={shape}); NMF needs at least one sample and "
-            "one feature."
-        )
+        raise ValueError(empty_message(shape, what))
     if missing_values is not None:
         keep = ~_is_missing_value(values, missing_values)
         rows, cols, values = rows[keep], cols[keep], values[keep]
@@ -968,15 +1000,17 @@ def _check_observed_values(observed, what):
         )
     negative = values < 0
     if negative.any():
-        n_negative = int(np.count_nonzero(negative))
         argmin = int(np.argmin(values))
-        plural = "entry" if n_negative == 1 else "entries"
         raise ValueError(
-            f"{what} contains {n_negative} negative observed {plural}, the smallest "
-            f"{values[argmin]:.6g} at row {observed.rows[argmin]}, column "
-            f"{observed.cols[argmin]}; NMF needs non-negative data. Shift or clip "
-            "the observed values before fitting."
+            negative_values_message(
+                what,
+                int(np.count_nonzero(negative)),
+                float(values[argmin]),
+                (int(observed.rows[argmin]), int(observed.cols[argmin])),
+                fix="Shift or clip the observed values before fitting.",
+            )
         )
+    check_magnitude(values, what)
 
 
 def _warn_unobserved(observed, what):
@@ -1019,10 +1053,7 @@ def check_array_api_matrix(X, xp, *, what="X"):
     from ._array_api import accumulation_dtype, to_numpy
 
     if X.ndim != 2:
-        raise ValueError(
-            f"{what} must be 2-dimensional (n_samples, n_features), got an "
-            f"array of shape {tuple(X.shape)}."
-        )
+        raise ValueError(not_2d_message(X.shape, what))
     if X.dtype not in (xp.float32, xp.float64):
         if xp.isdtype(X.dtype, "complex floating"):
             raise ValueError(
@@ -1032,14 +1063,8 @@ def check_array_api_matrix(X, xp, *, what="X"):
         if not xp.isdtype(X.dtype, ("integral", "bool", "real floating")):
             raise TypeError(f"{what} has dtype {X.dtype}, which is not numeric.")
         X = xp.astype(X, accumulation_dtype(xp, X))
-    n_samples, n_features = X.shape
-    if n_samples == 0 or n_features == 0:
-        which = "sample" if n_samples == 0 else "feature"
-        raise ValueError(
-            f"{what} is empty: found 0 {which}(s) (shape={tuple(X.shape)}) while a "
-            "minimum of 1 is required; NMF needs at least one sample and one "
-            "feature."
-        )
+    if 0 in tuple(X.shape):
+        raise ValueError(empty_message(X.shape, what))
     if not bool(xp.all(xp.isfinite(X))):
         _check_finite(to_numpy(X), what)
     if bool(xp.any(X < 0)):

@@ -13,7 +13,14 @@ import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
 from .._scaling import Rescaling
-from .._validation import check_factor, check_n_components, warn_factors_ignored
+from .._validation import (
+    check_factor,
+    check_n_components,
+    empty_message,
+    negative_values_message,
+    not_2d_message,
+    warn_factors_ignored,
+)
 from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._solver import fit_dask, reconstruction_error_dask, row_blocks
 
@@ -60,10 +67,7 @@ def check_dask_matrix(X, *, what="X"):
     count and the smallest value.
     """
     if X.ndim != 2:
-        raise ValueError(
-            f"{what} must be 2-dimensional (n_samples, n_features), got an "
-            f"array of shape {X.shape}."
-        )
+        raise ValueError(not_2d_message(X.shape, what))
     kind = np.dtype(X.dtype).kind
     if kind == "c" or kind not in "biuf":
         raise TypeError(
@@ -76,7 +80,7 @@ def check_dask_matrix(X, *, what="X"):
             f"{what} has unknown chunk sizes; call X.compute_chunk_sizes() first."
         )
     if 0 in X.shape:
-        raise ValueError(f"{what} is empty (shape={X.shape}); NMF needs data.")
+        raise ValueError(empty_message(X.shape, what))
     return X
 
 
@@ -109,9 +113,13 @@ def _check_values(minimum, n_bad, what="X"):
         )
     if minimum < 0:
         raise ValueError(
-            f"{what} contains negative entries, the smallest {minimum:.6g}; NMF "
-            "needs non-negative data. Shift or clip the data (for example "
-            "X - X.min() or X.clip(0)) before fitting."
+            negative_values_message(
+                what,
+                None,
+                minimum,
+                fix="Shift or clip the data (for example X - X.min() or "
+                "X.clip(0)) before fitting.",
+            )
         )
 
 

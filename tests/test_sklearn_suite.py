@@ -16,8 +16,10 @@ as a guard that the module is read intact.  The exclusions are listed in
 from __future__ import annotations
 
 import re
+import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sklearn
 
@@ -84,6 +86,37 @@ def _load_source() -> str:
 
 
 exec(compile(_load_source(), str(SKLEARN_TEST_FILE), "exec"), globals())
+
+
+def _nmfkit_initialize(X, n_components, init=None, eps=1e-6, random_state=None):
+    """nmfkit's initialization behind scikit-learn's private signature."""
+    from nmfkit._init import initialize_factors
+    from nmfkit._validation import check_data_matrix
+
+    X = check_data_matrix(X)
+    return initialize_factors(
+        X, n_components, init, random_state=random_state, eps=eps
+    )
+
+
+def _nmfkit_beta_divergence(X, W, H, beta, square_root=False):
+    """nmfkit's beta-divergence behind scikit-learn's private signature."""
+    from nmfkit._objective import beta_divergence, beta_to_float
+
+    value = beta_divergence(X, W, H, beta_to_float(beta))
+    return float(np.sqrt(2 * value)) if square_root else value
+
+
+#: scikit-learn's private helpers that its tests call, replaced by nmfkit's
+#: own (the tests then check nmfkit's initialization and divergence);
+#: ``_special_sparse_dot`` has no nmfkit counterpart and stays scikit-learn's.
+nmf = types.SimpleNamespace(  # noqa: F811 (the executed module's ``nmf``)
+    **{
+        **vars(nmf),  # noqa: F821
+        "_initialize_nmf": _nmfkit_initialize,
+        "_beta_divergence": _nmfkit_beta_divergence,
+    }
+)
 
 for _name in EXCLUDED:
     if _name.split("[")[0] not in globals():

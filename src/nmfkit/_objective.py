@@ -848,7 +848,9 @@ def _unit_scale_divergence(X, W, H, beta):
         y = sampled_product(W, Ht, rows, X.indices)
         total = float(pointwise_divergence(X.data, y, beta).sum())
         if beta == 0:
-            return total  # every entry is stored (IS needs X > 0)
+            # scikit-learn's IS counts "- 1" for every entry; an unstored
+            # zero has no data term (the dense path's model-only entries)
+            return total - float(n_samples * n_features - X.data.size)
         if beta == 1:
             model_all = float(
                 np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64))

@@ -6,11 +6,13 @@ from disk, its import of ``NMF``, ``MiniBatchNMF`` and
 in this module's namespace so that pytest collects its tests here.  Tracebacks
 point at scikit-learn's file (the code is compiled under its path).
 
-Tests that exercise only scikit-learn's private functions (``_initialize_nmf``,
-``_beta_divergence``, ``_special_sparse_dot``) on scikit-learn's own code keep
-running: they check nothing of nmfkit but also need nothing of it, so they stay
-as a guard that the module is read intact.  The exclusions are listed in
-:data:`EXCLUDED`, each with its reason; they are reported as skips.
+The private helpers the tests call on their own, ``_initialize_nmf`` and
+``_beta_divergence``, are replaced by nmfkit's initialization and
+beta-divergence behind the same signatures, so that those tests check nmfkit
+too; ``_special_sparse_dot`` has no nmfkit counterpart and stays
+scikit-learn's (``test_special_sparse_dot`` checks scikit-learn only). The
+exclusions are listed in :data:`EXCLUDED`, each with its reason; they are
+reported as skips.
 """
 
 from __future__ import annotations
@@ -130,4 +132,6 @@ def test_estimators_are_nmfkits():
     assert NMF is nmfkit.NMF  # noqa: F821 (bound by the executed module)
     assert MiniBatchNMF is nmfkit.MiniBatchNMF  # noqa: F821
     assert non_negative_factorization is nmfkit.non_negative_factorization  # noqa: F821
+    assert nmf._initialize_nmf is _nmfkit_initialize
+    assert nmf._beta_divergence is _nmfkit_beta_divergence
     assert re.search(r"\bdef test_", SKLEARN_TEST_FILE.read_text(encoding="utf-8"))

@@ -449,3 +449,12 @@ def test_bad_parameters_begin_with_scikit_learns_sentence(cls, params, sentence)
     with pytest.raises(ValueError) as info:
         cls(**params).fit(np.ones((3, 3)))
     assert str(info.value).startswith(sentence)
+
+
+def test_tensors_get_the_dynamic_range_check():
+    import torch
+
+    X = np.full((4, 3), 1.0)
+    X[0, 0] = 1e300
+    message = _message(torch.from_numpy(X), {})
+    assert message == _message(X, {})

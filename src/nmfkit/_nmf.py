@@ -247,9 +247,10 @@ class NMF(_BaseNMF):
         scikit-learn's updates.
     update_order : {"auto", "HW", "WH"}, default="auto"
         Which factor each iteration updates first: ``"HW"`` (the course's D
-        then S) or ``"WH"`` (scikit-learn's). ``"auto"``: the course's order
-        when one of the course's unscaled penalties is set, else
-        scikit-learn's (as ``l1_placement``).
+        then S) or ``"WH"`` (scikit-learn's). ``"auto"``: scikit-learn's order
+        for the multiplicative updates (``solver="mu"``, or ``"auto"`` with
+        another beta-divergence) unless one of the course's unscaled penalties
+        is set, the course's order otherwise (HALS included).
     max_time : float or None, default=None
         Stop after this many seconds of solver time.
     on_interrupt : {"keep", "raise"}, default="keep"
@@ -571,11 +572,16 @@ class NMF(_BaseNMF):
         names = ("l1_W", "l2_W", "l1_H", "l2_H")
         return any(getattr(self, name) != 0 for name in names)
 
-    def _update_order_rule(self):
-        """``update_order`` with ``"auto"`` resolved (see the class docstring)."""
+    def _update_order_rule(self, solver="mu"):
+        """``update_order`` with ``"auto"`` resolved for the solver that runs
+        (see the class docstring): scikit-learn's order for the multiplicative
+        updates, whose iterates are scikit-learn's, unless the course's
+        penalties are set; the course's order otherwise (HALS is not
+        scikit-learn's coordinate descent, and ending each iteration with W
+        keeps ``fit_transform`` consistent with ``transform``)."""
         if self.update_order != "auto":
             return self.update_order
-        return "HW" if self._uses_course_penalties() else "WH"
+        return "WH" if solver == "mu" and not self._uses_course_penalties() else "HW"
 
     def _l1_placement_rule(self):
         """``l1_placement`` with ``"auto"`` resolved (see the class docstring)."""
@@ -612,13 +618,13 @@ class NMF(_BaseNMF):
             if solver == "mu":
                 options.update(
                     l1_placement=self._l1_placement_rule(),
-                    update_order=self._update_order_rule(),
+                    update_order=self._update_order_rule(solver),
                 )
             return options
         if solver == "mu":
             options.update(
                 l1_placement=self._l1_placement_rule(),
-                update_order=self._update_order_rule(),
+                update_order=self._update_order_rule(solver),
             )
             if beta == 2.0 or self.inner_iter is not None or self.extrapolate:
                 options.update(
@@ -628,7 +634,7 @@ class NMF(_BaseNMF):
                 )
         elif solver in ("cd", "hals"):
             options.update(
-                update_order=self._update_order_rule(),
+                update_order=self._update_order_rule(solver),
                 inner_iter=1 if self.inner_iter is None else self.inner_iter,
                 inner_tol=self.inner_tol,
                 extrapolate=bool(self.extrapolate),
@@ -637,7 +643,7 @@ class NMF(_BaseNMF):
             )
         elif solver == "auto":
             options.update(
-                update_order=self._update_order_rule(),
+                update_order=self._update_order_rule(solver),
                 inner_iter=self.inner_iter,
                 inner_tol=self.inner_tol,
                 extrapolate=self.extrapolate,

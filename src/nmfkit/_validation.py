@@ -469,13 +469,21 @@ def check_magnitude(X, what="X"):
     peak = float(values.max())
     if peak == 0:
         return
-    typical = typical_magnitude(X)
-    low, high = magnitude_range(X.dtype)
+    check_dynamic_range(peak, typical_magnitude(X), X.dtype, what)
+
+
+def check_dynamic_range(peak, typical, dtype, what="X"):
+    """:func:`check_magnitude` from the largest value and the typical magnitude
+    (for data whose values live elsewhere: array-API tensors)."""
+    if peak == 0:
+        return
+    dtype = np.dtype(dtype)
+    low, high = magnitude_range(dtype)
     ratio = 2.0 ** min(1023.0, math.log2(peak) - math.log2(typical))
     if low <= ratio <= high:
         return
     widen = ""
-    if X.dtype == np.float32:
+    if dtype == np.float32:
         low64, high64 = magnitude_range(np.float64)
         widen = (
             f", or convert it to float64 (X.astype(np.float64) accepts ratios up "
@@ -484,7 +492,7 @@ def check_magnitude(X, what="X"):
     raise ValueError(
         f"{what}'s largest value {peak:.6g} is {ratio:.3g} times its typical "
         f"magnitude {typical:.3g} (the geometric mean of its positive entries), "
-        f"beyond {high:.3g}, the dynamic range NMF handles in {X.dtype} (the "
+        f"beyond {high:.3g}, the dynamic range NMF handles in {dtype} (the "
         f"products it forms would overflow). Clip or drop the dominant "
         f"entries{widen}."
     )
@@ -1050,7 +1058,7 @@ def check_array_api_matrix(X, xp, *, what="X"):
         ``X`` itself when float32 or float64, else converted to float64 on
         its device.
     """
-    from ._array_api import accumulation_dtype, to_numpy
+    from ._array_api import accumulation_dtype, numpy_dtype, to_numpy
 
     if X.ndim != 2:
         raise ValueError(not_2d_message(X.shape, what))
@@ -1069,4 +1077,13 @@ def check_array_api_matrix(X, xp, *, what="X"):
         _check_finite(to_numpy(X), what)
     if bool(xp.any(X < 0)):
         check_non_negative_values(to_numpy(X), what)
+    # the dense path's dynamic-range check, reduced on the device
+    positive = X > 0
+    n_positive = int(xp.sum(xp.astype(positive, xp.int64)))
+    if n_positive:
+        logs = xp.where(positive, xp.log2(xp.where(positive, X, 1.0)), 0.0)
+        log_sum = float(xp.sum(logs, dtype=accumulation_dtype(xp, X)))
+        check_dynamic_range(
+            float(xp.max(X)), 2.0 ** (log_sum / n_positive), numpy_dtype(X), what
+        )
     return X

@@ -214,7 +214,7 @@ def fit_transform_dask(est, X, W=None, H=None):
         update_H=True,
         monitor=monitor,
         l1_placement=est._l1_placement_rule(),
-        update_order=est._update_order_rule(),
+        update_order=est._update_order_rule(name),
     )
     result.W, result.H = rescaling.to_user(result.W, result.H)
     X = X_user
@@ -278,7 +278,9 @@ def transform_dask(est, X):
     if est.solver in ("mu", "auto"):
         options.update(
             l1_placement=est._l1_placement_rule(),
-            update_order=est._update_order_rule(),
+            update_order=est._update_order_rule(
+                dask_solver_name(est.solver, beta)
+            ),
         )
     penalties = est._penalties(X)
     H_key = delayed(H, pure=True)

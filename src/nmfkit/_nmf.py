@@ -812,7 +812,7 @@ class NMF(_BaseNMF):
         # scikit-learn's rule: every run that used all max_iter iterations
         # (with tol > 0) warns, even when its last iteration met tol
         if self.tol > 0 and result.n_iter >= self.max_iter:
-            warn_max_iter_reached(self.max_iter, self.tol, stacklevel=4)
+            warn_max_iter_reached(self.max_iter, self.tol, stacklevel=3)
 
     def transform(self, X: MatrixLike, mask: MatrixLike = None) -> Any:
         """Codes of new data under the fitted dictionary.

@@ -34,6 +34,7 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

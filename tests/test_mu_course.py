@@ -66,6 +66,7 @@ def _fit_nmfkit(X_course, D0, S0, lam, mu, nu, n_iter, sparse=False):
         l1_W=lam,
         l2_W=mu,
         l2_H=nu,
+        update_order="HW",  # the course's order, also without its penalties
     )
     W = model.fit_transform(X, W=S0.T.copy(), H=D0.T.copy())
     return model, W

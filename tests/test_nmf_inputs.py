@@ -318,9 +318,10 @@ def test_negative_values_message_states_its_prefix_once():
         NMF(n_components=2).fit(X)
     message = str(info.value)
     assert message.count("Negative values in data") == 1
+    # scikit-learn's sentence first, then nmfkit's explanation and fix
     assert message.startswith(
-        "Negative values in data: X contains 1 negative entry, the smallest -2 at "
-        "row 3, column 4; NMF needs non-negative data."
+        "Negative values in data passed to NMF (input X). X contains 1 negative "
+        "entry, the smallest -2 at row 3, column 4; NMF needs non-negative data."
     )
     W0 = np.ones((20, 2))
     W0[0, 1] = -1
@@ -352,3 +353,108 @@ def test_masked_array_is_refused_by_minibatch_nmf():
     X = np.ma.masked_array(_X(), mask=_X(1) < 0.1)
     with pytest.raises(ValueError, match="masked array with .* masked entries"):
         MiniBatchNMF(n_components=2).fit(X)
+
+
+# ---------------------------------------------- one validation path, one table
+def _data_kinds(X):
+    """X as every data kind NMF takes, each with the parameters it needs."""
+    import dask.array as da
+    import torch
+
+    return {
+        "dense": (X, {}),
+        "sparse": (sp.csr_matrix(X), {}),
+        "partially observed": (X, {"missing_values": -7.0}),
+        "torch": (torch.from_numpy(X), {}),
+        "dask": (da.from_array(X, chunks=(2, 3)), {}),
+    }
+
+
+def _message(X, params):
+    with pytest.raises(ValueError) as info:
+        NMF(n_components=1, max_iter=2, **params).fit(X)
+    return str(info.value)
+
+
+def test_every_data_kind_names_negative_data_with_one_message():
+    X = np.ones((4, 3))
+    X[2, 1] = -0.5
+    for kind, (data, params) in _data_kinds(X).items():
+        message = _message(data, params)
+        assert message.startswith(
+            "Negative values in data passed to NMF (input X). X contains "
+        ), kind
+        assert "the smallest -0.5" in message and "NMF needs non-negative data" in (
+            message
+        ), kind
+
+
+def test_every_data_kind_rejects_non_matrices_and_empty_data_alike():
+    import dask.array as da
+    import torch
+
+    vector = np.ones(5)
+    wrong = [
+        vector,
+        torch.ones(5, dtype=torch.float64),
+        da.ones(5, chunks=5),
+    ]
+    expected = "X must be 2-dimensional (n_samples, n_features), got an array of "
+    for data in wrong:
+        assert _message(data, {}).startswith(expected + "shape (5,)")
+    assert _message(vector, {"missing_values": -7.0}).startswith(expected)
+    empty = np.ones((0, 3))
+    for data, params in [
+        (empty, {}),
+        (sp.csr_matrix(empty), {}),
+        (empty, {"missing_values": -7.0}),
+        (torch.ones((0, 3), dtype=torch.float64), {}),
+        (da.ones((0, 3), chunks=(1, 3)), {}),
+    ]:
+        assert _message(data, params).startswith(
+            "X is empty: found 0 sample(s) (shape=(0, 3)) while a minimum of 1 is "
+            "required"
+        )
+
+
+def test_partially_observed_data_get_the_dynamic_range_check():
+    X = np.full((4, 3), 1.0)
+    X[0, 0] = 1e300  # 1e300 times the typical magnitude: beyond float64's range
+    for params in ({}, {"missing_values": -7.0}):
+        assert "times its typical magnitude" in _message(X, params)
+
+
+def test_every_constructor_parameter_has_a_row_in_the_table():
+    from nmfkit._params import PARAMETERS
+
+    for cls in (NMF, MiniBatchNMF):
+        assert set(cls().get_params()) <= set(PARAMETERS), cls
+
+
+@pytest.mark.parametrize(
+    "cls, params, sentence",
+    [
+        (NMF, {"tol": -1}, "The 'tol' parameter of NMF must be a float in the range "
+         "[0.0, inf). Got -1 instead. tol=-1 is not valid;"),
+        (MiniBatchNMF, {"batch_size": 0}, "The 'batch_size' parameter of "
+         "MiniBatchNMF must be an int in the range [1, inf). Got 0 instead. "
+         "batch_size=0 is not valid; give an integer >= 1."),
+        (NMF, {"update_order": "DS"}, "The 'update_order' parameter of NMF must be "
+         "a str among {'auto', 'HW', 'WH'}. Got 'DS' instead."),
+        (NMF, {"init": "svd"}, "The 'init' parameter of NMF must be a str among "
+         "{'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None."),
+    ],
+)
+def test_bad_parameters_begin_with_scikit_learns_sentence(cls, params, sentence):
+    with pytest.raises(ValueError) as info:
+        cls(**params).fit(np.ones((3, 3)))
+    assert str(info.value).startswith(sentence)
+
+
+def test_tensors_get_the_dynamic_range_check():
+    import torch
+
+    X = np.full((4, 3), 1.0)
+    X[0, 0] = 1e300
+    message = _message(torch.from_numpy(X), {})
+    assert message == _message(X, {})

@@ -169,7 +169,9 @@ def test_validation_messages():
     bad = X.copy()
     bad[2, 3] = -0.5
     bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"1 negative observed entry.*row 2, column 3"):
+    # the message of complete data: scikit-learn's sentence, then the entry
+    negative = r"passed to NMF \(input X\)\. X contains 1 negative entry.*row 2, col"
+    with pytest.raises(ValueError, match=negative):
         NMF(2, missing_values=np.nan).fit(bad)
     inf = X.copy()
     inf[1, 1] = np.inf

@@ -57,6 +57,8 @@ def resolve_init(init, n_components, shape):
         )
     if init.startswith("nndsvd") and n_components > min(shape):
         raise ValueError(
+            f"init = {init!r} can only be used when n_components <= "
+            "min(n_samples, n_features). "
             f"init={init!r} needs n_components <= min(n_samples, n_features) = "
             f"{min(shape)}, got n_components={n_components}; use init='random' "
             "or a smaller rank."

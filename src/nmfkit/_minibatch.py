@@ -8,15 +8,13 @@ unscaled penalties. The arithmetic lives in :mod:`nmfkit.solvers._online`.
 from __future__ import annotations
 
 import itertools
-import numbers
-import warnings
+from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
-from ._nmf import _BaseNMF, _check_real
+from ._nmf import _BaseNMF
 from ._objective import (
     ZERO_BELOW,
     beta_divergence,
@@ -24,8 +22,14 @@ from ._objective import (
     combine_penalties,
     constant_start,
 )
+from ._params import check_parameters
 from ._scaling import Rescaling
-from ._validation import check_data_for_beta, check_finite_output
+from ._typing import ArrayLike, MatrixLike, RandomStateLike
+from ._validation import (
+    check_data_for_beta,
+    check_finite_output,
+    warn_max_iter_reached,
+)
 from .solvers._online import (
     _kernel,
     dictionary_products,
@@ -36,20 +40,6 @@ from .solvers._online import (
 
 __all__ = ["MiniBatchNMF"]
 
-
-
-def _check_int(name, value, low, allow_none=False):
-    if value is None and allow_none:
-        return
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Integral)
-        or value < low
-    ):
-        extra = " or None" if allow_none else ""
-        raise ValueError(
-            f"{name}={value!r} is not valid; give an integer >= {low}{extra}."
-        )
 
 
 class MiniBatchNMF(_BaseNMF):
@@ -143,28 +133,28 @@ class MiniBatchNMF(_BaseNMF):
 
     def __init__(
         self,
-        n_components="auto",
+        n_components: int | str | None = "auto",
         *,
-        init=None,
-        batch_size=1024,
-        beta_loss="frobenius",
-        tol=1e-4,
-        max_no_improvement=10,
-        max_iter=200,
-        alpha_W=0.0,
-        alpha_H="same",
-        l1_ratio=0.0,
-        forget_factor=0.7,
-        fresh_restarts=False,
-        fresh_restarts_max_iter=30,
-        transform_max_iter=None,
-        random_state=None,
-        verbose=0,
-        l1_W=0.0,
-        l2_W=0.0,
-        l1_H=0.0,
-        l2_H=0.0,
-    ):
+        init: str | None = None,
+        batch_size: int = 1024,
+        beta_loss: float | str = "frobenius",
+        tol: float = 1e-4,
+        max_no_improvement: int | None = 10,
+        max_iter: int = 200,
+        alpha_W: float = 0.0,
+        alpha_H: float | str = "same",
+        l1_ratio: float = 0.0,
+        forget_factor: float = 0.7,
+        fresh_restarts: bool = False,
+        fresh_restarts_max_iter: int = 30,
+        transform_max_iter: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        l1_W: float = 0.0,
+        l2_W: float = 0.0,
+        l1_H: float = 0.0,
+        l2_H: float = 0.0,
+    ) -> None:
         self.n_components = n_components
         self.init = init
         self.batch_size = batch_size
@@ -188,19 +178,7 @@ class MiniBatchNMF(_BaseNMF):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
-        _check_real("tol", self.tol)
-        _check_int("max_iter", self.max_iter, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("max_no_improvement", self.max_no_improvement, 1, allow_none=True)
-        _check_int("fresh_restarts_max_iter", self.fresh_restarts_max_iter, 1)
-        _check_int("transform_max_iter", self.transform_max_iter, 1, allow_none=True)
-        _check_real("forget_factor", self.forget_factor, high=1.0)
-        self._check_penalties_and_init()
-        if not isinstance(self.fresh_restarts, (bool, np.bool_)):
-            raise ValueError(
-                f"fresh_restarts={self.fresh_restarts!r} is not valid; give True "
-                "or False."
-            )
+        check_parameters(self)
         return beta_to_float(self.beta_loss)
 
     def _batch_penalties(self, n_rows, n_features, rescaling):
@@ -286,7 +264,7 @@ class MiniBatchNMF(_BaseNMF):
         return W, Ht
 
     # --------------------------------------------------------------- fitting
-    def fit(self, X, y=None, **params):
+    def fit(self, X: MatrixLike, y: object = None, **params: Any) -> MiniBatchNMF:
         """Learn the dictionary from X, visiting it in mini-batches.
 
         Parameters
@@ -303,7 +281,13 @@ class MiniBatchNMF(_BaseNMF):
         self.fit_transform(X, **params)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(
+        self,
+        X: MatrixLike,
+        y: object = None,
+        W: ArrayLike | None = None,
+        H: ArrayLike | None = None,
+    ) -> np.ndarray:
         """Learn the dictionary from X and return the codes of X.
 
         Parameters
@@ -350,12 +334,7 @@ class MiniBatchNMF(_BaseNMF):
         self.n_iter_ = int(np.ceil(n_steps_done / steps_per_pass))
         self.n_steps_ = n_steps_done
         if self.n_iter_ == self.max_iter and self.tol > 0:
-            warnings.warn(
-                f"Maximum number of iterations {self.max_iter} reached. Increase "
-                "it to improve convergence.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warn_max_iter_reached(self.max_iter, self.tol, stacklevel=2)
         W, H = self._rescaling.to_user(W, np.ascontiguousarray(Ht.T))
         check_finite_output(W, "the codes W")
         check_finite_output(H, "components_")
@@ -366,7 +345,13 @@ class MiniBatchNMF(_BaseNMF):
         )
         return W
 
-    def partial_fit(self, X, y=None, W=None, H=None):
+    def partial_fit(
+        self,
+        X: MatrixLike,
+        y: object = None,
+        W: ArrayLike | None = None,
+        H: ArrayLike | None = None,
+    ) -> MiniBatchNMF:
         """Update the model with one mini-batch ``X``.
 
         Call it on consecutive chunks of a data set (out of core) or of a
@@ -407,7 +392,7 @@ class MiniBatchNMF(_BaseNMF):
         self.n_steps_ += 1
         return self
 
-    def transform(self, X):
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Codes of X under the learned dictionary.
 
         Parameters

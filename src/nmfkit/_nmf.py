@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import numbers
-import os
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +20,6 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -33,7 +31,7 @@ from ._array_api import (
     get_namespace,
     is_numpy,
 )
-from ._init import INIT_METHODS, initialize_factors, resolve_init
+from ._init import initialize_factors, resolve_init
 from ._objective import (
     Penalties,
     beta_divergence,
@@ -56,9 +54,10 @@ from ._observed_model import (
     restore_offset_ones,
     with_bias_layout,
 )
+from ._params import check_parameters
 from ._scaling import Rescaling
+from ._typing import ArrayLike, MatrixLike, PathLike, RandomStateLike
 from ._validation import (
-    SPARSE_UNOBSERVED,
     check_array_api_matrix,
     check_data_for_beta,
     check_data_matrix,
@@ -69,29 +68,13 @@ from ._validation import (
     check_partially_observed,
     factor_rank,
     sparse_stores_missing,
+    warn_factors_ignored,
+    warn_max_iter_reached,
 )
 from .reliability._fit_runner import fit_with_recovery
 from .reliability._persistence import PersistenceMixin
 
 __all__ = ["NMF", "non_negative_factorization"]
-
-
-def _check_real(name, value, *, low=0.0, high=None, allow=()):
-    if value in allow and isinstance(value, str):
-        return
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        extra = f" or one of {allow}" if allow else ""
-        raise ValueError(
-            f"{name}={value!r} is not valid; it must be a finite real number "
-            f"{bound}{extra}."
-        )
 
 
 class _BaseNMF(
@@ -134,6 +117,7 @@ class _BaseNMF(
                     if H is not None
                     else factor_rank(W, "W", n_samples)
                 )
+            self._n_components = n_components
             if not is_numpy(get_namespace(X)):  # check on the host, then move
                 W, H = _custom_factors_like(X, W, H, n_components)
             else:
@@ -143,20 +127,16 @@ class _BaseNMF(
                 W, H = rescaling.to_internal(W, H)
             return W, H
         if W is not None or H is not None:
-            warnings.warn(
-                "When init!='custom', the given W and H are ignored; set "
-                "init='custom' to start from them.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            warn_factors_ignored(stacklevel=3)
         if n_components == "auto":
             n_components = n_features
+        self._n_components = n_components  # scikit-learn's resolved rank
         resolve_init(self.init, n_components, X.shape)
         return initialize_factors(
             X, n_components, self.init, random_state=self.random_state
         )
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: MatrixLike) -> Any:
         """Map codes back to the data space: ``X @ components_``.
 
         Parameters
@@ -173,18 +153,6 @@ class _BaseNMF(
         product = np.asarray(product) if isinstance(product, np.matrix) else product
         check_finite_output(product, "inverse_transform(X)")
         return product
-
-    def _check_penalties_and_init(self):
-        """Checks of the parameters every nmfkit estimator shares."""
-        for name in ("alpha_W", "l1_W", "l2_W", "l1_H", "l2_H"):
-            _check_real(name, getattr(self, name))
-        _check_real("alpha_H", self.alpha_H, allow=("same",))
-        _check_real("l1_ratio", self.l1_ratio, high=1.0)
-        if self.init is not None and self.init not in INIT_METHODS:
-            raise ValueError(
-                f"init={self.init!r} is not valid; choose one of {INIT_METHODS} "
-                "or None."
-            )
 
     @property
     def _n_features_out(self):
@@ -290,13 +258,20 @@ class NMF(_BaseNMF):
     l1_W, l2_W, l1_H, l2_H : float, default=0.0
         Unscaled penalties ``lambda_W, mu_W, lambda_H, mu_H`` added to the
         scaled ones.
-    l1_placement : {"numerator", "denominator"}, default="numerator"
+    l1_placement : {"auto", "numerator", "denominator"}, default="auto"
         Where multiplicative updates place the L1 weight: ``"numerator"``
         (``W * max(XH^T - lambda, 0) / ...``, the course's update, giving exact
         zeros) or ``"denominator"`` (scikit-learn's, never exactly zero).
-    update_order : {"HW", "WH"}, default="HW"
-        Which factor each iteration updates first (``"WH"`` is
-        scikit-learn's order).
+        ``"auto"``: the course's rule when one of the course's unscaled
+        penalties (``l1_W``, ``l2_W``, ``l1_H``, ``l2_H``) is set, else
+        scikit-learn's, so that scikit-learn's parameters alone give
+        scikit-learn's updates.
+    update_order : {"auto", "HW", "WH"}, default="auto"
+        Which factor each iteration updates first: ``"HW"`` (the course's D
+        then S) or ``"WH"`` (scikit-learn's). ``"auto"``: scikit-learn's order
+        for the multiplicative updates (``solver="mu"``, or ``"auto"`` with
+        another beta-divergence) unless one of the course's unscaled penalties
+        is set, the course's order otherwise (HALS included).
     max_time : float or None, default=None
         Stop after this many seconds of solver time.
     on_interrupt : {"keep", "raise"}, default="keep"
@@ -434,37 +409,37 @@ class NMF(_BaseNMF):
 
     def __init__(
         self,
-        n_components="auto",
+        n_components: int | str | None = "auto",
         *,
-        init=None,
-        solver="auto",
-        beta_loss="frobenius",
-        tol=1e-4,
-        max_iter=200,
-        random_state=None,
-        alpha_W=0.0,
-        alpha_H="same",
-        l1_ratio=0.0,
-        verbose=0,
-        shuffle=False,
-        l1_W=0.0,
-        l2_W=0.0,
-        l1_H=0.0,
-        l2_H=0.0,
-        l1_placement="numerator",
-        update_order="HW",
-        max_time=None,
-        on_interrupt="keep",
-        checkpoint=None,
-        checkpoint_every=60.0,
-        missing_values=None,
-        sparse_unobserved="zero",
-        bias=False,
-        n_init=1,
-        inner_iter=None,
-        inner_tol=0.1,
-        extrapolate=None,
-    ):
+        init: str | None = None,
+        solver: str = "auto",
+        beta_loss: float | str = "frobenius",
+        tol: float = 1e-4,
+        max_iter: int = 200,
+        random_state: RandomStateLike = None,
+        alpha_W: float = 0.0,
+        alpha_H: float | str = "same",
+        l1_ratio: float = 0.0,
+        verbose: int = 0,
+        shuffle: bool = False,
+        l1_W: float = 0.0,
+        l2_W: float = 0.0,
+        l1_H: float = 0.0,
+        l2_H: float = 0.0,
+        l1_placement: str = "auto",
+        update_order: str = "auto",
+        max_time: float | None = None,
+        on_interrupt: str = "keep",
+        checkpoint: PathLike | None = None,
+        checkpoint_every: float = 60.0,
+        missing_values: float | None = None,
+        sparse_unobserved: str = "zero",
+        bias: bool = False,
+        n_init: int = 1,
+        inner_iter: int | str | None = None,
+        inner_tol: float = 0.1,
+        extrapolate: bool | None = None,
+    ) -> None:
         self.n_components = n_components
         self.init = init
         self.solver = solver
@@ -497,63 +472,14 @@ class NMF(_BaseNMF):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, masked=False, X=None):
-        _check_real("tol", self.tol)
-        if (
-            isinstance(self.max_iter, (bool, np.bool_))
-            or not isinstance(self.max_iter, numbers.Integral)
-            or self.max_iter < 1
-        ):
+        check_parameters(self)
+        beta = beta_to_float(self.beta_loss)
+        if self.solver in ("cd", "hals") and beta != 2.0:
             raise ValueError(
-                f"max_iter={self.max_iter!r} is not valid; give an integer >= 1."
-            )
-        self._check_penalties_and_init()
-        if self.max_time is not None:
-            _check_real("max_time", self.max_time)
-        _check_real("inner_tol", self.inner_tol)
-        if not (
-            self.inner_iter is None
-            or (isinstance(self.inner_iter, str) and self.inner_iter == "auto")
-            or (
-                isinstance(self.inner_iter, numbers.Integral)
-                and not isinstance(self.inner_iter, (bool, np.bool_))
-                and self.inner_iter >= 1
-            )
-        ):
-            raise ValueError(
-                f"inner_iter={self.inner_iter!r} is not valid; give an integer "
-                ">= 1, 'auto' or None."
-            )
-        if self.extrapolate not in (None, True, False):
-            raise ValueError(
-                f"extrapolate={self.extrapolate!r} is not valid; give True, False "
-                "or None."
-            )
-        _check_real("checkpoint_every", self.checkpoint_every)
-        if self.checkpoint is not None and not isinstance(
-            self.checkpoint, (str, os.PathLike)
-        ):
-            raise ValueError(
-                f"checkpoint={self.checkpoint!r} is not valid; give a file path "
-                "or None."
-            )
-        for name, options in (
-            ("l1_placement", ("numerator", "denominator")),
-            ("update_order", ("HW", "WH")),
-            ("on_interrupt", ("keep", "raise")),
-        ):
-            if getattr(self, name) not in options:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} is not valid; choose one of "
-                    f"{options}."
-                )
-        check_missing_values(self.missing_values)
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise ValueError(f"bias={self.bias!r} is not valid; give True or False.")
-        if self.sparse_unobserved not in SPARSE_UNOBSERVED:
-            raise ValueError(
-                f"sparse_unobserved={self.sparse_unobserved!r} is not valid; choose "
-                "'zero' (unstored entries of a sparse X are zeros, as for text) or "
-                "'missing' (they are unknown, as for ratings)."
+                f"Invalid beta_loss parameter: solver {self.solver!r} does not "
+                f"handle beta_loss = {self.beta_loss!r}. Coordinate descent "
+                "minimizes the Frobenius loss only; use solver='mu' (or 'auto') "
+                "for other beta-divergences."
             )
         beta, spec, _ = self._resolve_solver(X, masked)
         return beta, spec
@@ -617,13 +543,35 @@ class NMF(_BaseNMF):
         resolved, options the solver does not use warned about).
         """
         beta = beta_to_float(self.beta_loss)
+        kind = solvers.data_kind_of(X, masked=masked)
+        values = {name: getattr(self, name) for name in solvers.NEUTRAL_OPTIONS}
+        rules = {"update_order", "l1_placement"}
+        if any(values[name] == "auto" for name in rules):
+            # "auto" follows the solver that runs (see the class docstring)
+            spec, _ = solvers.resolve_solver(
+                self.solver,
+                beta,
+                kind,
+                warn=False,
+                **{k: v for k, v in values.items() if k not in rules},
+            )
+            resolved = {
+                "update_order": self._update_order_rule(spec.name),
+                "l1_placement": self._l1_placement_rule(),
+            }
+            for name in rules:
+                if values[name] == "auto":
+                    if name in spec.options:
+                        values[name] = resolved[name]
+                    else:
+                        del values[name]
         spec, options = solvers.resolve_solver(
             self.solver,
             beta,
-            solvers.data_kind_of(X, masked=masked),
+            kind,
             warn=warn,
             random_state=self.random_state,
-            **{name: getattr(self, name) for name in solvers.NEUTRAL_OPTIONS},
+            **values,
         )
         return beta, spec, options
 
@@ -636,6 +584,27 @@ class NMF(_BaseNMF):
             callbacks=callbacks,
             history=history,
         )
+
+    def _uses_course_penalties(self):
+        names = ("l1_W", "l2_W", "l1_H", "l2_H")
+        return any(getattr(self, name) != 0 for name in names)
+
+    def _update_order_rule(self, solver="mu"):
+        """``update_order`` with ``"auto"`` resolved for the solver that runs
+        (see the class docstring): scikit-learn's order for the multiplicative
+        updates, whose iterates are scikit-learn's, unless the course's
+        penalties are set; the course's order otherwise (HALS is not
+        scikit-learn's coordinate descent, and ending each iteration with W
+        keeps ``fit_transform`` consistent with ``transform``)."""
+        if self.update_order != "auto":
+            return self.update_order
+        return "WH" if solver == "mu" and not self._uses_course_penalties() else "HW"
+
+    def _l1_placement_rule(self):
+        """``l1_placement`` with ``"auto"`` resolved (see the class docstring)."""
+        if self.l1_placement != "auto":
+            return self.l1_placement
+        return "numerator" if self._uses_course_penalties() else "denominator"
 
     def _solver_options(self, callbacks=(), history=None, masked=False, X=None):
         """Keyword arguments of the solver: the monitor and its own options.
@@ -652,7 +621,7 @@ class NMF(_BaseNMF):
         self.solver_options_ = self._resolve_solver(X, masked, warn=False)[2]
 
     # --------------------------------------------------------------- fitting
-    def fit(self, X, y=None, **params):
+    def fit(self, X: MatrixLike, y: object = None, **params: Any) -> NMF:
         """Learn the factorization of X.
 
         Parameters
@@ -671,7 +640,14 @@ class NMF(_BaseNMF):
         self.fit_transform(X, **params)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None, mask=None):
+    def fit_transform(
+        self,
+        X: MatrixLike,
+        y: object = None,
+        W: ArrayLike | None = None,
+        H: ArrayLike | None = None,
+        mask: MatrixLike = None,
+    ) -> Any:
         """Learn the factorization of X and return the codes W.
 
         Parameters
@@ -721,14 +697,7 @@ class NMF(_BaseNMF):
 
     def _fit_best_of_several(self, X, W, H, mask):
         """``n_init`` fits from seeds drawn from ``random_state``; keep the best."""
-        if (
-            isinstance(self.n_init, (bool, np.bool_))
-            or not isinstance(self.n_init, numbers.Integral)
-            or self.n_init < 1
-        ):
-            raise ValueError(
-                f"n_init={self.n_init!r} is not valid; give an integer >= 1."
-            )
+        check_parameters(self, ["n_init"])
         if self.init == "custom" or W is not None or H is not None:
             raise ValueError(
                 "n_init > 1 restarts from random initializations; it cannot be "
@@ -808,16 +777,12 @@ class NMF(_BaseNMF):
         self.loss_ = float(self.loss_curve_[-1])
 
     def _warn_if_not_converged(self, result):
-        if not result.converged and self.tol > 0 and result.n_iter >= self.max_iter:
-            warnings.warn(
-                f"Maximum number of iterations {self.max_iter} reached before the "
-                f"relative decrease of the objective fell below tol={self.tol}. "
-                "Increase max_iter to improve convergence.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        # scikit-learn's rule: every run that used all max_iter iterations
+        # (with tol > 0) warns, even when its last iteration met tol
+        if self.tol > 0 and result.n_iter >= self.max_iter:
+            warn_max_iter_reached(self.max_iter, self.tol, stacklevel=3)
 
-    def transform(self, X, mask=None):
+    def transform(self, X: MatrixLike, mask: MatrixLike = None) -> Any:
         """Codes of new data under the fitted dictionary.
 
         Solves ``min_{W >= 0} L(W, components_)`` (with the same penalties)
@@ -909,7 +874,12 @@ class NMF(_BaseNMF):
         check_finite_output(result.W, "the codes W")
         return result
 
-    def predict_entries(self, W, rows, cols):
+    def predict_entries(
+        self,
+        W: ArrayLike,
+        rows: ArrayLike,
+        cols: ArrayLike,
+    ) -> np.ndarray:
         """Predict chosen entries ``(W H)[rows[t], cols[t]]`` of the completed matrix.
 
         The same values as ``inverse_transform(W)[rows, cols]`` without the
@@ -963,7 +933,7 @@ class NMF(_BaseNMF):
         check_finite_output(values, "the predicted entries")
         return values
 
-    def score(self, X, y=None, mask=None):
+    def score(self, X: MatrixLike, y: object = None, mask: MatrixLike = None) -> float:
         """Negative objective of X under the fitted dictionary (higher is better).
 
         So that :class:`~sklearn.model_selection.GridSearchCV` and
@@ -1097,25 +1067,25 @@ def _custom_factors_like(X, W, H, n_components):
 
 
 def non_negative_factorization(
-    X,
-    W=None,
-    H=None,
-    n_components="auto",
+    X: MatrixLike,
+    W: ArrayLike | None = None,
+    H: ArrayLike | None = None,
+    n_components: int | str | None = "auto",
     *,
-    init=None,
-    update_H=True,
-    solver="auto",
-    beta_loss="frobenius",
-    tol=1e-4,
-    max_iter=200,
-    alpha_W=0.0,
-    alpha_H="same",
-    l1_ratio=0.0,
-    random_state=None,
-    verbose=0,
-    shuffle=False,
-    **nmfkit_params,
-):
+    init: str | None = None,
+    update_H: bool = True,
+    solver: str = "auto",
+    beta_loss: float | str = "frobenius",
+    tol: float = 1e-4,
+    max_iter: int = 200,
+    alpha_W: float = 0.0,
+    alpha_H: float | str = "same",
+    l1_ratio: float = 0.0,
+    random_state: RandomStateLike = None,
+    verbose: int = 0,
+    shuffle: bool = False,
+    **nmfkit_params: Any,
+) -> tuple[Any, Any, int]:
     """Compute a non-negative factorization ``X ~ W H``, as scikit-learn's function.
 
     Parameters are those of :class:`NMF`; ``nmfkit_params`` takes nmfkit's
@@ -1166,7 +1136,8 @@ def non_negative_factorization(
     H = check_factor(H, (n_components, X.shape[1]), X.dtype, "H")
     if W is not None:
         warnings.warn(
-            "When update_H=False, the given W is not used.",
+            "When update_H=False, the provided initial W is not used. nmfkit "
+            "solves for W from a constant start; drop W= to silence this.",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -774,7 +774,7 @@ def pointwise_divergence(x, y, beta):
             out[model_only] = ym**beta / beta
     xd = x[data]
     yd = np.maximum(y[data], EPSILON) if beta < 2 else y[data]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         v = xd / yd
     w = v - 1.0
     if beta > 2:
@@ -806,13 +806,23 @@ def pointwise_divergence(x, y, beta):
     elif beta == 0:
         f[far] = vf - np.log(vf) - 1.0
     else:
-        f[far] = (vf**beta + (beta - 1) - beta * vf) / (beta * (beta - 1))
+        # v^beta of a model far below the data overflows: redone below
+        with np.errstate(over="ignore", invalid="ignore"):
+            f[far] = (vf**beta + (beta - 1) - beta * vf) / (beta * (beta - 1))
     if beta == 0:
         out[data] = f
     elif beta == 1:
         out[data] = yd * f
     else:
-        out[data] = yd**beta * f
+        with np.errstate(over="ignore", invalid="ignore"):
+            terms = yd**beta * f
+        overflow = ~np.isfinite(terms) & (yd > 0)
+        if overflow.any():  # x / y overflowed: the direct form has no quotient
+            xo, yo = xd[overflow], yd[overflow]
+            terms[overflow] = (
+                xo**beta + (beta - 1) * yo**beta - beta * xo * yo ** (beta - 1)
+            ) / (beta * (beta - 1))
+        out[data] = terms
     if beta > 2:  # y is not floored: where it is 0, only x^beta is left
         zero = yd == 0
         if zero.any():
@@ -926,7 +936,9 @@ def _unit_scale_divergence(X, W, H, beta):
         y = sampled_product(W, Ht, rows, X.indices)
         total = float(pointwise_divergence(X.data, y, beta).sum())
         if beta == 0:
-            return total  # every entry is stored (IS needs X > 0)
+            # scikit-learn's IS counts "- 1" for every entry; an unstored
+            # zero has no data term (the dense path's model-only entries)
+            return total - float(n_samples * n_features - X.data.size)
         if beta == 1:
             model_all = float(
                 np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64))

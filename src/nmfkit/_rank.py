@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,6 +47,7 @@ from ._quality import (
     explained_variance,
     hoyer_sparseness,
 )
+from ._typing import MatrixLike, RandomStateLike
 from ._validation import check_data_matrix, check_finite_output
 
 __all__ = ["RankSelection", "select_rank"]
@@ -208,16 +211,16 @@ def _check_rank(rank):
 
 
 def select_rank(
-    X,
-    ranks,
-    method="cv",
+    X: MatrixLike,
+    ranks: int | Iterable[int],
+    method: str | Sequence[str] = "cv",
     *,
-    n_folds=5,
-    n_runs=10,
-    random_state=None,
-    callback=None,
-    **nmf_params,
-):
+    n_folds: int = 5,
+    n_runs: int = 10,
+    random_state: RandomStateLike = None,
+    callback: Callable[..., Any] | None = None,
+    **nmf_params: Any,
+) -> RankSelection:
     """Score candidate ranks of an NMF of X and choose one.
 
     Parameters
@@ -256,9 +259,8 @@ def select_rank(
             raise ValueError(f"method={m!r} is not valid; choose from {METHODS}.")
     if not methods:
         raise ValueError(f"method is empty; choose from {METHODS}.")
-    if isinstance(ranks, numbers.Integral):
-        ranks = [ranks]
-    ranks = sorted({_check_rank(r) for r in ranks})
+    candidates = ranks if isinstance(ranks, Iterable) else [ranks]
+    ranks = sorted({_check_rank(r) for r in candidates})
     if not ranks:
         raise ValueError("ranks is empty; give at least one positive integer.")
     if "cv" in methods and n_folds < 2:

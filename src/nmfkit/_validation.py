@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
     "check_array_api_matrix",
@@ -25,6 +26,9 @@ __all__ = [
     "check_non_negative_values",
     "check_n_components",
     "describe_negative_entries",
+    "empty_message",
+    "negative_values_message",
+    "not_2d_message",
     "magnitude_range",
     "check_partially_observed",
     "as_numeric_array",
@@ -35,6 +39,8 @@ __all__ = [
     "MAX_FULLY_OBSERVED_SPARSE",
     "UnobservedWarning",
     "SPARSE_UNOBSERVED",
+    "warn_factors_ignored",
+    "warn_max_iter_reached",
 ]
 
 _SPARSE_FORMATS = ("csr", "csc")
@@ -49,15 +55,80 @@ def _entry_location(X, flat_index):
     return int(row), int(col)
 
 
+def _sklearn_whom(what):
+    """scikit-learn's name of an input in its messages: ``"NMF (input H)"``."""
+    return f"NMF (input {what.split()[-1]})"
+
+
+def negative_values_message(what, n_negative, smallest, location=None, fix=None):
+    """The message of negative data, shared by every data kind.
+
+    Parameters
+    ----------
+    what : str
+        Name of the array (``"X"``, ``"The initial H"``).
+    n_negative : int or None
+        How many entries are negative (None when unknown, as for Dask).
+    smallest : float
+        The smallest value.
+    location : tuple of int, optional
+        ``(row, column)`` of the smallest value, when known.
+    fix : str, optional
+        The fix; by default shifting or clipping the data.
+    """
+    if n_negative is None:
+        count = "negative entries"
+    else:
+        count = f"{n_negative} negative {'entry' if n_negative == 1 else 'entries'}"
+    at = f" at row {location[0]}, column {location[1]}" if location else ""
+    fix = fix or (
+        "Shift or clip the data (for example X - X.min() or np.clip(X, 0, None)) "
+        "before fitting."
+    )
+    return (
+        f"Negative values in data passed to {_sklearn_whom(what)}. {what} contains "
+        f"{count}, the smallest {smallest:.6g}{at}; NMF needs non-negative data. "
+        f"{fix}"
+    )
+
+
+def not_2d_message(shape, what="X"):
+    """The message of data that is not a matrix, shared by every data kind."""
+    shape = tuple(int(s) for s in shape)
+    hint = (
+        " Reshape your data with X.reshape(-1, 1) for a single feature or "
+        "X.reshape(1, -1) for a single sample."
+        if len(shape) == 1
+        else ""
+    )
+    return (
+        f"{what} must be 2-dimensional (n_samples, n_features), got an array of "
+        f"shape {shape}.{hint}"
+    )
+
+
+def empty_message(shape, what="X"):
+    """The message of data without samples or features, shared by every kind."""
+    shape = tuple(int(s) for s in shape)
+    which = "sample" if shape[0] == 0 else "feature"
+    return (
+        f"{what} is empty: found 0 {which}(s) (shape={shape}) while a minimum of 1 "
+        "is required; NMF needs at least one sample and one feature."
+    )
+
+
 def describe_negative_entries(X, what="X"):
     """Return a message describing the negative entries of ``X``, or None.
+
+    The message begins with scikit-learn's sentence, "Negative values in data
+    passed to NMF (input X).", then names the entries and the fix.
 
     Parameters
     ----------
     X : ndarray or sparse matrix
         Numeric, finite array.
     what : str
-        Name of the array in the message.
+        Name of the array in the message (``"X"``, ``"The initial H"``).
 
     Returns
     -------
@@ -76,23 +147,17 @@ def describe_negative_entries(X, what="X"):
     if n_negative == 0:
         return None
     argmin = int(np.argmin(values))
-    row, col = _entry_location(X, argmin)
-    plural = "entry" if n_negative == 1 else "entries"
-    return (
-        f"Negative values in data: {what} contains {n_negative} negative "
-        f"{plural}, the smallest "
-        f"{values[argmin]:.6g} at row {row}, column {col}; NMF needs "
-        "non-negative data. Shift or clip the data (for example "
-        "X - X.min() or np.clip(X, 0, None)) before fitting."
+    return negative_values_message(
+        what, n_negative, float(values[argmin]), _entry_location(X, argmin)
     )
 
 
 def check_non_negative_values(X, what="X"):
     """Raise a ValueError naming the negative entries of ``X``, if any.
 
-    The message starts with scikit-learn's wording, "Negative values in
-    data", which its estimator checks expect (:func:`describe_negative_entries`
-    writes it once).
+    The message starts with scikit-learn's sentence, "Negative values in
+    data passed to NMF (input X).", which its tests and estimator checks
+    expect (:func:`describe_negative_entries` writes it once).
     """
     message = describe_negative_entries(X, what)
     if message is not None:
@@ -347,7 +412,7 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
                 "convert it with X.toarray()."
             )
         if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-dimensional, got {X.ndim} dimensions.")
+            raise ValueError(not_2d_message(X.shape, what))
         fmt = X.format if X.format in _SPARSE_FORMATS else "csr"
         X = X.asformat(fmt, copy=copy)
         _check_dtype_kind(X.dtype, what)
@@ -360,16 +425,7 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
         X, missing = as_numeric_array(X, what)
         _check_dtype_kind(X.dtype, what)
         if X.ndim != 2:
-            hint = (
-                " Reshape your data with X.reshape(-1, 1) for a single feature "
-                "or X.reshape(1, -1) for a single sample."
-                if X.ndim == 1
-                else ""
-            )
-            raise ValueError(
-                f"{what} must be 2-dimensional (n_samples, n_features), got an "
-                f"array of shape {X.shape}.{hint}"
-            )
+            raise ValueError(not_2d_message(X.shape, what))
         if missing is not None:
             raise ValueError(missing_entries_message(missing, what))
         dtype = _as_float_dtype(X.dtype)
@@ -378,14 +434,8 @@ def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
             if copy
             else (np.ascontiguousarray(X, dtype=dtype))
         )
-    n_samples, n_features = X.shape
-    if n_samples == 0 or n_features == 0:
-        which = "sample" if n_samples == 0 else "feature"
-        raise ValueError(
-            f"{what} is empty: found 0 {which}(s) (shape={X.shape}) while a "
-            "minimum of 1 is required; NMF needs at least one sample and one "
-            "feature."
-        )
+    if 0 in X.shape:
+        raise ValueError(empty_message(X.shape, what))
     _check_finite(X, what)
     check_non_negative_values(X, what)
     check_magnitude(X, what)
@@ -419,13 +469,21 @@ def check_magnitude(X, what="X"):
     peak = float(values.max())
     if peak == 0:
         return
-    typical = typical_magnitude(X)
-    low, high = magnitude_range(X.dtype)
+    check_dynamic_range(peak, typical_magnitude(X), X.dtype, what)
+
+
+def check_dynamic_range(peak, typical, dtype, what="X"):
+    """:func:`check_magnitude` from the largest value and the typical magnitude
+    (for data whose values live elsewhere: array-API tensors)."""
+    if peak == 0:
+        return
+    dtype = np.dtype(dtype)
+    low, high = magnitude_range(dtype)
     ratio = 2.0 ** min(1023.0, math.log2(peak) - math.log2(typical))
     if low <= ratio <= high:
         return
     widen = ""
-    if X.dtype == np.float32:
+    if dtype == np.float32:
         low64, high64 = magnitude_range(np.float64)
         widen = (
             f", or convert it to float64 (X.astype(np.float64) accepts ratios up "
@@ -434,7 +492,7 @@ def check_magnitude(X, what="X"):
     raise ValueError(
         f"{what}'s largest value {peak:.6g} is {ratio:.3g} times its typical "
         f"magnitude {typical:.3g} (the geometric mean of its positive entries), "
-        f"beyond {high:.3g}, the dynamic range NMF handles in {X.dtype} (the "
+        f"beyond {high:.3g}, the dynamic range NMF handles in {dtype} (the "
         f"products it forms would overflow). Clip or drop the dominant "
         f"entries{widen}."
     )
@@ -503,6 +561,17 @@ def check_factor(A, shape, dtype, what):
         raise TypeError(f"The initial {what} must be a dense array, got sparse.")
     A = np.asarray(A)
     _check_dtype_kind(A.dtype, f"The initial {what}")
+    whom = _sklearn_whom(what)
+    if A.ndim == 2 and len(shape) == 2:
+        for axis, which in enumerate(("first", "second")):
+            if A.shape[axis] != shape[axis]:
+                raise ValueError(
+                    f"Array with wrong {which} dimension passed to {whom}. "
+                    f"Expected {shape[axis]}, but got {A.shape[axis]}. "
+                    f"The initial {what} has shape {A.shape}, expected "
+                    f"{tuple(shape)}: (n_samples, n_components) for W and "
+                    "(n_components, n_features) for H."
+                )
     if A.shape != tuple(shape):
         raise ValueError(
             f"The initial {what} has shape {A.shape}, expected {tuple(shape)} "
@@ -510,13 +579,43 @@ def check_factor(A, shape, dtype, what):
         )
     if A.dtype != dtype:
         raise TypeError(
-            f"The initial {what} has dtype {A.dtype} but X has dtype "
+            f"{what} should have the same dtype as X. Got {what}.dtype = "
+            f"{A.dtype}. The initial {what} has dtype {A.dtype} but X has dtype "
             f"{np.dtype(dtype)}; give W and H the same dtype as X "
             f"(for example {what}.astype(X.dtype))."
         )
     _check_finite(A, f"The initial {what}")
     check_non_negative_values(A, f"The initial {what}")
+    if not A.any():
+        raise ValueError(
+            f"Array passed to {whom} is full of zeros. The updates keep a zero "
+            f"factor at zero, so the fit could not move; give an initial {what} "
+            "with positive entries (or choose another init)."
+        )
     return np.array(A, dtype=dtype, order="C", copy=True)
+
+
+def warn_max_iter_reached(max_iter, tol, stacklevel=3):
+    """scikit-learn's ``ConvergenceWarning`` after ``max_iter`` iterations."""
+    warnings.warn(
+        f"Maximum number of iterations {max_iter} reached. Increase it to improve "
+        "convergence. nmfkit stops earlier only when the relative decrease of the "
+        f"objective falls below tol={tol}; raise max_iter (or tol), or set tol=0 "
+        "to run exactly max_iter iterations without this warning.",
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def warn_factors_ignored(stacklevel=3):
+    """scikit-learn's warning when W or H are given but ``init != "custom"``."""
+    warnings.warn(
+        "When init!='custom', provided W or H are ignored. Set init='custom' to "
+        "use them as initialization. nmfkit starts from init's factors instead; "
+        "set init='custom' to start from the given W and H.",
+        RuntimeWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def factor_rank(A, what, size):
@@ -871,15 +970,9 @@ def check_partially_observed(
         if len(shape) == 2 and 0 not in shape:
             rows, cols, values = _dense_observed(X, missing, mask)
     if len(shape) != 2:
-        raise ValueError(
-            f"{what} must be 2-dimensional (n_samples, n_features), got an "
-            f"array of shape {shape}."
-        )
+        raise ValueError(not_2d_message(shape, what))
     if 0 in shape:
-        raise ValueError(
-            f"{what} is empty (shape={shape}); NMF needs at least one sample and "
-            "one feature."
-        )
+        raise ValueError(empty_message(shape, what))
     if missing_values is not None:
         keep = ~_is_missing_value(values, missing_values)
         rows, cols, values = rows[keep], cols[keep], values[keep]
@@ -915,15 +1008,17 @@ def _check_observed_values(observed, what):
         )
     negative = values < 0
     if negative.any():
-        n_negative = int(np.count_nonzero(negative))
         argmin = int(np.argmin(values))
-        plural = "entry" if n_negative == 1 else "entries"
         raise ValueError(
-            f"{what} contains {n_negative} negative observed {plural}, the smallest "
-            f"{values[argmin]:.6g} at row {observed.rows[argmin]}, column "
-            f"{observed.cols[argmin]}; NMF needs non-negative data. Shift or clip "
-            "the observed values before fitting."
+            negative_values_message(
+                what,
+                int(np.count_nonzero(negative)),
+                float(values[argmin]),
+                (int(observed.rows[argmin]), int(observed.cols[argmin])),
+                fix="Shift or clip the observed values before fitting.",
+            )
         )
+    check_magnitude(values, what)
 
 
 def _warn_unobserved(observed, what):
@@ -963,13 +1058,10 @@ def check_array_api_matrix(X, xp, *, what="X"):
         ``X`` itself when float32 or float64, else converted to float64 on
         its device.
     """
-    from ._array_api import accumulation_dtype, to_numpy
+    from ._array_api import accumulation_dtype, numpy_dtype, to_numpy
 
     if X.ndim != 2:
-        raise ValueError(
-            f"{what} must be 2-dimensional (n_samples, n_features), got an "
-            f"array of shape {tuple(X.shape)}."
-        )
+        raise ValueError(not_2d_message(X.shape, what))
     if X.dtype not in (xp.float32, xp.float64):
         if xp.isdtype(X.dtype, "complex floating"):
             raise ValueError(
@@ -979,16 +1071,19 @@ def check_array_api_matrix(X, xp, *, what="X"):
         if not xp.isdtype(X.dtype, ("integral", "bool", "real floating")):
             raise TypeError(f"{what} has dtype {X.dtype}, which is not numeric.")
         X = xp.astype(X, accumulation_dtype(xp, X))
-    n_samples, n_features = X.shape
-    if n_samples == 0 or n_features == 0:
-        which = "sample" if n_samples == 0 else "feature"
-        raise ValueError(
-            f"{what} is empty: found 0 {which}(s) (shape={tuple(X.shape)}) while a "
-            "minimum of 1 is required; NMF needs at least one sample and one "
-            "feature."
-        )
+    if 0 in tuple(X.shape):
+        raise ValueError(empty_message(X.shape, what))
     if not bool(xp.all(xp.isfinite(X))):
         _check_finite(to_numpy(X), what)
     if bool(xp.any(X < 0)):
         check_non_negative_values(to_numpy(X), what)
+    # the dense path's dynamic-range check, reduced on the device
+    positive = X > 0
+    n_positive = int(xp.sum(xp.astype(positive, xp.int64)))
+    if n_positive:
+        logs = xp.where(positive, xp.log2(xp.where(positive, X, 1.0)), 0.0)
+        log_sum = float(xp.sum(logs, dtype=accumulation_dtype(xp, X)))
+        check_dynamic_range(
+            float(xp.max(X)), 2.0 ** (log_sum / n_positive), numpy_dtype(X), what
+        )
     return X

@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ._typing import ArrayLike
+
 __all__ = ["cosine_similarity_matrix", "match_components"]
 
 
-def cosine_similarity_matrix(A, B):
+def cosine_similarity_matrix(A: ArrayLike, B: ArrayLike) -> np.ndarray:
     """Cosine similarity of every row of ``A`` with every row of ``B``.
 
     Parameters
@@ -42,7 +44,10 @@ def cosine_similarity_matrix(A, B):
     return An @ Bn.T
 
 
-def match_components(A, B):
+def match_components(
+    A: ArrayLike,
+    B: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pair the rows of ``A`` with rows of ``B``, maximizing total cosine similarity.
 
     Parameters

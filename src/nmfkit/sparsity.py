@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._typing import ArrayLike
+
 __all__ = ["hoyer_sparsity", "zero_share"]
 
 
-def hoyer_sparsity(A, axis=1):
+def hoyer_sparsity(A: ArrayLike, axis: int = 1) -> np.ndarray:
     r"""Hoyer's sparsity of each row (or column) of ``A``, in [0, 1].
 
     .. math:: s(a) = \frac{\sqrt{n} - \|a\|_1 / \|a\|_2}{\sqrt{n} - 1}
@@ -37,7 +39,7 @@ def hoyer_sparsity(A, axis=1):
     return np.clip((np.sqrt(n) - ratio) / (np.sqrt(n) - 1), 0.0, 1.0)
 
 
-def zero_share(A):
+def zero_share(A: ArrayLike) -> float:
     """Share of the entries of ``A`` that are exactly zero."""
     A = np.asarray(A)
     return float(np.count_nonzero(A == 0)) / max(A.size, 1)

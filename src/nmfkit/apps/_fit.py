@@ -43,7 +43,7 @@ def fit_matrix(table, *, progress, missing=False, **params):
     from sklearn.exceptions import ConvergenceWarning
 
     from .. import NMF
-    from .._fit_runner import FitInterruptedWarning
+    from ..reliability._fit_runner import FitInterruptedWarning
     from .._objective import beta_to_float, reconstruction_error
 
     X = table.data

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import OutputExistsError, atomic_write
+from ..reliability._atomic import OutputExistsError, atomic_write
 
 __all__ = ["OutputFolder", "csv_text"]
 

@@ -40,7 +40,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .._atomic import OutputExistsError
+from ..reliability._atomic import OutputExistsError
 from ._errors import CommandError
 
 __all__ = ["MANIFEST", "OutputSet", "Subfolder"]

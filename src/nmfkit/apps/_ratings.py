@@ -94,7 +94,7 @@ def fit_ratings(train, test, *, bias, progress, **params):
     from sklearn.exceptions import ConvergenceWarning
 
     from .. import NMF
-    from .._fit_runner import FitInterruptedWarning
+    from ..reliability._fit_runner import FitInterruptedWarning
     from .._validation import UnobservedWarning
 
     X, user_ids, item_ids = _matrix(train, test)

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._optional import import_optional
+from .._typing import PathLike, RandomStateLike
 
 __all__ = ["AUDIO_SUFFIXES", "load_audio", "make_music_mixture"]
 
@@ -68,7 +69,13 @@ def _resample(x, rate, target):
     return scipy.signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=0)
 
 
-def load_audio(path, *, mono=False, sample_rate=None, backend="auto"):
+def load_audio(
+    path: PathLike,
+    *,
+    mono: bool = False,
+    sample_rate: int | None = None,
+    backend: str = "auto",
+) -> Bunch:
     """Read a sound file as float samples in [-1, 1].
 
     Parameters
@@ -207,7 +214,12 @@ def _drum_hit(n, rate, rng, low):
     return scipy.signal.lfilter(b, a, noise) * _envelope(n, rate, 0.001, 0.01, decay)
 
 
-def make_music_mixture(*, duration=4.0, sample_rate=8000, random_state=0):
+def make_music_mixture(
+    *,
+    duration: float = 4.0,
+    sample_rate: int = 8000,
+    random_state: RandomStateLike = 0,
+) -> Bunch:
     """A short synthesized piece of three instruments, with its separate tracks.
 
     Deterministic for a given ``random_state`` (which picks the notes and the

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._optional import import_optional
+from .._typing import PathLike
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -61,7 +62,11 @@ def _image_bunch(images, *, source, description, target=None, names=None, skippe
     )
 
 
-def load_olivetti_faces(*, data_home=None, download_if_missing=True):
+def load_olivetti_faces(
+    *,
+    data_home: PathLike | None = None,
+    download_if_missing: bool = True,
+) -> Bunch:
     """Olivetti (AT&T) faces: 400 images of 64 x 64 pixels, 40 people.
 
     Read through scikit-learn's :func:`~sklearn.datasets.fetch_olivetti_faces`,
@@ -94,7 +99,7 @@ def load_olivetti_faces(*, data_home=None, download_if_missing=True):
     )
 
 
-def load_lfw_subset(*, faces_only=True):
+def load_lfw_subset(*, faces_only: bool = True) -> Bunch:
     """The small Labeled Faces in the Wild subset bundled with scikit-image.
 
     Needs no network: 100 face crops and 100 non-face crops of 25 x 25
@@ -123,7 +128,7 @@ def load_lfw_subset(*, faces_only=True):
     )
 
 
-def load_digits_images():
+def load_digits_images() -> Bunch:
     """scikit-learn's bundled handwritten digits: 1,797 images of 8 x 8 pixels.
 
     Values are scaled from 0..16 to [0, 1].
@@ -151,7 +156,13 @@ def _check_on_error(on_error):
         )
 
 
-def load_image_folder(path, *, shape=(64, 64), on_error="raise", recursive=False):
+def load_image_folder(
+    path: PathLike,
+    *,
+    shape: tuple[int, int] = (64, 64),
+    on_error: str = "raise",
+    recursive: bool = False,
+) -> Bunch:
     """Read every image of a folder as grayscale, resized to one shape.
 
     Parameters

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._typing import PathLike
+
 __all__ = [
     "ML_100K_SHA256",
     "ML_100K_URL",
@@ -145,12 +147,12 @@ def _download_and_extract(data_home, url, sha256):
 
 
 def fetch_movielens_100k(
-    data_home=None,
-    download_if_missing=True,
+    data_home: PathLike | None = None,
+    download_if_missing: bool = True,
     *,
-    url=ML_100K_URL,
-    sha256=ML_100K_SHA256,
-):
+    url: str = ML_100K_URL,
+    sha256: str = ML_100K_SHA256,
+) -> Bunch:
     """Load MovieLens 100K: ratings, the 5 official folds and movie titles.
 
     Parameters
@@ -185,7 +187,7 @@ def fetch_movielens_100k(
     OSError
         When the download fails its checksum (nothing is extracted).
     """
-    data_home = get_data_home(data_home)
+    data_home = Path(get_data_home(data_home))
     folder = data_home / _FOLDER
     if not all((folder / name).is_file() for name in _FILES):
         if not download_if_missing:

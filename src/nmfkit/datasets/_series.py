@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._typing import PathLike, RandomStateLike
+
 __all__ = ["RECORDING_SUFFIXES", "load_recordings", "make_load_profiles"]
 
 #: File name endings :func:`load_recordings` reads.
@@ -82,7 +84,7 @@ def _read_table(path, delimiter):
     return np.array(values, dtype=np.float64), names, times
 
 
-def load_recordings(path):
+def load_recordings(path: PathLike) -> Bunch:
     """Read a set of recordings: one time series per row.
 
     Parameters
@@ -175,8 +177,13 @@ def _load_templates(hours):
 
 
 def make_load_profiles(
-    *, n_days=365, points_per_day=24, start="2023-01-02", noise=0.05, random_state=0
-):
+    *,
+    n_days: int = 365,
+    points_per_day: int = 24,
+    start: str = "2023-01-02",
+    noise: float = 0.05,
+    random_state: RandomStateLike = 0,
+) -> Bunch:
     """A year of synthetic daily electricity load profiles, with known templates.
 
     Each day's profile is ``sum_k a_dk T_k(hour)`` times mild noise, with four

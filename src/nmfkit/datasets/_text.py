@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from .._optional import import_optional
+from .._typing import PathLike
 
 __all__ = [
     "load_lee_corpus",
@@ -46,12 +48,12 @@ def _text_bunch(texts, *, source, description, doc_ids=None, target=None, **extr
 
 def load_newsgroups(
     *,
-    data_home=None,
-    subset="train",
-    categories=None,
-    remove=("headers", "footers", "quotes"),
-    download_if_missing=True,
-):
+    data_home: PathLike | None = None,
+    subset: str = "train",
+    categories: Sequence[str] | None = None,
+    remove: Sequence[str] = ("headers", "footers", "quotes"),
+    download_if_missing: bool = True,
+) -> Bunch:
     """20 Newsgroups posts through scikit-learn's fetcher.
 
     Parameters
@@ -90,7 +92,7 @@ def load_newsgroups(
     )
 
 
-def load_lee_corpus():
+def load_lee_corpus() -> Bunch:
     """The Lee news corpus bundled with gensim: 300 short Australian news texts.
 
     Needs no network (the file ships inside the gensim package).
@@ -127,7 +129,13 @@ def _decode(raw, encoding, name):
         ) from exc
 
 
-def load_text_folder(path, *, pattern="*.txt", encoding="utf-8", on_error="raise"):
+def load_text_folder(
+    path: PathLike,
+    *,
+    pattern: str = "*.txt",
+    encoding: str = "utf-8",
+    on_error: str = "raise",
+) -> Bunch:
     """One document per text file of a folder.
 
     Parameters
@@ -238,7 +246,14 @@ def _jsonl_rows(path, text):
         yield line_no, row
 
 
-def load_text_table(path, column, *, id_column=None, format=None, encoding="utf-8"):
+def load_text_table(
+    path: PathLike,
+    column: str,
+    *,
+    id_column: str | None = None,
+    format: str | None = None,
+    encoding: str = "utf-8",
+) -> Bunch:
     """One document per row: a text column of a CSV or JSON Lines file.
 
     Parameters
@@ -297,14 +312,14 @@ def load_text_table(path, column, *, id_column=None, format=None, encoding="utf-
 
 
 def vectorize_texts(
-    texts,
+    texts: Iterable[str],
     *,
-    method="tfidf",
-    max_df=0.95,
-    min_df=2,
-    max_features=None,
-    stop_words="english",
-):
+    method: str = "tfidf",
+    max_df: float | int = 0.95,
+    min_df: float | int = 2,
+    max_features: int | None = None,
+    stop_words: str | Sequence[str] | None = "english",
+) -> Bunch:
     """Document-term matrix of ``texts`` with scikit-learn's vectorizers.
 
     Parameters

@@ -7,14 +7,18 @@ stopping rule are the estimator's; only the data stays on the cluster.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .._init import initialize_from_summaries, resolve_init
 from .._scaling import Rescaling
-from .._validation import check_factor, check_n_components
-from ..solvers import NEUTRAL_OPTIONS
+from .._validation import (
+    check_factor,
+    check_n_components,
+    empty_message,
+    negative_values_message,
+    not_2d_message,
+    warn_factors_ignored,
+)
 from ._solver import reconstruction_error_dask, row_blocks
 
 __all__ = [
@@ -36,10 +40,7 @@ def check_dask_matrix(X, *, what="X"):
     count and the smallest value.
     """
     if X.ndim != 2:
-        raise ValueError(
-            f"{what} must be 2-dimensional (n_samples, n_features), got an "
-            f"array of shape {X.shape}."
-        )
+        raise ValueError(not_2d_message(X.shape, what))
     kind = np.dtype(X.dtype).kind
     if kind == "c" or kind not in "biuf":
         raise TypeError(
@@ -52,7 +53,7 @@ def check_dask_matrix(X, *, what="X"):
             f"{what} has unknown chunk sizes; call X.compute_chunk_sizes() first."
         )
     if 0 in X.shape:
-        raise ValueError(f"{what} is empty (shape={X.shape}); NMF needs data.")
+        raise ValueError(empty_message(X.shape, what))
     return X
 
 
@@ -85,9 +86,13 @@ def _check_values(minimum, n_bad, what="X"):
         )
     if minimum < 0:
         raise ValueError(
-            f"{what} contains negative entries, the smallest {minimum:.6g}; NMF "
-            "needs non-negative data. Shift or clip the data (for example "
-            "X - X.min() or X.clip(0)) before fitting."
+            negative_values_message(
+                what,
+                None,
+                minimum,
+                fix="Shift or clip the data (for example X - X.min() or "
+                "X.clip(0)) before fitting.",
+            )
         )
 
 
@@ -109,12 +114,7 @@ def _initial_factors(est, X, W, H, mean, rescaling):
         W = check_factor(W, (n_samples, n_components), X.dtype, "W")
         return rescaling.to_internal(W, H)
     if W is not None or H is not None:
-        warnings.warn(
-            "When init!='custom', the given W and H are ignored; set "
-            "init='custom' to start from them.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
+        warn_factors_ignored(stacklevel=4)
     if n_components == "auto":
         n_components = n_features
     init = resolve_init(est.init, n_components, X.shape)
@@ -233,14 +233,13 @@ def transform_dask(est, X):
     k = H.shape[0]
     mean = X.mean(dtype=np.float64).to_delayed().item()
     # each block runs the in-memory solver the estimator resolves for dense X
+    # ("auto" options resolved as in memory, for the solver that runs there)
+    _, spec, solver_options = est._resolve_solver(None, warn=False)
     options = dict(
-        solver=est.solver,
+        solver=spec.name,
         beta=beta,
         monitor=dict(tol=est.tol, max_iter=est.max_iter, max_time=est.max_time),
-        options=dict(
-            random_state=est.random_state,
-            **{name: getattr(est, name) for name in NEUTRAL_OPTIONS},
-        ),
+        options=solver_options,
     )
     penalties = est._penalties(X)
     H_key = delayed(H, pure=True)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 import math
 
 import numpy as np
@@ -90,17 +98,17 @@ def _check_words(words, weights):
 
 
 def plot_top_words(
-    words,
-    weights,
+    words: Sequence[Sequence[str]],
+    weights: ArrayLike,
     *,
-    n_words=10,
-    topics=None,
-    labels=None,
-    n_cols=5,
-    title=None,
-    xlabel="weight in H",
-    max_topics=40,
-):
+    n_words: int = 10,
+    topics: Sequence[int] | None = None,
+    labels: Sequence[str] | None = None,
+    n_cols: int = 5,
+    title: str | None = None,
+    xlabel: str = "weight in H",
+    max_topics: int = 40,
+) -> Figure:
     """One horizontal bar chart per topic: its top words and their weights.
 
     Parameters
@@ -184,7 +192,13 @@ def plot_top_words(
     return fig
 
 
-def plot_topic_coherence(scores, *, labels=None, title=None, max_topics=100):
+def plot_topic_coherence(
+    scores: ArrayLike,
+    *,
+    labels: Sequence[str] | None = None,
+    title: str | None = None,
+    max_topics: int = 100,
+) -> Figure:
     """The coherence of every topic: one horizontal bar chart per measure.
 
     Parameters
@@ -281,7 +295,14 @@ def _zoom_axis(ax, curves, start, ylabel):
     _objective_axis(ax, low, high, False, ylabel)
 
 
-def plot_convergence(histories, *, title=None, ylabel="objective", log=None, zoom=True):
+def plot_convergence(
+    histories: Any,
+    *,
+    title: str | None = None,
+    ylabel: str = "objective",
+    log: bool | None = None,
+    zoom: bool = True,
+) -> Figure:
     """The objective against iterations and seconds, and a zoom on the end.
 
     Parameters
@@ -348,7 +369,13 @@ def plot_convergence(histories, *, title=None, ylabel="objective", log=None, zoo
     return fig
 
 
-def plot_code_sparsity(codes, *, bins=20, n_cols=4, title=None):
+def plot_code_sparsity(
+    codes: ArrayLike,
+    *,
+    bins: int = 20,
+    n_cols: int = 4,
+    title: str | None = None,
+) -> Figure:
     """Histograms of the sparsity of each sample's code, one panel per model.
 
     Sparsity is Hoyer's measure (:func:`nmfkit.sparsity.hoyer_sparsity`):

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .._typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 import numpy as np
 
 from ..report._format import format_number
@@ -11,7 +19,7 @@ from ._validate import as_factor_pair, check_positive_int
 __all__ = ["component_order", "component_shares", "plot_factor_heatmaps"]
 
 
-def component_shares(W, H):
+def component_shares(W: ArrayLike, H: ArrayLike) -> np.ndarray:
     """Each component's share of the reconstruction ``W H``.
 
     Component ``k`` contributes the rank-one matrix ``W[:, k] H[k]``, whose
@@ -41,7 +49,7 @@ def component_shares(W, H):
     return mass / total if total > 0 else np.zeros_like(mass)
 
 
-def component_order(W, H):
+def component_order(W: ArrayLike, H: ArrayLike) -> np.ndarray:
     """Components heaviest first (by :func:`component_shares`, ties by index)."""
     return np.argsort(-component_shares(W, H), kind="stable")
 
@@ -84,16 +92,16 @@ def _check_names(names, n, what):
 
 
 def plot_factor_heatmaps(
-    W,
-    H,
+    W: ArrayLike,
+    H: ArrayLike,
     *,
-    sample_names=None,
-    feature_names=None,
-    max_rows=150,
-    max_columns=400,
-    scale="component",
-    title=None,
-):
+    sample_names: Sequence[str] | None = None,
+    feature_names: Sequence[str] | None = None,
+    max_rows: int = 150,
+    max_columns: int = 400,
+    scale: str = "component",
+    title: str | None = None,
+) -> Figure:
     """Heatmaps of ``W`` (left) and ``H`` (right), components heaviest first.
 
     Components are sorted by :func:`component_shares` and labelled with

@@ -7,6 +7,11 @@ Every plotting function builds a :class:`matplotlib.figure.Figure` directly
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 import io
 import math
 
@@ -41,7 +46,7 @@ def new_figure(width, height, *, layout="constrained"):
     return fig
 
 
-def figure_to_png(fig, *, dpi=100):
+def figure_to_png(fig: Figure, *, dpi: int = 100) -> bytes:
     """Render a figure to PNG bytes.
 
     Parameters

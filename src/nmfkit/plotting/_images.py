@@ -6,6 +6,14 @@ scaled to its own maximum), which keeps even large galleries quick to render.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 import math
 
 import numpy as np
@@ -101,7 +109,14 @@ def _tiles_figure(grid, labels, *, title=None, inches=1.5):
     return fig
 
 
-def plot_gallery(rows, image_shape, *, titles=None, n_cols=None, title=None):
+def plot_gallery(
+    rows: ArrayLike,
+    image_shape: tuple[int, int],
+    *,
+    titles: Sequence[str] | None = None,
+    n_cols: int | None = None,
+    title: str | None = None,
+) -> Figure:
     """A grid of images, one per row of ``rows`` (components or samples).
 
     Parameters
@@ -126,15 +141,23 @@ def plot_gallery(rows, image_shape, *, titles=None, n_cols=None, title=None):
         n_cols = max(1, math.ceil(math.sqrt(n)))
     n_cols = min(check_positive_int(n_cols, "n_cols"), n)
     n_rows = max(1, math.ceil(n / n_cols))
-    grid = [[None] * n_cols for _ in range(n_rows)]
-    labels = [[None] * n_cols for _ in range(n_rows)]
+    grid: list[list[Any]] = [[None] * n_cols for _ in range(n_rows)]
+    labels: list[list[str | None]] = [[None] * n_cols for _ in range(n_rows)]
     for i in range(n):
         grid[i // n_cols][i % n_cols] = images[i]
         labels[i // n_cols][i % n_cols] = titles[i] if titles else None
     return _tiles_figure(grid, labels, title=title)
 
 
-def plot_reconstructions(X, X_hat, image_shape, *, n_images=8, names=None, title=None):
+def plot_reconstructions(
+    X: ArrayLike,
+    X_hat: ArrayLike,
+    image_shape: tuple[int, int],
+    *,
+    n_images: int = 8,
+    names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Originals (top row) above their reconstructions ``W H`` (bottom row).
 
     Parameters
@@ -171,7 +194,15 @@ def plot_reconstructions(X, X_hat, image_shape, *, n_images=8, names=None, title
     return _tiles_figure(grid, labels, title=title)
 
 
-def plot_components(W, H, image_shape, *, n_cols=None, title=None, name="component"):
+def plot_components(
+    W: ArrayLike,
+    H: ArrayLike,
+    image_shape: tuple[int, int],
+    *,
+    n_cols: int | None = None,
+    title: str | None = None,
+    name: str = "component",
+) -> Figure:
     """A model's dictionary as images, heaviest component first, labelled.
 
     Components are sorted by their share of the reconstruction
@@ -199,7 +230,7 @@ def plot_components(W, H, image_shape, *, n_cols=None, title=None, name="compone
     order = np.argsort(-shares, kind="stable")
     titles = [f"{name} {k} · {format_number(100 * shares[k], 2)}%" for k in order]
     fig = plot_gallery(H[order], image_shape, titles=titles, n_cols=n_cols, title=title)
-    fig.order = order
+    fig.order = order  # type: ignore[attr-defined]
     return fig
 
 
@@ -226,17 +257,17 @@ def _check_pairs(A, B, order, similarities, rows):
 
 
 def plot_matched_components(
-    A,
-    B,
-    image_shape,
-    order,
-    similarities,
+    A: ArrayLike,
+    B: ArrayLike,
+    image_shape: tuple[int, int],
+    order: ArrayLike,
+    similarities: ArrayLike,
     *,
-    labels=("A", "B"),
-    rows=None,
-    shares=None,
-    title=None,
-):
+    labels: tuple[str, str] = ("A", "B"),
+    rows: Sequence[int] | None = None,
+    shares: ArrayLike | None = None,
+    title: str | None = None,
+) -> Figure:
     """Two dictionaries side by side, component against its matched partner.
 
     Parameters

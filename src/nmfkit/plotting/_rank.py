@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .._rank import RankSelection
+
 import math
 
 import numpy as np
@@ -34,7 +42,12 @@ _PANELS = (
 )
 
 
-def plot_rank_scores(selection, *, n_cols=3, title=None):
+def plot_rank_scores(
+    selection: RankSelection,
+    *,
+    n_cols: int = 3,
+    title: str | None = None,
+) -> Figure:
     """Each measure of a rank selection against the rank.
 
     One panel per measure present in ``selection.scores``: the objective,
@@ -96,7 +109,13 @@ def plot_rank_scores(selection, *, n_cols=3, title=None):
     return fig
 
 
-def plot_consensus_maps(selection, *, ranks=None, n_cols=4, title=None):
+def plot_consensus_maps(
+    selection: RankSelection,
+    *,
+    ranks: Sequence[int] | None = None,
+    n_cols: int = 4,
+    title: str | None = None,
+) -> Figure:
     """Consensus matrices as heatmaps, samples ordered by hierarchical clustering.
 
     Each map shows ``C[order][:, order]`` for the order of

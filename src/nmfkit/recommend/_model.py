@@ -11,9 +11,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .._objective import Penalties
 from ..reliability._container import ArrayRule
 from ..reliability._fit_runner import fit_with_recovery
-from .._objective import Penalties
 from ..reliability._persistence import PersistenceMixin
 from ..solvers import ConvergenceMonitor
 from ..solvers._ratings_bcd import (

@@ -38,9 +38,11 @@ import math
 import numbers
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from .._typing import PathLike
 from ._container import (
     FORMAT_VERSION,
     ArrayRule,
@@ -462,7 +464,7 @@ def save_estimator(estimator, path):
     write_container(path, MODEL_FORMAT, metadata, arrays)
 
 
-def load(path):
+def load(path: PathLike) -> Any:
     """Load an estimator saved with ``save``; never unpickles anything.
 
     Everything is validated before it is trusted (see the module docstring):
@@ -502,7 +504,7 @@ def load(path):
     >>> bool(np.array_equal(restored.components_, model.components_))
     True
     """
-    state = {}
+    state: dict[str, Any] = {}
 
     def layout(meta):
         cls = _estimator_class(meta.get("estimator"))

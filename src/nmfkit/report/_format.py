@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def _parts(value, digits, decimals=None):
     return mantissa, int(exponent)
 
 
-def format_number(value, digits=4, *, decimals=None):
+def format_number(value: Any, digits: int = 4, *, decimals: int | None = None) -> str:
     """Format a number with ``digits`` significant digits.
 
     Parameters
@@ -113,7 +114,12 @@ def format_number(value, digits=4, *, decimals=None):
     return f"{mantissa}e{exponent:+03d}"
 
 
-def format_number_html(value, digits=4, *, decimals=None):
+def format_number_html(
+    value: Any,
+    digits: int = 4,
+    *,
+    decimals: int | None = None,
+) -> str:
     """:func:`format_number` as escaped HTML, powers of ten as superscripts.
 
     Examples

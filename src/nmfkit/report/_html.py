@@ -22,8 +22,10 @@ import os
 import re
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
+from .._typing import PathLike
 from ..reliability._atomic import atomic_write
 from ._format import format_number, format_number_html, is_number
 
@@ -101,14 +103,14 @@ def _size(path):
 class Section:
     """One titled part of a :class:`Report`; add content in order."""
 
-    def __init__(self, title, key):
+    def __init__(self, title: str, key: str | None) -> None:
         self.title = title
         self.key = key
-        self._parts = []
-        self.figure_keys = []
-        self.table_keys = []
+        self._parts: list[str] = []
+        self.figure_keys: list[str] = []
+        self.table_keys: list[str] = []
 
-    def text(self, text):
+    def text(self, text: str) -> Section:
         """Add a paragraph (plain text, escaped)."""
         self._parts.append(f"<p>{html.escape(str(text))}</p>")
         return self
@@ -291,12 +293,12 @@ class Report:
     True
     """
 
-    def __init__(self, title, *, subtitle=None):
+    def __init__(self, title: str, *, subtitle: str | None = None) -> None:
         self.title = title
         self.subtitle = subtitle
-        self.sections = []
+        self.sections: list[Section] = []
 
-    def section(self, title, *, key=None):
+    def section(self, title: str, *, key: str | None = None) -> Section:
         """Start a new section and return it."""
         key = _key(key or title)
         taken = {s.key for s in self.sections}
@@ -312,7 +314,7 @@ class Report:
         """``data-figure`` keys of all figures, in order."""
         return [k for s in self.sections for k in s.figure_keys]
 
-    def render(self, path=None):
+    def render(self, path: PathLike | None = None) -> str:
         """Return the whole page as a string.
 
         Parameters
@@ -341,7 +343,7 @@ class Report:
             "</body>\n</html>\n"
         )
 
-    def write(self, path, *, force=False):
+    def write(self, path: PathLike, *, force: bool = False) -> Any:
         """Write the page to ``path`` atomically (never half-written).
 
         Parameters

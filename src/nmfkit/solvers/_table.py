@@ -393,7 +393,7 @@ def available(data_kind: str | None = None) -> list:
     return sorted(combos, key=lambda c: (c[0], -np.inf if c[1] is None else c[1]))
 
 
-_LOADED = []
+_LOADED: list[bool] = []
 
 
 def _load_builtin():

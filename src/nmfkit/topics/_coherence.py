@@ -24,6 +24,8 @@ reproduce:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 
 __all__ = ["DEFAULT_WINDOW_SIZES", "coherence", "window_cooccurrence"]
@@ -71,7 +73,11 @@ def _document_windows(ids, n_words, window_size):
     return flags, lengths
 
 
-def window_cooccurrence(texts, words, window_size):
+def window_cooccurrence(
+    texts: Iterable[Sequence[str]],
+    words: Sequence[str],
+    window_size: int,
+) -> tuple[np.ndarray, int]:
     """Count sliding windows holding each word and each pair of words.
 
     Parameters
@@ -115,7 +121,13 @@ def _npmi_matrix(counts, n_windows):
     return pmi / -np.log(joint)
 
 
-def coherence(topics, texts, measure="c_npmi", *, window_size=None):
+def coherence(
+    topics: Sequence[Sequence[str]],
+    texts: Iterable[Sequence[str]],
+    measure: str = "c_npmi",
+    *,
+    window_size: int | None = None,
+) -> np.ndarray:
     """Coherence of each topic's top words over a tokenized corpus.
 
     Parameters

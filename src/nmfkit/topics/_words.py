@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import ArrayLike
+
 __all__ = ["dominant_topics", "top_words"]
 
 
-def top_words(components, vocabulary, n_words=10):
+def top_words(
+    components: ArrayLike,
+    vocabulary: ArrayLike,
+    n_words: int = 10,
+) -> tuple[list[list[str]], np.ndarray]:
     """The highest-weighted terms of each topic.
 
     Parameters
@@ -52,7 +58,9 @@ def top_words(components, vocabulary, n_words=10):
     return words, weights
 
 
-def dominant_topics(codes, n_topics=1):
+def dominant_topics(
+    codes: ArrayLike, n_topics: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Each document's heaviest topics and their share of its codes.
 
     Parameters

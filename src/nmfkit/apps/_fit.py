@@ -43,8 +43,8 @@ def fit_matrix(table, *, progress, missing=False, **params):
     from sklearn.exceptions import ConvergenceWarning
 
     from .. import NMF
-    from ..reliability._fit_runner import FitInterruptedWarning
     from .._objective import beta_to_float, reconstruction_error
+    from ..reliability._fit_runner import FitInterruptedWarning
 
     X = table.data
     rank, init = params["n_components"], params.get("init")

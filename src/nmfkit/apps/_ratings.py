@@ -94,8 +94,8 @@ def fit_ratings(train, test, *, bias, progress, **params):
     from sklearn.exceptions import ConvergenceWarning
 
     from .. import NMF
-    from ..reliability._fit_runner import FitInterruptedWarning
     from .._validation import UnobservedWarning
+    from ..reliability._fit_runner import FitInterruptedWarning
 
     X, user_ids, item_ids = _matrix(train, test)
     model = NMF(sparse_unobserved="missing", bias=bias, **params)

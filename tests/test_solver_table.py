@@ -72,7 +72,10 @@ def test_fitted_solver_attributes():
     assert masked.solver_options_ == {"update_order": "HW"}
     kl = NMF(3, beta_loss="kullback-leibler", max_iter=5, tol=0).fit(X)
     assert kl.solver_ == "mu"
-    assert kl.solver_options_ == {"update_order": "HW", "l1_placement": "numerator"}
+    # "auto" with scikit-learn's parameters alone: scikit-learn's rules for MU
+    assert kl.solver_options_ == {"update_order": "WH", "l1_placement": "denominator"}
+    course = NMF(3, beta_loss="kullback-leibler", l2_W=0.1, max_iter=5, tol=0).fit(X)
+    assert course.solver_options_ == {"update_order": "HW", "l1_placement": "numerator"}
 
 
 @pytest.mark.parametrize(

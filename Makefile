@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.nmfkit-installed
 
-.PHONY: demo test lint bench venv clean chromium
+.PHONY: demo test lint bench venv clean chromium docs docs-build docs-clean
 
 venv: $(STAMP)
 
@@ -42,5 +42,24 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mu.py
 
-clean:
+# The documentation site: docs/_build/html/index.html (warnings are errors;
+# the gallery's examples run during the build).
+$(VENV)/.nmfkit-docs: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.nmfkit-docs
+	$(MAKE) docs-build
+
+# The build alone, with whatever environment BIN points to.
+docs-build:
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
+docs-clean:
+	rm -rf docs/_build docs/api/generated docs/auto_examples docs/benchmarks/_generated docs/sg_execution_times.rst
+
+clean: docs-clean
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

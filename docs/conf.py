@@ -75,7 +75,7 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "reference_url": {"nmfkit": None},
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("matplotlib", "nmfkit_gallery"),
     "show_memory": False,
     "plot_gallery": "True",
 }

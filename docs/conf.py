@@ -9,6 +9,7 @@ and the benchmark pages are generated from ``benchmarks/results/`` by the
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -69,7 +70,8 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"(__init__\.py|/(?!plot_)[^/]+\.py$)",
+    # only plot_*.py are gallery examples (the other scripts take arguments)
+    "ignore_pattern": r"(^|/)(?!plot_)[^/]+\.py$",
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
@@ -92,3 +94,39 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}
 html_show_sourcelink = False
+
+
+def _clean_docstring(app, what, name, obj, options, lines):
+    """Before numpydoc: join raw-string line continuations, escape ``name_``.
+
+    Some docstrings are raw strings whose long type lines end with a
+    backslash (meant as a continuation, as in scikit-learn's non-raw
+    docstrings); and types such as ``ndarray of shape (n_iter_ + 1,)`` would
+    read as reStructuredText references. Both are fixed in the rendered text
+    only.
+    """
+    i = 0
+    while i < len(lines) - 1:
+        if lines[i].endswith("\\"):
+            lines[i] = lines[i][:-1].rstrip() + " " + lines[i + 1].strip()
+            del lines[i + 1]
+        else:
+            i += 1
+    for i, line in enumerate(lines):
+        match = re.match(r"^(\s*[\w*, ]+ : )(.*)$", line)
+        if match:
+            kind = re.sub(r"\b(\w+?)_(?=[\s,)\]]|$)", r"\1\\_", match.group(2))
+            kind = kind.replace("*", r"\*")
+            lines[i] = match.group(1) + kind
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated metadata-routing setters."""
+    if re.fullmatch(r"set_\w+_request", name):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _clean_docstring, priority=100)
+    app.connect("autodoc-skip-member", _skip_member)

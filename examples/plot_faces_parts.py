@@ -37,9 +37,8 @@ print(f"exact zeros in the codes: {np.mean(W == 0):.0%}")
 # %%
 # The dictionary: parts
 # ---------------------
-fig = plot_components(W, model.components_, faces.image_shape, n_cols=8,
-                      title="NMF components")
-fig
+fig_parts = plot_components(W, model.components_, faces.image_shape, n_cols=8,
+                            title="NMF components")
 
 # %%
 # PCA on the same faces: global, signed patterns
@@ -57,6 +56,6 @@ plt.show()
 # %%
 # Reconstructions from 16 parts
 # -----------------------------
-fig = plot_reconstructions(X, model.inverse_transform(W), faces.image_shape,
-                           n_images=8)
-fig
+fig_reconstructions = plot_reconstructions(
+    X, model.inverse_transform(W), faces.image_shape, n_images=8
+)

@@ -15,7 +15,8 @@ and the multiplicative updates
 .. math::
 
     D \\leftarrow D \\odot \\frac{X S^\\top}{D (S S^\\top + \\nu I)}, \\qquad
-    S \\leftarrow S \\odot \\frac{\\max(D^\\top X - \\lambda, 0)}{(D^\\top D + \\mu I) S}.
+    S \\leftarrow S \\odot
+    \\frac{\\max(D^\\top X - \\lambda, 0)}{(D^\\top D + \\mu I) S}.
 
 nmfkit uses scikit-learn's notation (``X_sk = X^T``, ``W = S^T``,
 ``H = D^T``), so ``NMF(solver="mu", l1_W=lambda, l2_W=mu, l2_H=nu)`` must give

@@ -39,7 +39,7 @@ H0 = rng.random((rank, X.shape[1])) + 0.1
 options = dict(n_components=rank, batch_size=batch_size, init="custom")
 model = MiniBatchNMF(**options)
 errors = []
-for epoch in range(5):
+for _ in range(5):
     for start in range(0, stream.shape[0], batch_size):
         model.partial_fit(np.asarray(stream[start:start + batch_size]),
                           W=W0[start:start + batch_size], H=H0.copy())
@@ -53,13 +53,13 @@ print("Frobenius error after each pass:", np.round(errors, 1))
 full = NMF(n_components=rank, init="nndsvda", max_iter=500, random_state=0).fit(X)
 full_error = np.linalg.norm(X - full.transform(X) @ full.components_)
 reference = SklearnMiniBatchNMF(**options)
-for epoch in range(5):
+for _ in range(5):
     for start in range(0, X.shape[0], batch_size):
         reference.partial_fit(X[start:start + batch_size],
                               W=W0[start:start + batch_size], H=H0.copy())
 difference = np.abs(reference.components_ - model.components_).max()
 print(f"full-batch NMF error {full_error:.1f}")
-print(f"largest difference from scikit-learn's MiniBatchNMF dictionary: {difference:.1e}")
+print(f"largest difference from scikit-learn's dictionary: {difference:.1e}")
 assert difference < 1e-6 * np.abs(reference.components_).max()
 _, _, cosine = match_components(full.components_, model.components_)
 print("matched cosine with the full-batch dictionary:", np.round(cosine, 2))

@@ -32,7 +32,8 @@ def _threads(meta):
     for lib in meta.get("blas") or []:
         if lib.get("num_threads") is not None:
             version = lib.get("version") or ""
-            parts.append(f"{lib['internal_api']} {version}: {lib['num_threads']}")
+            label = " ".join(filter(None, (lib["internal_api"], version)))
+            parts.append(f"{label}: {lib['num_threads']}")
     for key, label in (
         ("threads", "threads"),
         ("numpy_threads", "NumPy BLAS threads"),
@@ -64,7 +65,10 @@ def _machine(meta):
 
 def _meta(data):
     """The metadata block of a result, whatever the script named it."""
-    meta = dict(data.get("meta") or data.get("machine") or {})
+    meta = {}
+    for key in ("meta", "machine"):
+        if isinstance(data.get(key), dict):
+            meta.update(data[key])
     for key in ("python", "machine", "threads"):
         if key in data and not isinstance(data[key], dict | list):
             meta.setdefault(key, data[key])

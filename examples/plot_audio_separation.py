@@ -38,9 +38,9 @@ examples = {
     name: spectrogram(track, training.sample_rate)
     for name, track in zip(training.source_names, training.sources, strict=True)
 }
-learned = learn_templates(examples, [5, 5, 2], max_iter=200)
+learned = learn_templates(examples, [5, 5, 2], max_iter=100)
 spec = spectrogram(music.mixture, music.sample_rate)
-factors = decompose_spectrogram(spec, templates=learned.templates, max_iter=200)
+factors = decompose_spectrogram(spec, templates=learned.templates, max_iter=100)
 separation = separate(spec, factors, learned.groups)
 scores = evaluate_separation(music.sources, separation.signals, permutation=False)
 for j, name in enumerate(music.source_names):

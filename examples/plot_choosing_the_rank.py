@@ -20,8 +20,8 @@ rng = np.random.default_rng(0)
 X = rng.random((40, 4)) @ rng.random((4, 30))  # rank 4
 X *= np.clip(1 + 0.05 * rng.standard_normal(X.shape), 0, None)  # 5% noise
 
-result = select_rank(X, range(2, 7), method=("cv", "consensus"), n_runs=5,
-                     random_state=0)
+result = select_rank(X, range(2, 7), method=("cv", "consensus"), n_folds=4,
+                     n_runs=5, max_iter=300, random_state=0)
 print(result)
 print("chosen:", result.best_rank, result.best_rank_by)
 assert result.best_rank == 4

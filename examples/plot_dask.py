@@ -27,7 +27,7 @@ cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                        dashboard_address=None)
 client = Client(cluster)
 
-options = dict(n_components=8, init="random", random_state=0, max_iter=50,
+options = dict(n_components=8, init="random", random_state=0, max_iter=30,
                tol=0, solver="mu")
 model = NMF(**options)
 W = model.fit_transform(X)  # a Dask array, chunked like X's rows

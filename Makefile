@@ -33,11 +33,11 @@ chromium:
 	  echo "chromium could not be installed; the browser tests will skip"
 
 test: $(STAMP) chromium
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples docs conftest.py
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples docs conftest.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mu.py

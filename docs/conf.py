@@ -77,7 +77,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "reference_url": {"nmfkit": None},
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib", "nmfkit_gallery"),
+    # nmfkit's object-API figures first, while pyplot's still have a manager
+    "image_scrapers": ("nmfkit_gallery", "matplotlib"),
     "show_memory": False,
     "plot_gallery": "True",
 }

@@ -16,19 +16,23 @@ _SAVED: dict[str, list] = {}
 
 
 def object_figure_scraper(block, block_vars, gallery_conf, **kwargs):
-    """Save the pyplot-less figures that appeared in this block."""
+    """Save the pyplot-less figures that appeared in this block.
+
+    Runs before sphinx-gallery's matplotlib scraper (see ``conf.py``).
+    """
     saved = _SAVED.setdefault(block_vars["src_file"], [])
     paths = []
     for value in list(block_vars["example_globals"].values()):
-        if (
-            isinstance(value, Figure)
-            and value.canvas.manager is None
-            and all(value is not old for old in saved)
-        ):
-            path = next(block_vars["image_path_iterator"])
-            value.savefig(path, dpi=100)
-            saved.append(value)
-            paths.append(path)
+        if not isinstance(value, Figure) or any(value is old for old in saved):
+            continue
+        saved.append(value)
+        if value.canvas.manager is not None:
+            # a pyplot figure: the matplotlib scraper (which runs next) saves
+            # and closes it; remembered so that it is not saved again later
+            continue
+        path = next(block_vars["image_path_iterator"])
+        value.savefig(path, dpi=100)
+        paths.append(path)
     return figure_rst(paths, gallery_conf["src_dir"])
 
 

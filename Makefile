@@ -50,8 +50,18 @@ $(VENV)/.nmfkit-docs: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	touch $@
 
-docs: $(VENV)/.nmfkit-docs
+docs: $(VENV)/.nmfkit-docs docs/_static/mathjax/tex-svg.js
 	$(MAKE) docs-build
+
+# MathJax from the npm registry, so that the maths render offline; without
+# npm the pages load MathJax from its CDN instead (docs/conf.py).
+docs/_static/mathjax/tex-svg.js:
+	@if command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mathjax@3 >/dev/null) && \
+	  tar xzf $$tmp/mathjax-*.tgz -C $$tmp package/es5/tex-svg.js && \
+	  mkdir -p $(@D) && mv $$tmp/package/es5/tex-svg.js $@ && rm -rf $$tmp || \
+	  echo "MathJax could not be fetched with npm; the pages will load it from its CDN"; \
+	else echo "npm not found; the pages will load MathJax from its CDN"; fi
 
 # The build alone, with whatever environment BIN points to.
 docs-build:
@@ -59,7 +69,7 @@ docs-build:
 	@echo "open docs/_build/html/index.html"
 
 docs-clean:
-	rm -rf docs/_build docs/api/generated docs/auto_examples docs/benchmarks/_generated docs/sg_execution_times.rst
+	rm -rf docs/_static/mathjax docs/_build docs/api/generated docs/auto_examples docs/benchmarks/_generated docs/sg_execution_times.rst
 
 clean: docs-clean
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -83,6 +83,11 @@ sphinx_gallery_conf = {
     "plot_gallery": "True",
 }
 
+# MathJax: the local copy that `make docs` fetches from npm (maths render
+# offline), else Sphinx's default CDN.
+if (DOCS / "_static" / "mathjax" / "tex-svg.js").exists():
+    mathjax_path = "mathjax/tex-svg.js"
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"nmfkit {release}"
 html_static_path = ["_static"]

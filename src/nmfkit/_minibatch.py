@@ -124,11 +124,15 @@ class MiniBatchNMF(_BaseNMF):
     --------
     >>> import numpy as np
     >>> from nmfkit import MiniBatchNMF
-    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
-    >>> model = MiniBatchNMF(n_components=2, init="random", random_state=0)
-    >>> W = model.fit_transform(X)
-    >>> model.components_.shape
-    (2, 2)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((200, 3)) @ rng.random((3, 12))
+    >>> model = MiniBatchNMF(n_components=3, batch_size=50, random_state=0)
+    >>> for start in range(0, 200, 50):  # one pass, a mini-batch at a time
+    ...     model = model.partial_fit(X[start:start + 50])
+    >>> model.components_.shape, model.n_steps_
+    ((3, 12), 4)
+    >>> model.transform(X[:5]).shape
+    (5, 3)
     """
 
     def __init__(

@@ -400,11 +400,32 @@ class NMF(_BaseNMF):
     --------
     >>> import numpy as np
     >>> from nmfkit import NMF
-    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
-    >>> model = NMF(n_components=2, init="random", random_state=0, max_iter=500)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((30, 4)) @ rng.random((4, 20))  # rank 4, non-negative
+    >>> X += 0.01 * rng.random(X.shape)  # and a little noise
+    >>> model = NMF(n_components=4, init="nndsvda", max_iter=500, tol=1e-8)
     >>> W = model.fit_transform(X)
     >>> W.shape, model.components_.shape
-    ((6, 2), (2, 2))
+    ((30, 4), (4, 20))
+    >>> bool(np.linalg.norm(X - W @ model.components_) < 1e-2 * np.linalg.norm(X))
+    True
+
+    The course's penalties (lambda, mu, nu) are ``l1_W``, ``l2_W`` and
+    ``l2_H``; the recorded objective never increases:
+
+    >>> model = NMF(4, solver="mu", l1_W=0.1, l2_W=0.01, l2_H=0.01, max_iter=2000)
+    >>> W = model.fit_transform(X)
+    >>> bool(np.all(np.diff(model.loss_curve_) <= 0))
+    True
+
+    Missing entries are left out of the fit and predicted:
+
+    >>> X_missing = X.copy()
+    >>> X_missing[0, 0] = np.nan
+    >>> model = NMF(4, missing_values=np.nan, max_iter=1000, random_state=0)
+    >>> W = model.fit_transform(X_missing)
+    >>> bool(abs(model.inverse_transform(W)[0, 0] - X[0, 0]) < 0.1 * X[0, 0])
+    True
     """
 
     def __init__(
@@ -1099,6 +1120,19 @@ def non_negative_factorization(
     W : ndarray of shape (n_samples, n_components)
     H : ndarray of shape (n_components, n_features)
     n_iter : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import non_negative_factorization
+    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+    >>> W, H, n_iter = non_negative_factorization(
+    ...     X, n_components=2, init="random", random_state=0, max_iter=500
+    ... )
+    >>> W.shape, H.shape
+    ((6, 2), (2, 2))
+    >>> bool(np.all(W >= 0) and np.all(H >= 0))
+    True
     """
     est = NMF(
         n_components=n_components,

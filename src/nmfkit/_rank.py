@@ -252,6 +252,17 @@ def select_rank(
     Returns
     -------
     RankSelection
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import select_rank
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((40, 4)) @ rng.random((4, 30))  # rank 4
+    >>> X *= np.clip(1 + 0.05 * rng.standard_normal(X.shape), 0, None)  # 5% noise
+    >>> result = select_rank(X, range(2, 7), random_state=0)
+    >>> result.best_rank, result.best_rank_by
+    (4, {'cv': 4})
     """
     methods = (method,) if isinstance(method, str) else tuple(method)
     for m in methods:

@@ -250,6 +250,16 @@ def make_music_mixture(
         it, ``source_names``, ``sample_rate``, ``notes`` (``(source, onset in
         s, length in s, pitch in Hz or None)`` for each note) and
         ``description``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.datasets import make_music_mixture
+    >>> music = make_music_mixture(duration=1.0)
+    >>> music.sources.shape, music.source_names
+    ((3, 8000), ['bass', 'lead', 'drums'])
+    >>> bool(np.allclose(music.sources.sum(axis=0), music.mixture))
+    True
     """
     if not (isinstance(duration, numbers.Real) and 0.5 <= duration <= 600):
         raise ValueError(f"duration={duration!r} is not valid; give 0.5 to 600 s.")

@@ -114,6 +114,13 @@ def load_lfw_subset(*, faces_only: bool = True) -> Bunch:
     Returns
     -------
     bunch : Bunch
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import load_lfw_subset
+    >>> faces = load_lfw_subset()
+    >>> faces.data.shape, faces.image_shape
+    ((100, 625), (25, 25))
     """
     data = import_optional("skimage.data", purpose="the built-in LFW faces")
     images = np.asarray(data.lfw_subset(), dtype=np.float64)
@@ -137,6 +144,13 @@ def load_digits_images() -> Bunch:
     -------
     bunch : Bunch
         ``target`` holds the digit (0 to 9).
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import load_digits_images
+    >>> digits = load_digits_images()
+    >>> digits.data.shape, digits.image_shape
+    ((1797, 64), (8, 8))
     """
     from sklearn.datasets import load_digits
 

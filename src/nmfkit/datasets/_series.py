@@ -221,6 +221,15 @@ def make_load_profiles(
         ``times`` ("00:00"...), ``templates`` (4, points_per_day) and
         ``weights`` (n_days, 4): the noise-free ``weights @ templates``,
         ``template_names``, ``weekend`` (bool per day) and ``description``.
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import make_load_profiles
+    >>> profiles = make_load_profiles(n_days=14)
+    >>> profiles.data.shape, profiles.templates.shape
+    ((14, 24), (4, 24))
+    >>> profiles.template_names
+    ['night', 'morning', 'office hours', 'evening']
     """
     for name, value, low in (
         ("n_days", n_days, 1),

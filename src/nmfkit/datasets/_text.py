@@ -100,6 +100,12 @@ def load_lee_corpus() -> Bunch:
     Returns
     -------
     bunch : Bunch
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import load_lee_corpus
+    >>> len(load_lee_corpus().texts)
+    300
     """
     utils = import_optional("gensim.test.utils", purpose="the built-in Lee corpus")
     path = Path(utils.datapath("lee_background.cor"))
@@ -345,6 +351,14 @@ def vectorize_texts(
         of str, the column names), ``doc_ids``, ``texts``, ``tokens`` (each
         document as the vectorizer's token list, for topic coherence) and
         ``vectorizer``.
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import vectorize_texts
+    >>> texts = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"]
+    >>> corpus = vectorize_texts(texts, min_df=1)
+    >>> corpus.data.shape, list(corpus.vocabulary)
+    ((3, 5), ['cat', 'dog', 'log', 'mat', 'sat'])
     """
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 

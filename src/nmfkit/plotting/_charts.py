@@ -143,6 +143,15 @@ def plot_top_words(
         disagree, or when more than ``max_topics`` topics would be drawn.
     TypeError
         When ``words`` is neither lists of strings nor a numeric matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import plot_top_words
+    >>> words = [["cat", "dog"], ["apple", "pear"]]
+    >>> fig = plot_top_words(words, np.array([[2.0, 1.0], [3.0, 1.0]]))
+    >>> len(fig.axes)  # one bar chart per topic
+    2
     """
     n_words = check_positive_int(n_words, "n_words")
     check_count(n_words, 50, "words per topic", "pass n_words <= 50")
@@ -336,6 +345,17 @@ def plot_convergence(
     ValueError
         For an unfitted model, a model that records no objective, a history
         of the wrong shape or with non-finite objectives.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import NMF
+    >>> from nmfkit.plotting import plot_convergence
+    >>> X = np.random.default_rng(0).random((10, 6))
+    >>> model = NMF(2, max_iter=50, random_state=0).fit(X)
+    >>> fig = plot_convergence({"HALS": model})
+    >>> len(fig.axes)  # against iterations, against seconds, and the zoom
+    3
     """
     curves = convergence_histories(histories)
     timed = [k for k, rows in curves.items() if np.isfinite(rows[:, 1]).all()]

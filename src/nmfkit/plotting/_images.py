@@ -224,6 +224,16 @@ def plot_components(
     -------
     fig : matplotlib.figure.Figure
         ``fig.order`` holds the rows of ``H`` in the order drawn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import plot_components
+    >>> rng = np.random.default_rng(0)
+    >>> W, H = rng.random((10, 4)), rng.random((4, 16))
+    >>> fig = plot_components(W, H, (4, 4))  # four 4 x 4 images, largest share first
+    >>> type(fig).__name__
+    'Figure'
     """
     W, H = as_factor_pair(W, H)
     shares = component_shares(W, H)

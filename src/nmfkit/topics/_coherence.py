@@ -154,6 +154,13 @@ def coherence(
     ValueError
         Unknown measure, a topic with fewer than two words, or a top word
         that never occurs in ``texts``.
+
+    Examples
+    --------
+    >>> from nmfkit.topics import coherence
+    >>> texts = [["cat", "dog", "sat"], ["cat", "mat"], ["dog", "log"]]
+    >>> [round(float(v), 4) for v in coherence([["cat", "dog"]], texts, "c_npmi")]
+    [-0.2619]
     """
     if measure not in DEFAULT_WINDOW_SIZES:
         raise ValueError(

@@ -37,6 +37,17 @@ def top_words(
         list fewer than ``n_words``.
     weights : ndarray of shape (n_topics, n_words)
         Their weights (zero where a topic lists fewer words).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.topics import top_words
+    >>> H = np.array([[3.0, 0.0, 1.0], [0.0, 2.0, 0.5]])
+    >>> words, weights = top_words(H, ["apple", "bread", "cheese"], 2)
+    >>> words
+    [['apple', 'cheese'], ['bread', 'cheese']]
+    >>> weights.tolist()
+    [[3.0, 1.0], [2.0, 0.5]]
     """
     H = np.asarray(components, dtype=np.float64)
     vocabulary = np.asarray(vocabulary)
@@ -76,6 +87,14 @@ def dominant_topics(
         zero there (an empty document has no dominant topic).
     shares : ndarray of shape (n_documents, n_topics)
         ``W[d, k] / sum(W[d])``, zero where ``topics`` is -1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.topics import dominant_topics
+    >>> topics, shares = dominant_topics(np.array([[1.0, 3.0], [0.0, 0.0]]))
+    >>> topics.tolist(), shares.tolist()
+    ([[1], [-1]], [[0.75], [0.0]])
     """
     W = np.asarray(codes, dtype=np.float64)
     if W.ndim != 2:

@@ -44,7 +44,7 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
     and ``H`` (components x items) with their own penalties: the components
     stay interpretable ("how much user i likes taste k", "how much item j
     has it"). Only the observed ratings enter the fit, by exact block
-    coordinate descent at O(|observed| x rank) per iteration
+    coordinate descent at ``O(|observed| x rank)`` per iteration
     (:mod:`nmfkit.solvers._ratings_bcd`); the objective never increases.
     Fitting goes through the same machinery as :class:`nmfkit.NMF`: the
     :class:`~nmfkit.solvers.ConvergenceMonitor` stopping rule and

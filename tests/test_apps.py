@@ -54,7 +54,8 @@ def test_the_comparison_model_file_holds_the_fit(tmp_path):
     settings = dict(n_components=3, max_iter=25, tol=1e-6, random_state=0)
     comparison = compare_with_sklearn(X, l1_W=0.1, check=False, **settings)
     record = comparison.fits["nmfkit"]
-    model = model_from_record(record, X, settings, comparison.penalties)
+    model = model_from_record(record)
+    assert model is record.model  # the fitted estimator itself, not a rebuild
     with OutputSet(tmp_path / "set") as outputs:
         outputs.save_model("model.npz", model)
     loaded = load(tmp_path / "set" / "model.npz")

@@ -350,6 +350,15 @@ class OutputSet(_Writer):
         """A view of the folder ``name`` of the set (``""``: the set itself)."""
         return Subfolder(self, name)
 
+    def written_path(self, name):
+        """Where the already written ``name`` is now (for links from the report).
+
+        Unlike :meth:`path`, this adds nothing to the set.
+        """
+        if self._tmp is None or self._committed:
+            raise RuntimeError("this output set is closed")
+        return self._tmp / Path(name)
+
     def final_path(self, name):
         """Where ``name`` will be once the set is committed."""
         return self.folder / name

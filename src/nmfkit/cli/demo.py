@@ -82,6 +82,7 @@ def run(args):
     ):
         from ..apps._defaults import FACES_DEFAULTS, TOPICS_DEFAULTS
         from ..apps._faces import run_faces, write_faces_outputs
+        from ..apps._sections import add_output_files
         from ..apps._topics import run_topics, write_topics_outputs
 
         report = None
@@ -98,12 +99,22 @@ def run(args):
         check_rank(FACES_DEFAULTS["n_components"], images.data.shape)
         faces = run_faces(images, report, progress=progress, **extra)
         files = write_faces_outputs(outputs, images, faces, folder="faces")
+        if report is not None:
+            add_output_files(
+                report, outputs, files, title="Faces: result files", key="faces-files"
+            )
         progress.step("loading texts")
         corpus = load_texts(text_args)
         vectors = vectorize(corpus)
         check_rank(TOPICS_DEFAULTS["n_components"], vectors.data.shape)
         topics = run_topics(vectors, report, progress=progress, **extra)
-        files += write_topics_outputs(outputs, vectors, topics, folder="topics")
+        written = write_topics_outputs(outputs, vectors, topics, folder="topics")
+        if report is not None:
+            add_output_files(
+                report, outputs, written, title="Topics: result files",
+                key="topics-files",
+            )  # fmt: skip
+        files += written
         if report is not None:
             progress.step("writing the report")
             report.write(outputs.path("report.html"))

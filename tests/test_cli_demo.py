@@ -22,11 +22,13 @@ SECTIONS = [
     "faces-parameters",
     "faces-results",
     "faces-figures",
+    "faces-files",
     "topics-data",
     "topics-parameters",
     "topics-results",
     "topics-words",
     "topics-figures",
+    "topics-files",
 ]
 FIGURES = [
     "faces-samples",
@@ -37,6 +39,7 @@ FIGURES = [
     "faces-sparsity",
     "topics-words-nmfkit",
     "topics-words-sklearn",
+    "topics-coherence",
     "topics-convergence",
     "topics-sparsity",
 ]

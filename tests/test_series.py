@@ -117,7 +117,7 @@ def test_series_writes_templates_activations_and_reconstructions(series_run):
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(
         [f"{s}.{e}" for s in ("templates", "activations", "reconstruction")
-         for e in ("csv", "npy")] + ["summary.json", "report.html"]
+         for e in ("csv", "npy")] + ["summary.json", "report.html", "manifest.json"]
     )  # fmt: skip
     T, A = np.load(folder / "templates.npy"), np.load(folder / "activations.npy")
     R = np.load(folder / "reconstruction.npy")
@@ -149,6 +149,7 @@ def test_series_report_sections(series_run):
     assert re.findall(r'data-section="([^"]+)"', page) == [
         "series-data",
         "series-results",
+        "series-files",
     ]
     assert re.findall(r'data-figure="([^"]+)"', page) == [
         "series-templates",
@@ -175,4 +176,4 @@ def test_series_refuses_bad_input_and_overwriting(series_run, tmp_path):
     path.write_text("day,a,b,c\nd1,1,2,3\nd2,2,4,6.5\nd3,0,1,1\n")
     result = decompose_series(path, 2, report=False)
     assert result.names == ["d1", "d2", "d3"] and result.times == ["a", "b", "c"]
-    assert result.files == {} and result.report is None
+    assert result.files == [] and result.report is None

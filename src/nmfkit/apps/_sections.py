@@ -218,11 +218,12 @@ def add_output_files(report, outputs, files, *, title, key):
     Parameters
     ----------
     report : Report
-    outputs : OutputSet
+    outputs : OutputSet or Subfolder
         The set the files were written into (not committed yet: the links are
         made from where the files are now, relative to the report beside them).
     files : sequence of str
-        Names relative to the set (``faces/W.npy``); the files of a subfolder
+        Names relative to the set (``faces/W.npy``, as ``Subfolder.files``
+        gives them); the files of a subfolder
         get one link, to the folder, with their count.
     title, key : str
 
@@ -230,6 +231,7 @@ def add_output_files(report, outputs, files, *, title, key):
     -------
     section : Section
     """
+    outputs = outputs.root
     rows, folders = [], {}  # folder -> its row's index and file count
     for name in files:
         folder, _, base = name.rpartition("/")

@@ -26,14 +26,11 @@ from ..audio import (
     wav_bytes,
 )
 from ..audio._separation import check_groups
+from ._defaults import AUDIO_DEFAULTS
 from ._outputs import json_safe_tree, output_set, write_report
 
 __all__ = ["AUDIO_DEFAULTS", "AUDIO_STEPS", "AUDIO_SUMMARY_HEADER", "separate_audio"]
 
-#: Defaults of the audio application.
-AUDIO_DEFAULTS = dict(
-    beta_loss="kullback-leibler", max_iter=200, tol=1e-4, random_state=0
-)
 
 #: Columns of the per-source table (``result.rows``).
 AUDIO_SUMMARY_HEADER = ("source", "components", "file", "SDR dB", "SIR dB", "SAR dB")

@@ -7,8 +7,10 @@ option is not given. Keys are the estimators' parameter names.
 from __future__ import annotations
 
 __all__ = [
+    "AUDIO_DEFAULTS",
     "FACES_DEFAULTS",
     "FIT_DEFAULTS",
+    "SERIES_DEFAULTS",
     "RANK_DEFAULTS",
     "RATINGS_DEFAULTS",
     "TOPICS_DEFAULTS",
@@ -78,4 +80,25 @@ RATINGS_DEFAULTS = dict(
     l2_W=4.0,
     l1_H=0.0,
     l2_H=4.0,
+)
+
+#: ``nmfkit audio``: KL on the magnitude spectrogram (see
+#: :func:`nmfkit.apps.separate_audio`); ``--rank`` is required.
+AUDIO_DEFAULTS = dict(
+    n_components=None,
+    beta_loss="kullback-leibler",
+    max_iter=200,
+    tol=1e-4,
+    random_state=0,
+)
+
+#: ``nmfkit series``: Frobenius templates of recordings (see
+#: :func:`nmfkit.apps.decompose_series`); ``--rank`` is required.
+SERIES_DEFAULTS = dict(
+    n_components=None,
+    beta_loss="frobenius",
+    init="nndsvda",
+    max_iter=1000,
+    tol=1e-5,
+    random_state=0,
 )

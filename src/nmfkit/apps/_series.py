@@ -17,14 +17,11 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._nmf import NMF
+from ._defaults import SERIES_DEFAULTS
 from ._outputs import json_safe_tree, output_set, write_report
 
 __all__ = ["SERIES_DEFAULTS", "SERIES_STEPS", "decompose_series"]
 
-#: Defaults of the time-series application.
-SERIES_DEFAULTS = dict(
-    beta_loss="frobenius", init="nndsvda", max_iter=1000, tol=1e-5, random_state=0
-)
 
 #: Number of ``progress.step`` calls of :func:`decompose_series` (at most).
 SERIES_STEPS = 4
@@ -178,7 +175,11 @@ def decompose_series(
             random_state=random_state,
         )
         start = time.perf_counter()
-        W = model.fit_transform(data)
+        if progress is not None:
+            with progress.watch(model, "series"):
+                W = model.fit_transform(data)
+        else:
+            W = model.fit_transform(data)
         seconds = time.perf_counter() - start
         H = model.components_
         peak = H.max(axis=1)

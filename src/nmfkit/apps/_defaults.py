@@ -87,6 +87,7 @@ RATINGS_DEFAULTS = dict(
 AUDIO_DEFAULTS = dict(
     n_components=None,
     beta_loss="kullback-leibler",
+    init=None,
     max_iter=200,
     tol=1e-4,
     random_state=0,

@@ -567,8 +567,9 @@ def _parameter_rows(model, ran):
         if name not in shown and _differs(value, defaults.get(name)):
             shown[name] = value
     for name, value in (ran or {}).items():
-        if name in params and str(params[name]) != str(value):
-            shown[name] = f"{value} (asked: {params[name]})"
+        asked = "auto" if params.get(name) is None else params.get(name)
+        if name in params and str(asked) != str(value):
+            shown[name] = f"{value} (asked: {asked})"
         else:
             shown[name] = value
     return {k: ("None" if v is None else v) for k, v in shown.items()}, params

@@ -44,7 +44,7 @@ def add_parser(subparsers):
         builtin_help="built-in recording: mixture (4 s at 8 kHz: bass, lead and "
         "drums, with the true sources)",
     )
-    group = add_model_options(parser, AUDIO_DEFAULTS)
+    group = add_model_options(parser, AUDIO_DEFAULTS, auto_init=True)
     add_beta_option(group, AUDIO_DEFAULTS["beta_loss"])
     group.add_argument(
         "--sources",
@@ -129,6 +129,7 @@ def run(args):
                 mono=args.mono,
                 n_fft=args.n_fft,
                 hop_length=args.hop_length,
+                init=params["init"],
                 max_iter=params["max_iter"],
                 tol=params["tol"],
                 random_state=params["random_state"],

@@ -285,6 +285,7 @@ def separate_audio(
             spec,
             rank if templates is None else None,
             templates=templates,
+            progress=progress,
             **factors_options,
         )
         groups, grouping = _resolve_groups(

@@ -125,7 +125,9 @@ def test_rank_report_and_json(rank2, tmp_path, capsys):
 
     page = report.read_text()
     sections = re.findall(r'data-section="([^"]+)"', page)
-    assert sections == ["data", "parameters", "results", "figures"]
+    assert sections == ["data", "parameters", "results", "files", "figures"]
+    links = re.findall(r'data-file="([^"]+)"', page)
+    assert links == ["rank.csv", "rank.json"]
     assert re.findall(r'data-figure="([^"]+)"', page) == [
         "rank-scores",
         "consensus-maps",

@@ -117,6 +117,7 @@ def write_rank_outputs(outputs, X, result, *, source, report):
 def _write_report(outputs, source, X, result, summary):
     from ..plotting import plot_consensus_maps, plot_rank_scores
     from ..report import Report
+    from ._sections import add_summary_files
 
     selection = result.selection
     report = Report("nmfkit: rank", subtitle=str(source))
@@ -154,6 +155,7 @@ def _write_report(outputs, source, X, result, summary):
     )
     for method in selection.methods:
         results.text(RULES[method])
+    add_summary_files(report, outputs, summary["files"])
     figures = report.section("Figures")
     figures.figure(
         plot_rank_scores(selection),

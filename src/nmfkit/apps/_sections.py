@@ -24,6 +24,7 @@ __all__ = [
     "add_model_figures",
     "add_output_files",
     "add_result_files",
+    "add_summary_files",
     "add_topics_sections",
     "format_summary",
     "score_topics",
@@ -198,6 +199,9 @@ FILE_DESCRIPTIONS = {
     "document_topics.csv": "each document's dominant topic and topic shares",
     "top_words.csv": "top words of each topic with their weights in H",
     "coherence.csv": "NPMI and C_V of each topic",
+    "predictions.csv": "the predicted rating of every held-out pair",
+    "recommendations.csv": "the top unseen items of each user, with titles",
+    "ratings.json": "the settings, the held-out errors and the warnings",
     "rank.csv": "the measures of every candidate rank",
     "rank.json": "the measures, the chosen rank and the settings",
     "templates.csv": "the templates, one column each",
@@ -210,6 +214,16 @@ FILE_DESCRIPTIONS = {
     "components/": "each component as a PNG image",
     "reconstructions/": "each image's reconstruction W H as a PNG image",
 }
+
+
+def add_summary_files(report, outputs, names, *, title="Result files", key="files"):
+    """Links to the top-level ``names`` a command listed in its JSON summary."""
+    rows = [
+        (outputs.written_path(name), FILE_DESCRIPTIONS[name])
+        for name in names
+        if name in FILE_DESCRIPTIONS
+    ]
+    return add_result_files(report, rows, title=title, key=key)
 
 
 def add_output_files(report, outputs, files, *, title, key):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from html.parser import HTMLParser
 
 import numpy as np
@@ -260,3 +264,30 @@ def test_series_of_a_file_and_force_replaces_the_whole_set(tmp_path, capsys):
     assert rows == [f"d{i}" for i in range(12)] and values.shape == (12, 2)
     R = np.load(out / "reconstruction.npy")
     assert np.linalg.norm(data - R) <= 1e-3 * np.linalg.norm(data)  # rank 2 data
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["INT", "KILL"])
+def test_a_signal_during_the_fit_leaves_the_previous_set(sig, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "series", "--rank", "2", "-q", "--no-report", "-o", out)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    command = [
+        sys.executable, "-m", "nmfkit.cli", "series", "--rank", "4",
+        "--max-iter", "100000000", "--tol", "0", "-q", "-o", str(out), "--force",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(tmp_path.glob(".out.*")):
+        time.sleep(0.05)  # the set is open: the fit has started or is about to
+    time.sleep(1.0)
+    assert process.poll() is None, "the command finished before the signal"
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=120)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    if sig == signal.SIGINT:  # an interrupted fit is never written as finished
+        assert process.returncode == 130, stderr
+        assert "interrupted; nothing written" in stderr.strip().splitlines()[-1]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    else:
+        assert process.returncode == -signal.SIGKILL

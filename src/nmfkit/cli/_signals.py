@@ -69,6 +69,9 @@ def convergence_notes():
 
     The command words the warning as every command does
     (:func:`nmfkit.apps._notes.convergence_note`) from the fit's iterations.
+    A fit that was interrupted and kept its factors
+    (:class:`~nmfkit._fit_runner.FitInterruptedWarning`) raises
+    :class:`KeyboardInterrupt`: it is never handed over as finished.
 
     Yields
     ------
@@ -77,10 +80,14 @@ def convergence_notes():
     """
     from sklearn.exceptions import ConvergenceWarning
 
+    from .._fit_runner import FitInterruptedWarning
+
     held = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield held
+    if any(issubclass(w.category, FitInterruptedWarning) for w in caught):
+        raise KeyboardInterrupt("the fit was interrupted")
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             held.append(w)

@@ -112,7 +112,9 @@ def run(args):
     check_options(args, params)
     folder = output_folder(args, stamped_folder("audio"))
     packages = ("matplotlib",) if args.report else ()
-    with open_outputs(args, folder, "audio", stages=6, packages=packages) as (
+    with open_outputs(
+        args, folder, "audio", stages=6, packages=packages, strict=True
+    ) as (
         outputs,
         progress,
     ):

@@ -77,7 +77,9 @@ def run(args):
     params = model_params(args, SERIES_DEFAULTS)
     folder = output_folder(args, stamped_folder("series"))
     packages = ("matplotlib",) if args.report else ()
-    with open_outputs(args, folder, "series", stages=5, packages=packages) as (
+    with open_outputs(
+        args, folder, "series", stages=5, packages=packages, strict=True
+    ) as (
         outputs,
         progress,
     ):

@@ -291,3 +291,27 @@ def test_a_signal_during_the_fit_leaves_the_previous_set(sig, tmp_path, capsys):
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     else:
         assert process.returncode == -signal.SIGKILL
+
+
+def test_audio_of_a_stereo_file(tmp_path, capsys):
+    t = np.arange(12000) / 8000
+    x = np.stack(
+        [np.sin(2 * np.pi * 220 * t) * (t < 1), 0.5 * np.sin(2 * np.pi * 1500 * t)],
+        axis=1,
+    ).astype(np.float32)
+    path = tmp_path / "two.wav"
+    scipy.io.wavfile.write(path, 8000, x)
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        capsys, "audio", path, "--rank", "4", "--sources", "2", "--beta-loss", "is",
+        "--max-iter", "20", "--no-report", "-q", "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "SDR" not in stdout  # no true sources to score against
+    signals = [scipy.io.wavfile.read(out / f"source_{j}.wav")[1] for j in (1, 2)]
+    assert all(s.shape == x.shape and s.dtype == np.float32 for s in signals)
+    total = signals[0].astype(np.float64) + signals[1]
+    assert np.max(np.abs(total - x)) <= 2 * 2.0**-24 * np.max(np.abs(signals)) + 1e-7
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_channels"] == 2 and summary["beta"] == 0.0
+    assert summary["spectrogram"]["kind"] == "power"  # Itakura-Saito's

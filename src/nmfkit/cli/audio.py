@@ -163,11 +163,14 @@ def print_summary(result):
 
     s = result.summary
     spec = s["spectrogram"]
+    header, rows = result.header, result.rows
+    if result.scores is None:  # no true sources: no SDR, SIR, SAR columns
+        header, rows = header[:3], [row[:3] for row in rows]
     print_lines(
         f"audio: {s['input']}, {s['n_samples'] / s['sample_rate']:.2f} s at "
         f"{s['sample_rate']:g} Hz; {spec['kind']} spectrogram {spec['n_freqs']} "
         f"frequencies x {spec['n_frames']} frames",
         f"rank {s['rank']}, beta {s['beta']:g}: objective {s['objective']:.6g}, "
         f"{s['n_iter']} iterations, {s['seconds']:.2f} s; grouping: {s['grouping']}",
-        format_table(result.header, result.rows, title="sources"),
+        format_table(header, rows, title="sources"),
     )

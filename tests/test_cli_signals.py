@@ -286,7 +286,9 @@ def test_a_signal_during_the_fit_leaves_the_previous_set(sig, tmp_path, capsys):
     _, stderr = process.communicate(timeout=120)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     if sig == signal.SIGINT:  # an interrupted fit is never written as finished
-        assert process.returncode == 130, stderr
+        # 130 from the command; once (on a loaded machine) the interpreter
+        # ended by the signal itself after the command's message (-SIGINT).
+        assert process.returncode in (130, -signal.SIGINT), stderr
         assert "interrupted; nothing written" in stderr.strip().splitlines()[-1]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     else:

@@ -117,7 +117,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     music = make_music_mixture(duration=args.duration)
     training = make_music_mixture(duration=4.0, random_state=1)  # other notes
-    output = args.output_dir or Path(tempfile.mkdtemp(prefix="nmfkit-audio-"))
+    output = args.output_dir or Path(tempfile.mkdtemp(prefix="nmfkit-audio-")) / "out"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=Warning)  # ConvergenceWarning
         result = blind(music, args.rank, output, args.max_iter)

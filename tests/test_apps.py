@@ -54,7 +54,8 @@ def test_the_comparison_model_file_holds_the_fit(tmp_path):
     settings = dict(n_components=3, max_iter=25, tol=1e-6, random_state=0)
     comparison = compare_with_sklearn(X, l1_W=0.1, check=False, **settings)
     record = comparison.fits["nmfkit"]
-    model = model_from_record(record, X, settings, comparison.penalties)
+    model = model_from_record(record)
+    assert model is record.model  # the fitted estimator itself, not a rebuild
     with OutputSet(tmp_path / "set") as outputs:
         outputs.save_model("model.npz", model)
     loaded = load(tmp_path / "set" / "model.npz")
@@ -93,3 +94,40 @@ def test_missing_packages_are_named_before_any_work():
     require_packages(("numpy",), purpose="this")
     with pytest.raises(MissingDependencyError, match=r"needs the package 'nope_pkg'"):
         require_packages(("numpy", "nope_pkg"), purpose="the report (--report)")
+
+
+def test_an_interrupted_comparison_fit_is_never_handed_over():
+    import os
+    import signal
+    import threading
+    import time
+
+    from nmfkit.apps._compare import compare_with_sklearn
+
+    X = np.random.default_rng(0).random((60, 40))
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        # nmfkit's fit would keep its factors at Ctrl-C (on_interrupt="keep");
+        # the comparison raises instead of scoring half a fit.
+        with pytest.raises(KeyboardInterrupt, match="course penalties was interrupted"):
+            compare_with_sklearn(X, n_components=5, max_iter=10**7, tol=0, check=False)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start < 60
+
+
+def test_comparison_records_carry_their_fitted_models():
+    from sklearn.decomposition import NMF as SklearnNMF
+
+    from nmfkit import NMF
+    from nmfkit.apps._compare import compare_with_sklearn
+
+    X = np.random.default_rng(1).random((20, 12))
+    comparison = compare_with_sklearn(X, n_components=3, max_iter=30, tol=1e-6)
+    for key, kind in (("nmfkit", NMF), ("sklearn", SklearnNMF), ("check", NMF)):
+        record = comparison.fits[key]
+        assert isinstance(record.model, kind)
+        np.testing.assert_array_equal(record.model.components_, record.H)
+        assert record.model.n_iter_ == record.n_iter

@@ -24,6 +24,7 @@ from nmfkit.report import Report  # noqa: E402
 FILES = [
     "activations.csv",
     "activations.npy",
+    "manifest.json",
     "report.html",
     "source_1.wav",
     "source_2.wav",
@@ -93,7 +94,11 @@ def test_summary_names_sources_after_their_references(run):
         assert entry["sdr"] == pytest.approx(result.scores["sdr"][j])
         assert row[0] == entry["name"] and row[3] == pytest.approx(entry["sdr"])
     assert result.header == AUDIO_SUMMARY_HEADER
-    assert summary["files"]["source_1.wav"] == "source_1.wav"
+    assert summary["files"] == [
+        "templates.csv", "templates.npy", "activations.csv", "activations.npy",
+        "source_1.wav", "source_2.wav", "source_3.wav", "summary.json",
+    ]  # fmt: skip
+    assert result.files == [*summary["files"], "report.html"]
 
 
 def test_refuses_to_overwrite_before_any_work(run, music):

@@ -26,7 +26,7 @@ from nmfkit.cli import SUBCOMMANDS, build_parser
 Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
 
-COMMANDS = ["demo", "faces", "topics", "fit", "rank", "ratings"]
+COMMANDS = ["demo", "faces", "topics", "fit", "rank", "ratings", "audio", "series"]
 
 
 # ------------------------------------------------------------------ help

@@ -22,11 +22,16 @@ SECTIONS = [
     "faces-parameters",
     "faces-results",
     "faces-figures",
+    "faces-files",
     "topics-data",
     "topics-parameters",
     "topics-results",
     "topics-words",
     "topics-figures",
+    "topics-files",
+    "series-data",
+    "series-results",
+    "series-files",
 ]
 FIGURES = [
     "faces-samples",
@@ -37,8 +42,13 @@ FIGURES = [
     "faces-sparsity",
     "topics-words-nmfkit",
     "topics-words-sklearn",
+    "topics-coherence",
     "topics-convergence",
     "topics-sparsity",
+    "series-templates",
+    "series-activations",
+    "series-reconstructions",
+    "series-convergence",
 ]
 
 
@@ -60,12 +70,18 @@ def test_demo_prints_summary_and_writes_both_sets_and_one_report(demo_run):
     assert out.strip().endswith(f"report: {report}")
     folder = report.parent
     assert sorted(p.name for p in folder.iterdir()) == [
-        "faces", "manifest.json", "report.html", "topics",
+        "faces", "manifest.json", "report.html", "series", "topics",
     ]  # fmt: skip
     for name in ("model.npz", "W.npy", "H.npy", "W.csv", "H.csv", "faces.json"):
         assert (folder / "faces" / name).is_file()
     for name in ("model.npz", "top_words.csv", "coherence.csv", "topics.json"):
         assert (folder / "topics" / name).is_file()
+    series = folder / "series"
+    T, A = np.load(series / "templates.npy"), np.load(series / "activations.npy")
+    R = np.load(series / "reconstruction.npy")
+    assert T.shape == (4, 24) and A.shape == (365, 4)
+    np.testing.assert_allclose(R, A @ T, rtol=1e-12)
+    assert "series: synthetic daily load profiles" in out
     W = np.load(folder / "faces" / "W.npy")
     assert W.shape == (100, 16)  # LFW's 100 faces, rank 16
     assert len(list((folder / "faces" / "components").iterdir())) == 16

@@ -294,3 +294,31 @@ def test_command_as_a_process(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "negative" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["neg.csv"]
+
+
+def test_fit_report_shows_what_ran_the_factors_and_links_the_files(
+    low_rank, tmp_path, capsys
+):
+    import re
+
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "X.npy"
+    np.save(path, low_rank)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "fit", path, "--rank", "3", "--report", "-q", "-o", out)
+    assert code == 0, err
+    page = (out / "report.html").read_text()
+    assert re.findall(r'data-section="([^"]+)"', page) == [
+        "data", "parameters", "results", "files", "figures",
+    ]  # fmt: skip
+    assert re.findall(r'data-figure="([^"]+)"', page) == [
+        "factors", "convergence", "sparsity",
+    ]  # fmt: skip
+    links = re.findall(r'<a href="([^"]+)" data-file="([^"]+)"', page)
+    assert [href for href, _ in links] == [
+        "model.npz", "W.npy", "H.npy", "W.csv", "H.csv", "fit.json",
+    ]  # fmt: skip
+    assert all((out / href).is_file() for href, _ in links)
+    ran = json.loads((out / "fit.json").read_text())
+    assert f"{ran['init']} (asked: auto)" in page
+    assert f"{ran['solver']} (asked: auto)" in page

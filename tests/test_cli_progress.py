@@ -110,6 +110,30 @@ def test_the_same_convergence_warning_in_every_command(tmp_path, capsys):
         "--top", "0",
     )  # fmt: skip
     assert code == 0 and f"nmfkit ratings: warning: {text}" in err
+    pytest.importorskip("matplotlib")
+    code, _, err = run(
+        capsys, "series", "--rank", "2", "--max-iter", "2", "--tol", "1e-4", "-q",
+        "--no-report", "-o", tmp_path / "series",
+    )  # fmt: skip
+    lines = err.strip().splitlines()
+    assert code == 0 and len(lines) == 1
+    assert lines[0].startswith(f"nmfkit series: warning: {text} (last relative")
+
+
+def test_comparison_fits_show_their_iterations(terminal):
+    from nmfkit.apps._compare import compare_with_sklearn
+
+    terminal = terminal()
+    comparison = compare_with_sklearn(
+        _data(), n_components=3, max_iter=25, tol=0, progress=Progress(3, "faces")
+    )
+    shown = terminal.getvalue()
+    # One bar per nmfkit fit, labelled with the fit, counting to 25 iterations;
+    # scikit-learn's fit has no monitor to show.
+    for key in ("nmfkit", "check"):
+        label = comparison.fits[key].label
+        assert any(label in part and "25/25" in part for part in shown.split("\r"))
+    assert "scikit-learn MU: " not in shown
 
 
 # -------------------------------------------------------------------- tables

@@ -125,7 +125,9 @@ def test_rank_report_and_json(rank2, tmp_path, capsys):
 
     page = report.read_text()
     sections = re.findall(r'data-section="([^"]+)"', page)
-    assert sections == ["data", "parameters", "results", "figures"]
+    assert sections == ["data", "parameters", "results", "files", "figures"]
+    links = re.findall(r'data-file="([^"]+)"', page)
+    assert links == ["rank.csv", "rank.json"]
     assert re.findall(r'data-figure="([^"]+)"', page) == [
         "rank-scores",
         "consensus-maps",
@@ -217,3 +219,25 @@ def test_rank_help_lists_the_options(capsys):
         assert option in out
     code, out, _ = _run(capsys, "--help")
     assert code == 0 and "rank" in out
+
+
+def test_rank_warns_once_for_its_fits_that_hit_max_iter(rank2, tmp_path, capsys):
+    path = tmp_path / "X.npy"
+    np.save(path, rank2)
+    argv = ["rank", str(path), "--ranks", "1-3", "--max-iter", "2", "--tol", "1e-9"]
+    code, _, err = _run(capsys, *argv, "--folds", "3", "-q", "-o", str(tmp_path / "o"))
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    # Every rank's fit (1) and its 3 cross-validation fits stop at 2 iterations.
+    assert lines == [
+        "nmfkit rank: warning: 12 of the 12 fits of ranks 1, 2, 3 stopped at "
+        "--max-iter 2 before the objective's relative decrease fell below --tol "
+        "1e-09; raise --max-iter for a converged fit"
+    ]
+    summary = json.loads((tmp_path / "o" / "rank.json").read_text())
+    assert summary["warnings"] == [lines[0].removeprefix("nmfkit rank: warning: ")]
+    # select_rank counts the fits it silenced.
+    selection = select_rank(rank2, [1, 2], n_folds=3, max_iter=2, tol=1e-9)
+    assert selection.unconverged == {1: (4, 4), 2: (4, 4)}
+    converged = select_rank(rank2, [1], n_folds=3, max_iter=500, tol=1e-3)
+    assert converged.unconverged == {}

@@ -329,7 +329,7 @@ def test_fit_report_lists_what_matters_and_draws_W_and_H(fit):
     page = _parse(fit.path)
     parameters = {row[0][0]: row[1] for row in page.tables["parameters"]}
     assert parameters["solver"][0] == "cd (asked: auto)"
-    assert parameters["init"][0] == "nndsvda (asked: None)"
+    assert parameters["init"][0] == "nndsvda (asked: auto)"
     assert float(parameters["l1_W"][1]) == 0.01
     assert len(parameters) < len(fit.model.get_params())
     every = page.tables["all-parameters"]

@@ -75,6 +75,11 @@ class RankSelection:
     consensus : dict
         ``consensus[rank]``: the consensus matrix (with ``"consensus"``).
     methods : tuple of str
+    unconverged : dict
+        ``unconverged[rank] = (n_stopped, n_fits)``: how many of the rank's
+        fits stopped at ``max_iter`` before reaching ``tol`` (their
+        ConvergenceWarning is not issued: one summary is enough for many
+        fits), for the ranks where some did.
     """
 
     ranks: list
@@ -83,6 +88,7 @@ class RankSelection:
     scores: dict
     methods: tuple
     consensus: dict = field(default_factory=dict)
+    unconverged: dict = field(default_factory=dict)
 
     def table(self):
         """One dict per rank with every scalar measure, for display."""
@@ -129,10 +135,20 @@ def _make_nmf(rank, seed, params, **extra):
     return NMF(n_components=rank, random_state=seed, **settings)
 
 
-def _quiet_fit(model, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+def _quiet_fit(model, X, tally=None):
+    """Fit without the ConvergenceWarning; ``tally`` counts ``[stopped, fits]``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         W = model.fit_transform(X)
+    stopped = False
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            stopped = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if tally is not None:
+        tally[0] += stopped
+        tally[1] += 1
     return W
 
 
@@ -153,7 +169,7 @@ def _fold_assignment(shape, n_folds, rng):
     return folds
 
 
-def _cv_scores(X, rank, n_folds, folds, seeds, params):
+def _cv_scores(X, rank, n_folds, folds, seeds, params, tally=None):
     if sp.issparse(X):
         X = X.toarray()
     errors = []
@@ -162,7 +178,7 @@ def _cv_scores(X, rank, n_folds, folds, seeds, params):
         X_train = X.copy()
         X_train[hidden] = np.nan
         model = _make_nmf(rank, seeds[fold], params, missing_values=np.nan)
-        W = _quiet_fit(model, X_train)
+        W = _quiet_fit(model, X_train, tally)
         prediction = (W @ model.components_)[hidden]
         errors.append(float(np.sqrt(np.mean((prediction - X[hidden]) ** 2))))
     errors = np.array(errors)
@@ -294,14 +310,15 @@ def select_rank(
     rng = check_random_state(random_state)
     folds = _fold_assignment(X.shape, n_folds, rng) if "cv" in methods else None
 
-    scores, consensus = {}, {}
+    scores, consensus, unconverged = {}, {}, {}
     for rank in ranks:
+        tally = [0, 0]
         runs = n_runs if "consensus" in methods else 1
         seeds = rng.randint(np.iinfo(np.int32).max, size=max(runs, n_folds))
         fits = []
         for seed in seeds[:runs]:
             model = _make_nmf(rank, int(seed), nmf_params)
-            fits.append((_quiet_fit(model, X), model))
+            fits.append((_quiet_fit(model, X, tally), model))
         W, best = min(fits, key=lambda fit: fit[1].loss_)
         H = best.components_
         rank_scores = {
@@ -316,8 +333,12 @@ def select_rank(
             rank_scores["cophenetic"] = cophenetic_correlation(C)
             rank_scores["dispersion"] = consensus_dispersion(C)
         if "cv" in methods:
-            rank_scores.update(_cv_scores(X, rank, n_folds, folds, seeds, nmf_params))
+            rank_scores.update(
+                _cv_scores(X, rank, n_folds, folds, seeds, nmf_params, tally)
+            )
         scores[rank] = rank_scores
+        if tally[0]:
+            unconverged[rank] = tuple(tally)
         if callback is not None:
             callback(rank, rank_scores)
 
@@ -334,4 +355,5 @@ def select_rank(
         scores=scores,
         methods=methods,
         consensus=consensus,
+        unconverged=unconverged,
     )

@@ -5,6 +5,9 @@
   (:class:`nmfkit.report.Report`);
 - fit, rank and ratings: one factorization (or a rank selection) of a
   matrix or a ratings file;
+- audio and series: spectral templates and separated sources of a
+  recording (:func:`separate_audio`), time-series templates of a set of
+  recordings (:func:`decompose_series`);
 - every command hands its results over in an :class:`OutputSet`, a folder
   written all together or not at all.
 
@@ -19,18 +22,26 @@ import importlib
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
+    "separate_audio": "._audio",
     "Comparison": "._compare",
     "FitRecord": "._compare",
     "compare_with_sklearn": "._compare",
+    "objective_path": "._compare",
+    "replay_points": "._compare",
+    "AUDIO_DEFAULTS": "._defaults",
     "FACES_DEFAULTS": "._defaults",
+    "SERIES_DEFAULTS": "._defaults",
     "TOPICS_DEFAULTS": "._defaults",
     "CommandError": "._errors",
     "run_faces": "._faces",
     "write_faces_outputs": "._faces",
     "OutputSet": "._outputs",
     "Progress": "._progress",
+    "add_result_files": "._sections",
     "format_summary": "._sections",
+    "topic_coherence_rows": "._sections",
     "format_table": "._table",
+    "decompose_series": "._series",
     "run_topics": "._topics",
     "write_topics_outputs": "._topics",
 }

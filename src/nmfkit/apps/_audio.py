@@ -26,13 +26,11 @@ from ..audio import (
     wav_bytes,
 )
 from ..audio._separation import check_groups
+from ._defaults import AUDIO_DEFAULTS
+from ._outputs import json_safe_tree, output_set, write_report
 
 __all__ = ["AUDIO_DEFAULTS", "AUDIO_STEPS", "AUDIO_SUMMARY_HEADER", "separate_audio"]
 
-#: Defaults of the audio application.
-AUDIO_DEFAULTS = dict(
-    beta_loss="kullback-leibler", max_iter=200, tol=1e-4, random_state=0
-)
 
 #: Columns of the per-source table (``result.rows``).
 AUDIO_SUMMARY_HEADER = ("source", "components", "file", "SDR dB", "SIR dB", "SAR dB")
@@ -110,15 +108,6 @@ def _resolve_groups(factors, n_sources, groups, n_references):
     return group_templates(factors.templates, n_sources), "clustered templates"
 
 
-def _file_names(n_sources, report):
-    names = ["templates.csv", "templates.npy", "activations.csv", "activations.npy"]
-    names += [f"source_{j + 1}.wav" for j in range(n_sources)]
-    names.append("summary.json")
-    if report:
-        names.append("report.html")
-    return names
-
-
 def _check_references(references, shape):
     if references is None:
         return None
@@ -152,6 +141,7 @@ def separate_audio(
     tol=1e-4,
     random_state=0,
     output_dir=None,
+    outputs=None,
     report=None,
     force=False,
     progress=None,
@@ -203,15 +193,20 @@ def separate_audio(
         Folder for ``templates.csv``/``.npy`` (one spectrum per component:
         frequencies x components in the CSV, components x frequencies in the
         ``.npy``), ``activations.csv``/``.npy`` (frames x components),
-        ``source_<j>.wav`` (float32), ``summary.json`` and ``report.html``.
-        Every file is checked before the work starts and written atomically.
-        None writes nothing.
+        ``source_<j>.wav`` (float32), ``summary.json``, ``report.html`` and
+        ``manifest.json``: an :class:`~nmfkit.apps.OutputSet`, checked before
+        the work starts and put in place all together at the end, or not at
+        all (an error, Ctrl-C or a kill leaves the previous folder or
+        nothing). None writes nothing.
+    outputs : OutputSet or Subfolder, default=None
+        Write the same files into this open set instead (the caller commits
+        it); not with ``output_dir``.
     report : None, False or nmfkit.report.Report, default=None
-        None: build a report (written to ``output_dir/report.html`` when
-        there is an output folder); a Report: add the sections to it (the
-        caller writes it); False: no report.
+        None: build a report (written as ``report.html`` with the other
+        files, with links to them, when there are outputs); a Report: add the
+        sections to it (the caller writes it); False: no report.
     force : bool, default=False
-        Replace existing output files.
+        Replace an existing output folder (an earlier output set) as a whole.
     progress : nmfkit.apps.Progress, default=None
         Told of up to :data:`AUDIO_STEPS` steps.
     prefix : str, default="audio"
@@ -225,10 +220,9 @@ def separate_audio(
         masks, groups), ``source_names``, ``grouping`` (how the groups were
         made), ``scores`` (BSS Eval dict or None), ``summary`` (the JSON
         summary), ``rows`` and ``header`` (a per-source table), ``files``
-        (name -> path written) and ``report`` (the Report or None).
+        (the names written, relative to the output set; empty without
+        outputs) and ``report`` (the Report or None).
     """
-    from ..report import Report
-
     signal, rate, name, builtin_refs, reference_names = _as_recording(
         source, sample_rate, mono
     )
@@ -279,94 +273,100 @@ def separate_audio(
             f"{len(source_names)} source names for {planned} sources; give one "
             "name per source (group)."
         )
-    make_report = report is not False
-    out = None
-    if output_dir is not None:
-        from ._output_folder import OutputFolder
+    from ..report import Report
 
-        out = OutputFolder(
-            output_dir,
-            _file_names(planned, make_report and report is None),
-            force=force,
-        )
-    if progress is not None:
-        progress.step("fitting the templates and activations")
-    factors = decompose_spectrogram(
-        spec,
-        rank if templates is None else None,
-        templates=templates,
-        **factors_options,
-    )
-    groups, grouping = _resolve_groups(
-        factors, n_sources, groups, None if references is None else len(references)
-    )
-    if progress is not None:
-        progress.step("separating the sources")
-    separation = separate(spec, factors, groups)
-    n = separation.n_sources
-    scores = None
-    if references is not None:
-        if len(references) != n:
-            raise ValueError(
-                f"{len(references)} reference sources for {n} separated ones; give "
-                "n_sources equal to the number of references."
-            )
-        scores = evaluate_separation(references, separation.signals)
-    if source_names is None and reference_names is not None:
-        match = _matched(scores, n)  # name each estimate after its reference
-        source_names = [reference_names[r] for r in match]
-    if source_names is None:
-        source_names = [f"source {j + 1}" for j in range(n)]
-    source_names = [str(v) for v in source_names]
-    summary = _summary(
-        name, rate, signal, spec, factors, separation, grouping, source_names, scores
-    )
-    built = None
-    if make_report:  # drawn before anything is written: no partial outputs
+    make_report = report is not False
+    # An output set opened here is committed when the block ends normally and
+    # removed otherwise; a given one is the caller's to commit.
+    with output_set(output_dir, outputs, force=force, command="audio") as out:
         if progress is not None:
-            progress.step("drawing the report")
-        built = (
-            report
-            if report is not None
-            else Report(
-                "nmfkit: audio", subtitle=f"{name}: spectral templates and sources"
-            )
+            progress.step("fitting the templates and activations")
+        factors = decompose_spectrogram(
+            spec,
+            rank if templates is None else None,
+            templates=templates,
+            progress=progress,
+            **factors_options,
         )
-        _add_sections(
-            built,
-            prefix,
+        groups, grouping = _resolve_groups(
+            factors, n_sources, groups, None if references is None else len(references)
+        )
+        if progress is not None:
+            progress.step("separating the sources")
+        separation = separate(spec, factors, groups)
+        n = separation.n_sources
+        scores = None
+        if references is not None:
+            if len(references) != n:
+                raise ValueError(
+                    f"{len(references)} reference sources for {n} separated ones; give "
+                    "n_sources equal to the number of references."
+                )
+            scores = evaluate_separation(references, separation.signals)
+        if source_names is None and reference_names is not None:
+            match = _matched(scores, n)  # name each estimate after its reference
+            source_names = [reference_names[r] for r in match]
+        if source_names is None:
+            source_names = [f"source {j + 1}" for j in range(n)]
+        source_names = [str(v) for v in source_names]
+        summary = _summary(
             name,
-            signal,
             rate,
+            signal,
             spec,
             factors,
             separation,
+            grouping,
             source_names,
             scores,
-            summary,
         )
-    files = {}
-    if out is not None:
-        if progress is not None:
-            progress.step("writing the outputs")
-        files = _write_outputs(out, spec, factors, separation, rate, summary)
-        if built is not None and report is None:
-            files["report"] = out.write_text("report.html", built.render())
-    return Bunch(
-        signal=signal,
-        sample_rate=rate,
-        spectrogram=spec,
-        factors=factors,
-        separation=separation,
-        source_names=source_names,
-        grouping=grouping,
-        scores=scores,
-        summary=summary,
-        rows=_rows(separation, source_names, scores),
-        header=AUDIO_SUMMARY_HEADER,
-        files=files,
-        report=built,
-    )
+        built = None
+        if make_report:  # drawn before anything is written: no partial outputs
+            if progress is not None:
+                progress.step("drawing the report")
+            built = (
+                report
+                if report is not None
+                else Report(
+                    "nmfkit: audio", subtitle=f"{name}: spectral templates and sources"
+                )
+            )
+            _add_sections(
+                built,
+                prefix,
+                name,
+                signal,
+                rate,
+                spec,
+                factors,
+                separation,
+                source_names,
+                scores,
+                summary,
+            )
+        files = []
+        if out is not None:
+            if progress is not None:
+                progress.step("writing the outputs")
+            files = _write_outputs(out, spec, factors, separation, rate, summary)
+            if built is not None and report is None:
+                files += write_report(built, out, files, title="Audio: result files",
+                                      key=f"{prefix}-files")  # fmt: skip
+        return Bunch(
+            signal=signal,
+            sample_rate=rate,
+            spectrogram=spec,
+            factors=factors,
+            separation=separation,
+            source_names=source_names,
+            grouping=grouping,
+            scores=scores,
+            summary=summary,
+            rows=_rows(separation, source_names, scores),
+            header=AUDIO_SUMMARY_HEADER,
+            files=files,
+            report=built,
+        )
 
 
 def _matched(scores, n):
@@ -439,33 +439,33 @@ def _summary(name, rate, signal, spec, factors, separation, grouping, names, sco
 
 
 def _write_outputs(out, spec, factors, separation, rate, summary):
+    """Write the templates, activations, WAV files and summary; return the names."""
+    sub = out.subfolder("")
     k = factors.n_components
     comp = [f"component_{j + 1}" for j in range(k)]
-    files = {}
-    files["templates_csv"] = out.write_csv(
+    sub.write_rows_csv(
         "templates.csv",
         ("frequency_hz", *comp),
         (
-            (float(f), *row)
+            (float(f), *map(float, row))
             for f, row in zip(spec.frequencies, factors.templates.T, strict=True)
         ),
     )
-    files["templates_npy"] = out.write_npy("templates.npy", factors.templates)
-    files["activations_csv"] = out.write_csv(
+    sub.write_npy("templates.npy", factors.templates)
+    sub.write_rows_csv(
         "activations.csv",
         ("time_s", *comp),
         (
-            (float(t), *row)
+            (float(t), *map(float, row))
             for t, row in zip(spec.times, factors.activations, strict=True)
         ),
     )
-    files["activations_npy"] = out.write_npy("activations.npy", factors.activations)
+    sub.write_npy("activations.npy", factors.activations)
     for j, sig in enumerate(separation.signals):
-        name = f"source_{j + 1}.wav"
-        files[name] = out.write_bytes(name, wav_bytes(sig, rate))
-    summary["files"] = {key: path.name for key, path in files.items()}
-    files["summary"] = out.write_json("summary.json", summary)
-    return files
+        sub.write_bytes(f"source_{j + 1}.wav", wav_bytes(sig, rate))
+    summary["files"] = [n.rpartition("/")[2] for n in sub.files] + ["summary.json"]
+    sub.write_json("summary.json", json_safe_tree(summary))
+    return list(sub.files)
 
 
 def _add_sections(

@@ -31,6 +31,7 @@ which offers none.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -62,7 +63,8 @@ class FitRecord:
     ``history`` is what the estimator recorded (its own objective, None for
     scikit-learn); ``curve`` has rows ``(iteration, seconds, objective)`` on
     the comparison's shared penalized objective (None when it could not be
-    recomputed, with the reason in ``curve_note``).
+    recomputed, with the reason in ``curve_note``); ``model`` is the fitted
+    estimator itself (nmfkit's saves as ``model.npz``).
     """
 
     label: str
@@ -75,6 +77,7 @@ class FitRecord:
     history: np.ndarray | None = None
     curve: np.ndarray | None = None
     curve_note: str = ""
+    model: object = None
 
     @property
     def zero_share(self):
@@ -228,18 +231,39 @@ def _curve(record, model, X, W0, H0, penalties, *, records_shared, replay=True):
     return np.column_stack([rows[:, 0], seconds, rows[:, 1]]), note
 
 
-def _fit(label, model, X, W0, H0, penalties, *, records_shared=False, replay=True):
+def _fit(
+    label, model, X, W0, H0, penalties, *, records_shared=False, replay=True,
+    progress=None,
+):  # fmt: skip
     """Fit from ``(W0, H0)`` and score on the shared penalized objective.
 
     ``records_shared``: the model minimizes exactly ``penalties``, so its own
-    ``history_`` is already on the shared objective.
+    ``history_`` is already on the shared objective. ``progress``: its
+    per-iteration bar shows nmfkit's fits (:meth:`Progress.watch`).
+
+    The fits' ConvergenceWarning is left to the callers (they word it as
+    every command does, from ``n_iter``); a fit interrupted by Ctrl-C (which
+    would keep its factors, :class:`~nmfkit._fit_runner.FitInterruptedWarning`)
+    raises :class:`KeyboardInterrupt`: an interrupted fit is never compared
+    as if it had finished. Other warnings are issued again.
     """
+    from sklearn.exceptions import ConvergenceWarning
+
+    from .._fit_runner import FitInterruptedWarning
+
     unfitted = clone(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)  # ConvergenceWarning
+    watch = progress.watch(model, label) if progress is not None else _no_progress()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         start = time.perf_counter()
-        W = model.fit_transform(X, W=W0.copy(), H=H0.copy())
+        with watch:
+            W = model.fit_transform(X, W=W0.copy(), H=H0.copy())
         seconds = time.perf_counter() - start
+    if any(issubclass(w.category, FitInterruptedWarning) for w in caught):
+        raise KeyboardInterrupt(f"{label} was interrupted")
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     H = model.components_
     record = FitRecord(
         label=label,
@@ -250,6 +274,7 @@ def _fit(label, model, X, W0, H0, penalties, *, records_shared=False, replay=Tru
         reconstruction_error=float(reconstruction_error(X, W, H)),
         objective=float(penalized_objective(X, W, H, penalties)),
         history=getattr(model, "history_", None),
+        model=model,
     )
     record.curve, record.curve_note = _curve(
         record,
@@ -262,6 +287,11 @@ def _fit(label, model, X, W0, H0, penalties, *, records_shared=False, replay=Tru
         replay=replay,
     )
     return record
+
+
+@contextlib.contextmanager
+def _no_progress():
+    yield
 
 
 def compare_with_sklearn(
@@ -356,6 +386,7 @@ def compare_with_sklearn(
             penalties,
             records_shared=key in records_shared,
             replay=curves,
+            progress=progress,
         )
     reference = comparison.fits["sklearn"].H
     for key in comparison.fits:

@@ -7,8 +7,10 @@ option is not given. Keys are the estimators' parameter names.
 from __future__ import annotations
 
 __all__ = [
+    "AUDIO_DEFAULTS",
     "FACES_DEFAULTS",
     "FIT_DEFAULTS",
+    "SERIES_DEFAULTS",
     "RANK_DEFAULTS",
     "RATINGS_DEFAULTS",
     "TOPICS_DEFAULTS",
@@ -78,4 +80,29 @@ RATINGS_DEFAULTS = dict(
     l2_W=4.0,
     l1_H=0.0,
     l2_H=4.0,
+)
+
+#: ``nmfkit audio``: KL on the magnitude spectrogram (see
+#: :func:`nmfkit.apps.separate_audio`); ``--rank`` is required.
+AUDIO_DEFAULTS = dict(
+    n_components=None,
+    beta_loss="kullback-leibler",
+    init=None,
+    max_iter=200,
+    tol=1e-4,
+    random_state=0,
+)
+
+#: ``nmfkit series``: Frobenius templates of recordings (see
+#: :func:`nmfkit.apps.decompose_series`); ``--rank`` is required. The start
+#: is NNDSVD (its zeros are no trap for HALS, the default solver), which
+#: recovers the generating shapes of the built-in load profiles (matched
+#: cosine 0.995; 0.91 from NNDSVDA's fill, a worse local minimum).
+SERIES_DEFAULTS = dict(
+    n_components=None,
+    beta_loss="frobenius",
+    init="nndsvd",
+    max_iter=1000,
+    tol=1e-5,
+    random_state=0,
 )

@@ -14,7 +14,7 @@ from ._results import component_names, json_safe, model_from_record, write_facto
 from ._sections import (
     SUMMARY_HEADER,
     add_comparison_sections,
-    add_model_figures,
+    add_faces_figures,
     summary_rows,
 )
 
@@ -57,8 +57,6 @@ def run_faces(images, report, *, progress=None, prefix="faces", **options):
 
 def add_faces_report(report, images, comparison, *, progress=None, prefix="faces"):
     """Add the faces sections and figures of a comparison to ``report``."""
-    from ..plotting import plot_gallery, plot_matched_components, plot_reconstructions
-
     X = images.data
     facts = {
         "source": images.description,
@@ -77,40 +75,7 @@ def add_faces_report(report, images, comparison, *, progress=None, prefix="faces
         )
     if progress is not None:
         progress.step("drawing the faces figures")
-    figures = report.section("Faces: figures", key=f"{prefix}-figures")
-    shape = images.image_shape
-    nmfkit_fit, sklearn_fit = comparison.fits["nmfkit"], comparison.fits["sklearn"]
-    order, rows, sims = comparison.matches["nmfkit"]
-    figures.figure(
-        plot_gallery(X[:16], shape, titles=images.sample_names[:16]),
-        caption="Some of the images",
-        key=f"{prefix}-samples",
-    )
-    figures.figure(
-        plot_matched_components(
-            nmfkit_fit.H,
-            sklearn_fit.H,
-            shape,
-            order,
-            sims,
-            rows=rows,
-            labels=("nmfkit", "sklearn"),
-        ),
-        caption="Dictionaries side by side: nmfkit's components (top) and their "
-        "matched scikit-learn components (below), with cosine similarity",
-        key=f"{prefix}-matched",
-    )
-    figures.figure(
-        plot_gallery(nmfkit_fit.H, shape, title="nmfkit components"),
-        caption="nmfkit's dictionary (rows of H as images)",
-        key=f"{prefix}-components",
-    )
-    figures.figure(
-        plot_reconstructions(X, nmfkit_fit.W @ nmfkit_fit.H, shape),
-        caption="Originals (top) and nmfkit's reconstructions W H (below)",
-        key=f"{prefix}-reconstructions",
-    )
-    add_model_figures(figures, prefix, comparison)
+    add_faces_figures(report, prefix, comparison, images)
 
 
 def _png(outputs, name, image, scale):
@@ -158,8 +123,7 @@ def write_faces_outputs(outputs, images, result, *, folder=""):
         components=components,
         corner="image",
     )
-    model = model_from_record(record, X, settings, comparison.penalties)
-    sub.save_model("model.npz", model)
+    sub.save_model("model.npz", model_from_record(record))
     for k, row in enumerate(record.H):
         _png(sub, f"components/component_{k:02d}.png", row.reshape(h, w), row.max())
     scale = float(X.max())

@@ -142,54 +142,26 @@ def write_fit_outputs(outputs, table, result, *, source, report):
 
 
 def _write_report(outputs, source, table, result, summary):
-    from ..plotting import plot_code_sparsity, plot_convergence
     from ..report import Report
-    from ..sparsity import zero_share
+    from ._sections import FILE_DESCRIPTIONS, add_fit_sections
 
-    X, model, W = table.data, result.model, result.W
     report = Report("nmfkit: fit", subtitle=str(source))
-    report.section("Data").definitions(
-        {
-            "file": str(source),
-            "shape": f"{X.shape[0]} x {X.shape[1]}",
-            "sparse": bool(hasattr(X, "nnz")),
-            "missing entries": summary["missing_entries"],
-        }
-    )
-    report.section("Parameters").definitions(
-        {
-            "rank": summary["rank"],
-            "beta_loss": summary["beta_loss"],
-            "solver": summary["solver"],
-            "init": summary["init"],
-            "max_iter": summary["max_iter"],
-            "tol": summary["tol"],
-            "random_state": summary["random_state"],
-            **summary["penalties"],
-        }
-    )
-    results = report.section("Results")
-    results.definitions(
-        {
-            **summary["measures"],
-            "iterations": summary["n_iter"],
-            "seconds": summary["seconds"],
-            "zeros in W %": 100 * zero_share(W),
-            "warnings": "; ".join(result.notes) or "none",
-        }
-    )
-    results.definitions(
-        {name: name for name in summary["files"]}, caption="Files in this folder"
-    )
-    figures = report.section("Figures")
-    figures.figure(
-        plot_convergence({"nmfkit": model.history_}),
-        caption="Objective against iterations and seconds",
-        key="convergence",
-    )
-    figures.figure(
-        plot_code_sparsity({"nmfkit": W}),
-        caption="Sparsity of the codes",
-        key="sparsity",
+    files = [
+        (outputs.written_path(name), FILE_DESCRIPTIONS[name])
+        for name in summary["files"]
+        if name in FILE_DESCRIPTIONS
+    ]
+    add_fit_sections(
+        report,
+        table.data,
+        result.W,
+        result.model,
+        source=source,
+        seconds=result.seconds,
+        notes=result.notes,
+        ran={"solver": summary["solver"], "init": summary["init"]},
+        files=files,
+        sample_names=table.row_names,
+        feature_names=table.column_names,
     )
     report.write(outputs.path("report.html"))

@@ -70,8 +70,9 @@ class MediaSection(Section):
         )
         return self
 
-    def render(self):
-        page = super().render()
+    def render(self, base=None):
+        """This section's HTML with the players' script (links as in ``Section``)."""
+        page = super().render(base)
         if not self.audio_keys:
             return page
         head, _, _ = page.rpartition("</section>")

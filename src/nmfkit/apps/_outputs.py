@@ -43,7 +43,14 @@ from pathlib import Path
 from ..reliability._atomic import OutputExistsError
 from ._errors import CommandError
 
-__all__ = ["MANIFEST", "OutputSet", "Subfolder"]
+__all__ = [
+    "MANIFEST",
+    "OutputSet",
+    "Subfolder",
+    "json_safe_tree",
+    "output_set",
+    "write_report",
+]
 
 #: The file that marks a folder as an nmfkit output set.
 MANIFEST = "manifest.json"
@@ -231,6 +238,11 @@ class Subfolder(_Writer):
         """A view of the folder ``name`` inside this one."""
         return Subfolder(self._outputs, self._prefix + name)
 
+    @property
+    def root(self):
+        """The :class:`OutputSet` this folder belongs to."""
+        return self._outputs
+
 
 class OutputSet(_Writer):
     """The files of one command, written together or not at all.
@@ -350,6 +362,20 @@ class OutputSet(_Writer):
         """A view of the folder ``name`` of the set (``""``: the set itself)."""
         return Subfolder(self, name)
 
+    @property
+    def root(self):
+        """The set itself (as :attr:`Subfolder.root` gives a folder's set)."""
+        return self
+
+    def written_path(self, name):
+        """Where the already written ``name`` is now (for links from the report).
+
+        Unlike :meth:`path`, this adds nothing to the set.
+        """
+        if self._tmp is None or self._committed:
+            raise RuntimeError("this output set is closed")
+        return self._tmp / Path(name)
+
     def final_path(self, name):
         """Where ``name`` will be once the set is committed."""
         return self.folder / name
@@ -413,6 +439,68 @@ class OutputSet(_Writer):
     def __del__(self):  # an exception before commit; never leave the folder
         with contextlib.suppress(Exception):
             self.abort()
+
+
+@contextlib.contextmanager
+def output_set(output_dir, outputs=None, *, force=False, command="nmfkit"):
+    """Where an application writes: its own set, the caller's, or nowhere.
+
+    Parameters
+    ----------
+    output_dir : str, path-like or None
+        Open an :class:`OutputSet` there (checked now, before any work): it
+        is committed when the block ends normally and removed when it raises.
+    outputs : OutputSet or Subfolder, default=None
+        A set the caller opened (and commits); not with ``output_dir``.
+    force : bool, default=False
+    command : str, default="nmfkit"
+
+    Yields
+    ------
+    writer : OutputSet, Subfolder or None
+    """
+    if output_dir is not None and outputs is not None:
+        raise ValueError("give output_dir or outputs, not both.")
+    if output_dir is None:
+        yield outputs
+        return
+    with OutputSet(output_dir, force=force, command=command) as owned:
+        yield owned
+
+
+def write_report(report, outputs, files, *, title, key):
+    """Add links to ``files`` to ``report`` and write it as ``report.html``.
+
+    Returns
+    -------
+    names : list of str
+        ``["report.html"]`` with the folder of ``outputs``, relative to the set.
+    """
+    from ._sections import add_output_files
+
+    add_output_files(report, outputs, files, title=title, key=key)
+    sub = outputs.subfolder("")
+    report.write(sub.path("report.html"))
+    return sub.files
+
+
+def json_safe_tree(value):
+    """``value`` for JSON: NumPy scalars and arrays as Python, non-finite as None."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): json_safe_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe_tree(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe_tree(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _version():

@@ -86,6 +86,9 @@ class Progress:
         label : str, default=None
             The bar's description (default: the command's).
         """
+        if not hasattr(model, "_solver_options"):  # not nmfkit's: no monitor
+            yield
+            return
         bar = _tqdm(
             self.quiet,
             total=getattr(model, "max_iter", None),
@@ -93,9 +96,7 @@ class Progress:
             unit="it",
             delay=DELAY,
         )
-        if bar is None or not hasattr(model, "_solver_options"):
-            if bar is not None:
-                bar.close()
+        if bar is None:
             yield
             return
 

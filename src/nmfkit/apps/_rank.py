@@ -50,14 +50,31 @@ def select_matrix_rank(X, ranks, *, methods, folds, runs, progress, **params):
             **params,
         )
         seconds = time.perf_counter() - start
-    # select_rank silences the ConvergenceWarning of its many fits itself.
-    notes = collect_warnings(caught, skip=(ConvergenceWarning,))
+    # select_rank silences the ConvergenceWarning of its many fits and counts
+    # them: one note, in the words of every command.
+    notes = [n for n in [_unconverged_note(selection, params)] if n]
+    notes += collect_warnings(caught, skip=(ConvergenceWarning,))
     return Bunch(
         selection=selection,
         seconds=seconds,
         notes=notes,
         settings=dict(params, random_state=random_state, folds=folds, runs=runs),
     )
+
+
+def _unconverged_note(selection, params):
+    """The shared convergence warning for the fits that hit ``max_iter``."""
+    from ._notes import convergence_note
+
+    if not selection.unconverged:
+        return None
+    stopped = sum(n for n, _ in selection.unconverged.values())
+    fits = sum(m for _, m in selection.unconverged.values())
+    ranks = ", ".join(map(str, selection.unconverged))
+    plural = "s" if len(selection.unconverged) > 1 else ""
+    label = f"{stopped} of the {fits} fits of rank{plural} {ranks}"
+    max_iter = params.get("max_iter", 200)
+    return convergence_note(label, max_iter, max_iter, params.get("tol", 1e-4))
 
 
 def write_rank_outputs(outputs, X, result, *, source, report):
@@ -100,6 +117,7 @@ def write_rank_outputs(outputs, X, result, *, source, report):
 def _write_report(outputs, source, X, result, summary):
     from ..plotting import plot_consensus_maps, plot_rank_scores
     from ..report import Report
+    from ._sections import add_summary_files
 
     selection = result.selection
     report = Report("nmfkit: rank", subtitle=str(source))
@@ -137,6 +155,7 @@ def _write_report(outputs, source, X, result, summary):
     )
     for method in selection.methods:
         results.text(RULES[method])
+    add_summary_files(report, outputs, summary["files"])
     figures = report.section("Figures")
     figures.figure(
         plot_rank_scores(selection),

@@ -266,6 +266,7 @@ def write_ratings_outputs(
 def _write_report(outputs, source, result, recommendations, titles, summary):
     from ..plotting import plot_convergence
     from ..report import Report
+    from ._sections import add_summary_files
 
     report = Report("nmfkit: ratings", subtitle=str(source))
     report.section("Data").definitions(
@@ -308,6 +309,7 @@ def _write_report(outputs, source, result, recommendations, titles, summary):
         caption="Recommendations (the first 50 rows of recommendations.csv)",
         key="recommendations",
     )
+    add_summary_files(report, outputs, summary["files"])
     figures = report.section("Figures")
     figures.figure(
         plot_convergence({"nmfkit": result.model.history_}),

@@ -126,41 +126,22 @@ def init_that_ran(model, shape):
     return resolve_init(model.init, n_components, shape)
 
 
-def model_from_record(record, X, settings, penalties):
-    """The nmfkit model of a comparison's fit, as :func:`nmfkit.load` reads it.
+def model_from_record(record):
+    """The fitted estimator of a comparison's fit, as :func:`nmfkit.load` reads it.
 
-    A :class:`~nmfkit.apps.FitRecord` keeps the factors and the history of
-    nmfkit's MU fit; this builds the fitted :class:`nmfkit.NMF` they belong
-    to (the fit's parameters, ``init="custom"`` as it started from the shared
-    initialization), unless the record carries its model already.
+    A :class:`~nmfkit.apps.FitRecord` carries the estimator it was fitted
+    with (nmfkit's MU from the shared initialization, ``init="custom"``):
+    that model is the one saved, not a rebuilt one.
+
+    Raises
+    ------
+    ValueError
+        The record has no model (one built by hand).
     """
     model = getattr(record, "model", None)
-    if model is not None:
-        return model
-    from .. import NMF
-    from .._objective import reconstruction_error
-
-    model = NMF(
-        n_components=settings["n_components"],
-        solver="mu",
-        init="custom",
-        max_iter=settings["max_iter"],
-        tol=settings["tol"],
-        random_state=settings.get("random_state"),
-        l1_W=penalties.l1_W,
-        l2_W=penalties.l2_W,
-        l2_H=penalties.l2_H,
-    )
-    H = np.asarray(record.H)
-    model.n_features_in_ = int(X.shape[1])
-    model.components_ = H
-    model.n_components_ = int(H.shape[0])
-    model.n_iter_ = int(record.n_iter)
-    if record.history is not None:
-        model.history_ = np.asarray(record.history, dtype=np.float64)
-        model.loss_curve_ = model.history_[:, 2].copy()
-        model.loss_ = float(model.loss_curve_[-1])
-    else:
-        model.loss_ = float(record.objective)
-    model.reconstruction_err_ = float(reconstruction_error(X, record.W, H))
+    if model is None:
+        raise ValueError(
+            f"the fit record {record.label!r} carries no fitted model; build it "
+            "with compare_with_sklearn."
+        )
     return model

@@ -22,7 +22,9 @@ __all__ = [
     "add_faces_figures",
     "add_fit_sections",
     "add_model_figures",
+    "add_output_files",
     "add_result_files",
+    "add_summary_files",
     "add_topics_sections",
     "format_summary",
     "score_topics",
@@ -182,6 +184,87 @@ def add_result_files(report, files, *, title="Result files", key="files"):
     )
     section.files(files, key=key)
     return section
+
+
+#: What each result file holds, for the report's links (by name or folder).
+FILE_DESCRIPTIONS = {
+    "model.npz": "the fitted model (nmfkit.load reads it)",
+    "W.npy": "codes W (samples x components), NumPy",
+    "H.npy": "dictionary H (components x features), NumPy",
+    "W.csv": "codes W with the sample and component names",
+    "H.csv": "dictionary H with the component and feature names",
+    "fit.json": "what ran (solver, init), the objective, the iterations",
+    "faces.json": "the comparison table, the settings and the warnings",
+    "topics.json": "the comparison table, the settings and the warnings",
+    "document_topics.csv": "each document's dominant topic and topic shares",
+    "top_words.csv": "top words of each topic with their weights in H",
+    "coherence.csv": "NPMI and C_V of each topic",
+    "predictions.csv": "the predicted rating of every held-out pair",
+    "recommendations.csv": "the top unseen items of each user, with titles",
+    "ratings.json": "the settings, the held-out errors and the warnings",
+    "rank.csv": "the measures of every candidate rank",
+    "rank.json": "the measures, the chosen rank and the settings",
+    "templates.csv": "the templates, one column each",
+    "templates.npy": "the templates (components x frequencies or time points)",
+    "activations.csv": "the activations, one column per template",
+    "activations.npy": "the activations (frames or recordings x templates)",
+    "reconstruction.csv": "each recording's reconstruction",
+    "reconstruction.npy": "the reconstructions (recordings x time points)",
+    "summary.json": "the settings, the fit and the files",
+    "components/": "each component as a PNG image",
+    "reconstructions/": "each image's reconstruction W H as a PNG image",
+}
+
+
+def add_summary_files(report, outputs, names, *, title="Result files", key="files"):
+    """Links to the top-level ``names`` a command listed in its JSON summary."""
+    rows = [
+        (outputs.written_path(name), FILE_DESCRIPTIONS[name])
+        for name in names
+        if name in FILE_DESCRIPTIONS
+    ]
+    return add_result_files(report, rows, title=title, key=key)
+
+
+def add_output_files(report, outputs, files, *, title, key):
+    """Links to the files an application wrote into an output set.
+
+    Parameters
+    ----------
+    report : Report
+    outputs : OutputSet or Subfolder
+        The set the files were written into (not committed yet: the links are
+        made from where the files are now, relative to the report beside them).
+    files : sequence of str
+        Names relative to the set (``faces/W.npy``, as ``Subfolder.files``
+        gives them); the files of a subfolder
+        get one link, to the folder, with their count.
+    title, key : str
+
+    Returns
+    -------
+    section : Section
+    """
+    outputs = outputs.root
+    rows, folders = [], {}  # folder -> its row's index and file count
+    for name in files:
+        folder, _, base = name.rpartition("/")
+        kind = folder.rpartition("/")[2] + "/"
+        if folder and kind in FILE_DESCRIPTIONS:
+            index, count = folders.get(folder, (len(rows), 0))
+            if count == 0:
+                rows.append(None)
+            folders[folder] = (index, count + 1)
+            rows[index] = (
+                outputs.written_path(folder),
+                f"{FILE_DESCRIPTIONS[kind]} ({count + 1} files)",
+            )
+            continue
+        text = FILE_DESCRIPTIONS.get(base)
+        if text is None and base.endswith(".wav"):
+            text = "a separated source (WAV, float32)"
+        rows.append((outputs.written_path(name), text or ""))
+    return add_result_files(report, rows, title=title, key=key)
 
 
 def _matched_by_share(comparison, key, shares):
@@ -498,8 +581,9 @@ def _parameter_rows(model, ran):
         if name not in shown and _differs(value, defaults.get(name)):
             shown[name] = value
     for name, value in (ran or {}).items():
-        if name in params and str(params[name]) != str(value):
-            shown[name] = f"{value} (asked: {params[name]})"
+        asked = "auto" if params.get(name) is None else params.get(name)
+        if name in params and str(asked) != str(value):
+            shown[name] = f"{value} (asked: {asked})"
         else:
             shown[name] = value
     return {k: ("None" if v is None else v) for k, v in shown.items()}, params

@@ -17,13 +17,11 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._nmf import NMF
+from ._defaults import SERIES_DEFAULTS
+from ._outputs import json_safe_tree, output_set, write_report
 
 __all__ = ["SERIES_DEFAULTS", "SERIES_STEPS", "decompose_series"]
 
-#: Defaults of the time-series application.
-SERIES_DEFAULTS = dict(
-    beta_loss="frobenius", init="nndsvda", max_iter=1000, tol=1e-5, random_state=0
-)
 
 #: Number of ``progress.step`` calls of :func:`decompose_series` (at most).
 SERIES_STEPS = 4
@@ -90,12 +88,13 @@ def decompose_series(
     beta_loss="frobenius",
     names=None,
     times=None,
-    init="nndsvda",
+    init="nndsvd",
     max_iter=1000,
     tol=1e-5,
     random_state=0,
     n_examples=4,
     output_dir=None,
+    outputs=None,
     report=None,
     force=False,
     progress=None,
@@ -128,14 +127,18 @@ def decompose_series(
         Folder for ``templates.csv`` (time points x templates), ``.npy``
         (templates x time points), ``activations.csv``/``.npy`` (recordings x
         templates), ``reconstruction.csv``/``.npy`` (recordings x time
-        points), ``summary.json`` and ``report.html``; every file is checked
-        before the fit and written atomically. None writes nothing.
+        points), ``summary.json``, ``report.html`` and ``manifest.json``: an
+        :class:`~nmfkit.apps.OutputSet`, checked before the fit and put in
+        place all together at the end, or not at all. None writes nothing.
+    outputs : OutputSet or Subfolder, default=None
+        Write the same files into this open set instead (the caller commits
+        it); not with ``output_dir``.
     report : None, False or nmfkit.report.Report, default=None
-        None: build a report (written to ``output_dir/report.html`` when
-        there is an output folder); a Report: add the sections to it; False:
-        none.
+        None: build a report (written as ``report.html`` with the other
+        files, with links to them, when there are outputs); a Report: add the
+        sections to it; False: none.
     force : bool, default=False
-        Replace existing output files.
+        Replace an existing output folder (an earlier output set) as a whole.
     progress : nmfkit.apps.Progress, default=None
         Told of up to :data:`SERIES_STEPS` steps.
     prefix : str, default="series"
@@ -149,7 +152,8 @@ def decompose_series(
         data's units), ``reconstruction``, ``errors`` (relative error of
         each recording), ``model`` (the fitted :class:`nmfkit.NMF`),
         ``truth_similarity`` (matched cosine with given templates, or None),
-        ``summary``, ``files`` and ``report``.
+        ``summary``, ``files`` (the names written, relative to the output
+        set) and ``report``.
     """
     from ..report import Report
 
@@ -157,121 +161,129 @@ def decompose_series(
         progress.step("reading the recordings")
     data, names, times, label, truth = _as_recordings(source, names, times)
     make_report = report is not False
-    out = None
-    if output_dir is not None:
-        from ._output_folder import OutputFolder
-
-        files = [
-            f"{stem}.{ext}"
-            for stem in ("templates", "activations", "reconstruction")
-            for ext in ("csv", "npy")
-        ] + ["summary.json"]
-        if make_report and report is None:
-            files.append("report.html")
-        out = OutputFolder(output_dir, files, force=force)
-    if progress is not None:
-        progress.step("fitting the templates")
-    model = NMF(
-        rank,
-        beta_loss=beta_loss,
-        init=init,
-        max_iter=max_iter,
-        tol=tol,
-        random_state=random_state,
-    )
-    start = time.perf_counter()
-    W = model.fit_transform(data)
-    seconds = time.perf_counter() - start
-    H = model.components_
-    peak = H.max(axis=1)
-    peak[peak == 0] = 1.0
-    templates, activations = H / peak[:, None], W * peak[None, :]
-    reconstruction = activations @ templates
-    norms = np.linalg.norm(data, axis=1)
-    errors = np.linalg.norm(data - reconstruction, axis=1) / np.where(
-        norms > 0, norms, 1.0
-    )
-    similarity = None
-    if truth is not None and truth[0].shape[1] == templates.shape[1]:
-        from ..matching import match_components
-
-        order, rows, sims = match_components(truth[0], templates)
-        similarity = Bunch(truth_rows=rows, templates=order, cosine=sims)
-    summary = {
-        "input": label,
-        "shape": list(data.shape),
-        "rank": int(rank),
-        "parameters": {
-            k: model.get_params()[k]
-            for k in ("beta_loss", "init", "max_iter", "tol", "random_state")
-        },
-        "objective": float(model.loss_),
-        "reconstruction_err": float(model.reconstruction_err_),
-        "relative_error": float(
-            np.linalg.norm(data - reconstruction) / np.linalg.norm(data)
-        ),
-        "n_iter": int(model.n_iter_),
-        "seconds": seconds,
-        "orientation": "data (recordings x time points) ~ activations @ templates",
-    }
-    if similarity is not None:
-        summary["matched_cosine_with_given_templates"] = similarity.cosine.tolist()
-    built = None
-    if make_report:
+    # An output set opened here is committed when the block ends normally and
+    # removed otherwise; a given one is the caller's to commit.
+    with output_set(output_dir, outputs, force=force, command="series") as out:
         if progress is not None:
-            progress.step("drawing the report")
-        built = (
-            report
-            if report is not None
-            else Report("nmfkit: series", subtitle=f"{label}: time-series templates")
+            progress.step("fitting the templates")
+        model = NMF(
+            rank,
+            beta_loss=beta_loss,
+            init=init,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
         )
-        _add_sections(
-            built, prefix, label, data, names, times, model, templates,
-            activations, reconstruction, errors, similarity, truth, n_examples,
-            summary,
-        )  # fmt: skip
-    written = {}
-    if out is not None:
-        comp = [f"template_{j + 1}" for j in range(rank)]
-        written["templates_csv"] = out.write_csv(
-            "templates.csv",
-            ("time", *comp),
-            ((t, *row) for t, row in zip(times, templates.T, strict=True)),
+        start = time.perf_counter()
+        if progress is not None:
+            with progress.watch(model, "series"):
+                W = model.fit_transform(data)
+        else:
+            W = model.fit_transform(data)
+        seconds = time.perf_counter() - start
+        H = model.components_
+        peak = H.max(axis=1)
+        peak[peak == 0] = 1.0
+        templates, activations = H / peak[:, None], W * peak[None, :]
+        reconstruction = activations @ templates
+        norms = np.linalg.norm(data, axis=1)
+        errors = np.linalg.norm(data - reconstruction, axis=1) / np.where(
+            norms > 0, norms, 1.0
         )
-        written["activations_csv"] = out.write_csv(
-            "activations.csv",
-            ("recording", *comp),
-            ((n, *row) for n, row in zip(names, activations, strict=True)),
+        similarity = None
+        if truth is not None and truth[0].shape[1] == templates.shape[1]:
+            from ..matching import match_components
+
+            order, rows, sims = match_components(truth[0], templates)
+            similarity = Bunch(truth_rows=rows, templates=order, cosine=sims)
+        summary = {
+            "input": label,
+            "shape": list(data.shape),
+            "rank": int(rank),
+            "parameters": {
+                k: model.get_params()[k]
+                for k in ("beta_loss", "init", "max_iter", "tol", "random_state")
+            },
+            "objective": float(model.loss_),
+            "reconstruction_err": float(model.reconstruction_err_),
+            "relative_error": float(
+                np.linalg.norm(data - reconstruction) / np.linalg.norm(data)
+            ),
+            "n_iter": int(model.n_iter_),
+            "seconds": seconds,
+            "orientation": "data (recordings x time points) ~ activations @ templates",
+        }
+        if similarity is not None:
+            summary["matched_cosine_with_given_templates"] = similarity.cosine.tolist()
+        built = None
+        if make_report:
+            if progress is not None:
+                progress.step("drawing the report")
+            built = (
+                report
+                if report is not None
+                else Report(
+                    "nmfkit: series", subtitle=f"{label}: time-series templates"
+                )
+            )
+            _add_sections(
+                built, prefix, label, data, names, times, model, templates,
+                activations, reconstruction, errors, similarity, truth, n_examples,
+                summary,
+            )  # fmt: skip
+        written = []
+        if out is not None:
+            written = _write_outputs(
+                out, names, times, templates, activations, reconstruction, summary
+            )
+            if built is not None and report is None:
+                written += write_report(built, out, written,
+                                        title="Series: result files",
+                                        key=f"{prefix}-files")  # fmt: skip
+        return Bunch(
+            data=data,
+            names=names,
+            times=times,
+            templates=templates,
+            activations=activations,
+            reconstruction=reconstruction,
+            errors=errors,
+            model=model,
+            truth_similarity=similarity,
+            summary=summary,
+            files=written,
+            report=built,
         )
-        written["reconstruction_csv"] = out.write_csv(
-            "reconstruction.csv",
-            ("recording", *times),
-            ((n, *row) for n, row in zip(names, reconstruction, strict=True)),
-        )
-        for stem, array in (
-            ("templates", templates),
-            ("activations", activations),
-            ("reconstruction", reconstruction),
-        ):
-            written[f"{stem}_npy"] = out.write_npy(f"{stem}.npy", array)
-        summary["files"] = {k: p.name for k, p in written.items()}
-        written["summary"] = out.write_json("summary.json", summary)
-        if built is not None and report is None:
-            written["report"] = out.write_text("report.html", built.render())
-    return Bunch(
-        data=data,
-        names=names,
-        times=times,
-        templates=templates,
-        activations=activations,
-        reconstruction=reconstruction,
-        errors=errors,
-        model=model,
-        truth_similarity=similarity,
-        summary=summary,
-        files=written,
-        report=built,
+
+
+def _write_outputs(out, names, times, templates, activations, reconstruction, summary):
+    """Write the CSV and ``.npy`` files and the summary; return the names."""
+    sub = out.subfolder("")
+    comp = [f"template_{j + 1}" for j in range(templates.shape[0])]
+    sub.write_rows_csv(
+        "templates.csv",
+        ("time", *comp),
+        ((t, *map(float, row)) for t, row in zip(times, templates.T, strict=True)),
     )
+    sub.write_rows_csv(
+        "activations.csv",
+        ("recording", *comp),
+        ((n, *map(float, row)) for n, row in zip(names, activations, strict=True)),
+    )
+    sub.write_rows_csv(
+        "reconstruction.csv",
+        ("recording", *times),
+        ((n, *map(float, row)) for n, row in zip(names, reconstruction, strict=True)),
+    )
+    for stem, array in (
+        ("templates", templates),
+        ("activations", activations),
+        ("reconstruction", reconstruction),
+    ):
+        sub.write_npy(f"{stem}.npy", array)
+    summary["files"] = [n.rpartition("/")[2] for n in sub.files] + ["summary.json"]
+    sub.write_json("summary.json", json_safe_tree(summary))
+    return list(sub.files)
 
 
 def _add_sections(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..topics import coherence, dominant_topics, top_words
+from ..topics import dominant_topics, top_words
 from ._compare import compare_with_sklearn
 from ._defaults import TOPICS_DEFAULTS
 from ._notes import convergence_note
@@ -13,16 +13,12 @@ from ._results import component_names, json_safe, model_from_record, write_facto
 from ._sections import (
     SUMMARY_HEADER,
     add_comparison_sections,
-    add_model_figures,
+    add_topics_sections,
+    score_topics,
     summary_rows,
 )
 
 __all__ = ["TOPICS_DEFAULTS", "run_topics", "write_topics_outputs"]
-
-
-def _snippet(text, length=90):
-    text = " ".join(str(text).split())
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def run_topics(
@@ -56,17 +52,7 @@ def run_topics(
     comparison = compare_with_sklearn(X, progress=progress, **settings)
     if progress is not None:
         progress.step("scoring topic coherence")
-    words, weights, scores = {}, {}, {}
-    for key, record in comparison.fits.items():
-        words[key], weights[key] = top_words(record.H, corpus.vocabulary, n_words)
-        usable = [w if len(w) >= 2 else None for w in words[key]]
-        kept = [w for w in usable if w is not None]
-        per = {m: np.full(len(usable), np.nan) for m in ("c_npmi", "c_v")}
-        if kept:
-            idx = [i for i, w in enumerate(usable) if w is not None]
-            for m in per:
-                per[m][idx] = coherence(kept, corpus.tokens, m)
-        scores[key] = per
+    words, weights, scores = score_topics(comparison, corpus, n_words)
     if report is not None:
         add_topics_report(
             report, corpus, comparison, words, weights, scores,
@@ -93,8 +79,6 @@ def add_topics_report(
     prefix="topics",
 ):  # fmt: skip
     """Add the topics sections and figures of a comparison to ``report``."""
-    from ..plotting import plot_top_words
-
     X = corpus.data
     facts = {
         "source": corpus.get("description", "texts"),
@@ -118,68 +102,9 @@ def add_topics_report(
     )
     if progress is not None:
         progress.step("drawing the topics figures")
-    order, rows, sims = comparison.matches["nmfkit"]
-    partner = dict(zip(rows.tolist(), order.tolist(), strict=True))
-    similarity = dict(zip(rows.tolist(), sims.tolist(), strict=True))
-    table = report.section("Topics: top words", key=f"{prefix}-words")
-    table.table(
-        [
-            (
-                k,
-                " ".join(words["nmfkit"][k]),
-                scores["nmfkit"]["c_npmi"][k],
-                scores["nmfkit"]["c_v"][k],
-                " ".join(words["sklearn"][partner[k]]) if k in partner else "",
-                similarity.get(k, float("nan")),
-            )
-            for k in range(len(words["nmfkit"]))
-        ],
-        header=(
-            "topic",
-            "nmfkit top words",
-            "NPMI",
-            "C_V",
-            "matched scikit-learn topic",
-            "cosine",
-        ),
-        key=f"{prefix}-top-words",
+    add_topics_sections(
+        report, prefix, comparison, corpus, words, weights, scores, n_documents=15
     )
-    W = comparison.fits["nmfkit"].W
-    topics, shares = dominant_topics(W, n_topics=2)
-    n_docs = min(15, W.shape[0])
-    table.table(
-        [
-            (
-                corpus.doc_ids[d],
-                _snippet(corpus.texts[d]),
-                int(topics[d, 0]),
-                float(shares[d, 0]),
-                int(topics[d, 1]) if topics.shape[1] > 1 else -1,
-                float(shares[d, 1]) if shares.shape[1] > 1 else 0.0,
-            )
-            for d in range(n_docs)
-        ],
-        header=("document", "text", "top topic", "share", "second topic", "share"),
-        caption=f"Dominant topics of the first {n_docs} documents (nmfkit)",
-        key=f"{prefix}-dominant",
-    )
-    figures = report.section("Topics: figures", key=f"{prefix}-figures")
-    figures.figure(
-        plot_top_words(words["nmfkit"], weights["nmfkit"], title="nmfkit topics"),
-        caption="Top words of nmfkit's topics",
-        key=f"{prefix}-words-nmfkit",
-    )
-    matched = [partner[k] for k in sorted(partner)]
-    figures.figure(
-        plot_top_words(
-            [words["sklearn"][j] for j in matched],
-            weights["sklearn"][matched],
-            title="scikit-learn topics, in nmfkit's order",
-        ),
-        caption="Top words of scikit-learn's matched topics",
-        key=f"{prefix}-words-sklearn",
-    )
-    add_model_figures(figures, prefix, comparison)
 
 
 def write_topics_outputs(outputs, corpus, result, *, folder=""):
@@ -210,9 +135,7 @@ def write_topics_outputs(outputs, corpus, result, *, folder=""):
         components=names,
         corner="document",
     )
-    sub.save_model(
-        "model.npz", model_from_record(record, X, settings, comparison.penalties)
-    )
+    sub.save_model("model.npz", model_from_record(record))
     topics, shares = dominant_topics(record.W, n_topics=1)
     totals = record.W.sum(axis=1, keepdims=True)
     share = np.divide(record.W, totals, out=np.zeros_like(record.W), where=totals > 0)

@@ -19,6 +19,7 @@ below). Itakura-Saito (beta <= 0) needs positive data: values below
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import time
 from collections.abc import Mapping, Sequence
@@ -197,6 +198,7 @@ def decompose_spectrogram(
     tol=1e-4,
     random_state=0,
     floor="auto",
+    progress=None,
 ):
     """Factorize a spectrogram into spectral templates and activations.
 
@@ -223,6 +225,9 @@ def decompose_spectrogram(
     floor : "auto" or float, default="auto"
         Values below ``floor * max(spec)`` are raised to it before the fit;
         "auto" is 1e-6 for beta <= 0 (which needs positive data) and 0 else.
+    progress : nmfkit.apps.Progress, default=None
+        Shows the iterations of a fit with learned templates
+        (:meth:`~nmfkit.apps.Progress.watch`; a bar only on a terminal).
 
     Returns
     -------
@@ -260,8 +265,10 @@ def decompose_spectrogram(
             tol=tol,
             random_state=random_state,
         )
+        watch = progress.watch(model, "audio") if progress is not None else None
         start = time.perf_counter()
-        W = model.fit_transform(Xn)
+        with watch if watch is not None else contextlib.nullcontext():
+            W = model.fit_transform(Xn)
         seconds = time.perf_counter() - start
         H = model.components_
         peak = H.max(axis=1)

@@ -81,9 +81,11 @@ def check_groups(groups, n_components):
 def group_templates(templates, n_sources):
     """Groups of similar templates: agglomerative clustering of their shapes.
 
-    Templates are compared by the cosine of their spectra, with average
-    linkage, so components that share frequency bands (the register of an
-    instrument, a noise band) end up in one group. Blind grouping is a
+    Templates are compared by the cosine of their spectral envelopes (each
+    template smoothed along frequency by a Gaussian of 1/16 of the band), with
+    average linkage, so components that share frequency bands (the register
+    of an instrument, a noise band) end up in one group even when their
+    harmonics share no bin. Blind grouping is a
     heuristic: when clean examples of the sources exist, templates learned
     per source (:func:`nmfkit.audio.learn_templates`) separate far better.
 
@@ -121,9 +123,17 @@ def group_templates(templates, n_sources):
             "a template is all zeros and has no direction to compare; drop it "
             "or fit again with another rank."
         )
+    # spectral envelopes: templates smoothed along frequency (a Gaussian of
+    # 1/16 of the band), so that the harmonics of one register, which share
+    # no bin, still look alike, while disjoint registers stay apart
+    from scipy.ndimage import gaussian_filter1d
+
+    envelopes = gaussian_filter1d(
+        T, sigma=max(1.0, T.shape[1] / 16), axis=1, mode="constant"
+    )
     labels = AgglomerativeClustering(
         n_clusters=n_sources, metric="cosine", linkage="average"
-    ).fit_predict(T)
+    ).fit_predict(envelopes)
     groups = [np.flatnonzero(labels == j) for j in range(n_sources)]
     centre = [np.argmax(T[g].sum(axis=0)) for g in groups]
     return [groups[j] for j in np.argsort(centre, kind="stable")]

@@ -20,7 +20,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import demo, faces, fit, rank, ratings, topics
+from . import audio, demo, faces, fit, rank, ratings, series, topics
 from ._options import HelpFormatter, OneLineErrorParser
 
 __all__ = ["BAD_INPUT", "SUBCOMMANDS", "build_parser", "main"]
@@ -33,6 +33,8 @@ SUBCOMMANDS = [
     fit.add_parser,
     rank.add_parser,
     ratings.add_parser,
+    audio.add_parser,
+    series.add_parser,
 ]
 
 #: Exceptions that mean bad input rather than a bug (one-line error, exit 2).
@@ -43,9 +45,9 @@ def build_parser():
     """Return the argument parser of the ``nmfkit`` command."""
     parser = OneLineErrorParser(
         prog="nmfkit",
-        description="Non-negative matrix factorization: faces, topics, ratings and "
-        "any matrix. Every command writes its results into one folder (-o DIR), "
-        "all of them or none.",
+        description="Non-negative matrix factorization: faces, topics, ratings, "
+        "audio, time series and any matrix. Every command writes its results "
+        "into one folder (-o DIR), all of them or none.",
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nmfkit {__version__}")

@@ -71,6 +71,11 @@ def run(args):
         result = run_faces(images, report, progress=progress, **params)
         files = write_faces_outputs(outputs, images, result)
         if report is not None:
+            from ..apps._sections import add_output_files
+
+            add_output_files(
+                report, outputs, files, title="Faces: result files", key="faces-files"
+            )
             report.write(outputs.path("report.html"))
             files.append("report.html")
     print_summary(f"faces: {images.description}", result)

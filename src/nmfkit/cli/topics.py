@@ -80,6 +80,11 @@ def run(args):
         )
         files = write_topics_outputs(outputs, vectors, result)
         if report is not None:
+            from ..apps._sections import add_output_files
+
+            add_output_files(
+                report, outputs, files, title="Topics: result files", key="topics-files"
+            )
             report.write(outputs.path("report.html"))
             files.append("report.html")
     print_summary(f"topics: {corpus.description}", result)

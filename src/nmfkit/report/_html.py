@@ -89,6 +89,8 @@ def _href(path, base):
 
 
 def _size(path):
+    if Path(path).is_dir():
+        return ""
     try:
         size = Path(path).stat().st_size
     except OSError:

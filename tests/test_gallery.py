@@ -4,7 +4,9 @@ Each ``examples/plot_*.py`` runs in its own Python process with matplotlib's
 Agg backend, this checkout's ``src`` first on the path, one BLAS thread and
 a temporary working folder; the examples assert their own numbers (against
 scikit-learn, SciPy, gensim or the course's formulas), so a run that exits 0
-has checked them. ``make docs`` runs the same scripts to draw the gallery.
+has checked them. ``make docs`` runs the same scripts to draw the gallery
+(CI runs it after ``make test``), so ``make test`` deselects these
+(``-m "not gallery"`` in pyproject's addopts); ``pytest -m gallery`` runs them.
 """
 
 from __future__ import annotations

@@ -82,35 +82,20 @@ def solver_that_ran(model, X=None, *, masked=False):
     Returns
     -------
     solver : str
-        ``model.solver_`` where the estimator records it; otherwise the
-        estimator's own resolution of ``solver`` for this data, with the
-        configuration ``"auto"`` chose (``"hals (inner loops, extrapolation)"``).
+        ``model.solver_`` with the accelerations its ``solver_options_``
+        switched on (``"hals (inner loops, extrapolation)"``); for an
+        estimator that records none, the solver it was given.
     """
     recorded = getattr(model, "solver_", None)
-    if recorded is not None:
-        return str(recorded)
-    from .._objective import beta_to_float
-
-    beta = beta_to_float(model.beta_loss)
-    try:
-        solver = model._solver_name(beta, X, masked)
-    except (AttributeError, TypeError):
-        solver = model.solver
-    solver = {"cd": "hals"}.get(solver, solver)
-    if solver == "auto":
-        from ..solvers._auto import choose_frobenius
-
-        config = choose_frobenius(
-            X, model.n_components, inner_iter=model.inner_iter,
-            extrapolate=model.extrapolate,
-        )  # fmt: skip
-        details = []
-        if config["inner_iter"] not in (None, 1):
-            details.append("inner loops")
-        if config["extrapolate"]:
-            details.append("extrapolation")
-        solver = config["rule"] + (f" ({', '.join(details)})" if details else "")
-    return solver
+    if recorded is None:
+        return str({"cd": "hals"}.get(model.solver, model.solver))
+    options = getattr(model, "solver_options_", None) or {}
+    details = []
+    if options.get("inner_iter") not in (None, 1):
+        details.append("inner loops")
+    if options.get("extrapolate"):
+        details.append("extrapolation")
+    return str(recorded) + (f" ({', '.join(details)})" if details else "")
 
 
 def init_that_ran(model, shape):

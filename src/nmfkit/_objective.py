@@ -318,7 +318,7 @@ def frobenius_fit_from_products(X_sq_norm, XHt, W, WtW, HHt):
 
 
 #: Relative accuracy the data-fit term is kept to, per dtype.
-FIT_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+FIT_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
 #: Largest ``n p`` for which a cancelling sparse remainder is summed densely.
 DENSE_REMAINDER_ENTRIES = 1 << 24
 

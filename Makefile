@@ -35,7 +35,8 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks examples docs conftest.py
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not gallery and not serial"
+	$(BIN)/python -m pytest -m serial
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples docs conftest.py

@@ -60,7 +60,10 @@ def _table(out):
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".mtx"])
-def test_rank_reads_fit_inputs_and_prints_the_table(rank2, suffix, tmp_path, capsys):
+def test_rank_reads_fit_inputs_and_prints_the_table(
+    rank2, suffix, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "200")  # one block: the table is not split
     path = tmp_path / f"x{suffix}"
     if suffix == ".npy":
         np.save(path, rank2)

@@ -23,6 +23,9 @@ distributed = pytest.importorskip("distributed")
 
 from nmfkit.distributed import fit_dask  # noqa: E402
 
+# real clusters and worker memory limits: run alone, not beside other tests
+pytestmark = pytest.mark.serial
+
 RTOL = 1e-8
 
 

@@ -20,7 +20,6 @@ from nmfkit import NMF, FitInterruptedWarning, ModelFileError
 from nmfkit._checkpoint import (
     CHECKPOINT_FORMAT,
     CheckpointWarning,
-    add_checkpoint_arguments,
     checkpoint_params,
     data_fingerprint,
 )
@@ -197,9 +196,11 @@ def test_sigkill_and_resume_ends_with_the_uninterrupted_factors(tmp_path):
 
 
 def test_add_checkpoint_arguments_on_a_small_parser(tmp_path):
+    from nmfkit.cli._options import add_checkpoint_options
+
     parser = argparse.ArgumentParser(prog="nmfkit fit")
     parser.add_argument("input")
-    add_checkpoint_arguments(parser)
+    add_checkpoint_options(parser)
     args = parser.parse_args(["data.csv"])
     assert checkpoint_params(args) == {"checkpoint": None, "checkpoint_every": 60.0}
     path = tmp_path / "c.npz"

@@ -39,7 +39,6 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "Checkpoint",
     "CheckpointWarning",
-    "add_checkpoint_arguments",
     "checkpoint_params",
     "data_fingerprint",
 ]
@@ -290,67 +289,7 @@ class Checkpoint:
         }
 
 
-def add_checkpoint_arguments(parser):
-    """Add ``--checkpoint`` and ``--checkpoint-every`` to a command-line parser.
-
-    Argument-agnostic: any parser with the standard library's
-    ``add_argument_group`` and ``add_argument`` will do (this module imports
-    no parser library); an invalid number of seconds raises ``ValueError``,
-    which such parsers report as an invalid value of the option.
-
-    Parameters
-    ----------
-    parser : parser object
-        Typically the parser of ``nmfkit fit``.
-
-    Returns
-    -------
-    group : argument group
-        The "checkpoint" argument group.
-
-    Examples
-    --------
-    The command line's ``nmfkit fit`` parser calls it, then passes
-    ``checkpoint_params(args)`` (``{'checkpoint': PATH or None,
-    'checkpoint_every': SECONDS}``) to :class:`~nmfkit.NMF`.
-    """
-    group = parser.add_argument_group(
-        "checkpoint",
-        "save the state of a long fit regularly; run the same command again to "
-        "resume after a crash or a kill",
-    )
-    group.add_argument(
-        "--checkpoint",
-        metavar="PATH",
-        default=None,
-        help="checkpoint file: written during the fit, resumed from if it "
-        "exists, removed when the fit finishes",
-    )
-    group.add_argument(
-        "--checkpoint-every",
-        metavar="SECONDS",
-        type=_non_negative_seconds,
-        default=60.0,
-        help="smallest time between two checkpoint writes (default: 60)",
-    )
-    return group
-
-
-def _non_negative_seconds(text):
-    """A finite number of seconds >= 0 from the command line (ValueError if not)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number of seconds") from None
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{text!r} is not valid; give a finite number of seconds >= 0")
-    return value
-
-
-# how parsers name the expected value in their message ("invalid ... value")
-_non_negative_seconds.__name__ = "non-negative seconds"
-
-
 def checkpoint_params(args):
-    """The ``NMF`` keyword arguments from parsed ``--checkpoint*`` options."""
+    """The ``NMF`` keyword arguments from parsed ``--checkpoint*`` options
+    (the command line declares them: ``nmfkit.cli._options``)."""
     return {"checkpoint": args.checkpoint, "checkpoint_every": args.checkpoint_every}

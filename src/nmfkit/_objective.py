@@ -25,7 +25,7 @@ three terms cancel and the rounding of the products, about
 dimension ``k`` (all terms are non-negative, so there is no further
 cancellation inside them), swamps the difference. :class:`FrobeniusFit`
 checks that bound at every evaluation: where it exceeds ``1e-10`` (float64)
-or ``1e-5`` (float32) of the value, the fit term is computed directly
+or ``1e-4`` (float32) of the value, the fit term is computed directly
 instead, ``sum (X - W H)^2`` a block of rows at a time (no n x p matrix;
 float32 blocks in float64), and for sparse X as the stored entries plus the
 low-rank remainder, ``sum_S (x - y)^2 + (<W^T W, H H^T> - sum_S y^2)``

@@ -42,7 +42,7 @@ the scale) must rescale the penalties as above with ``s = c`` and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -152,10 +152,6 @@ class Rescaling:
                 "example X / X.max()) or choose a beta closer to 0."
             )
         return self.data**self.beta
-
-    def without_data_change(self):
-        """The identity rescaling with the same beta."""
-        return replace(self, data=1.0, W_scale=1.0, H_scale=1.0)
 
     # ------------------------------------------------------------ conversions
     def scale_data(self, X):

@@ -274,3 +274,28 @@ def test_objective_exact_monotone_finite_and_scale_equivariant(problem):
     # never rises beyond that precision
     curve = model.loss_curve_
     assert np.all(np.diff(curve) <= own * curve[:-1] + slack)
+
+
+@pytest.mark.parametrize("rank", [5, 40])
+def test_float32_fit_term_is_within_its_tolerance_and_mostly_by_the_identity(rank):
+    """Float32: the measured-error rule keeps every recorded objective within
+    FIT_RTOL of the float64 value, and on well-conditioned data uses the
+    cheap identity for most evaluations (the a-priori bound alone would
+    evaluate directly every time)."""
+    from nmfkit._objective import FIT_RTOL, FrobeniusFit
+
+    rng = np.random.default_rng(3)
+    X = (rng.random((300, 8)) @ rng.random((8, 500)) + 0.3 * rng.random((300, 500)))
+    X = X.astype(np.float32)
+    W = rng.random((300, rank), dtype=np.float32)
+    H = rng.random((rank, 500), dtype=np.float32)
+    fit = FrobeniusFit(X)
+    X64 = X.astype(np.float64)
+    for _ in range(40):
+        H *= (W.T @ X) / (W.T @ W @ H)
+        P, G = X @ H.T, H @ H.T
+        W *= P / (W @ G)
+        value = fit(P, W, W.T @ W, G, W, H)
+        exact = 0.5 * np.sum((X64 - W.astype(np.float64) @ H.astype(np.float64)) ** 2)
+        assert abs(value - exact) <= FIT_RTOL[np.dtype(np.float32)] * exact
+    assert fit.n_direct <= fit.n_calls // 2

@@ -57,6 +57,26 @@ def test_mu_iterates_equal_sklearn(penalty, sparse):
     assert ours.n_iter_ == ref.n_iter_ == 200
 
 
+@pytest.mark.parametrize("tol", [1e-2, 1e-3, 1e-4])
+@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler", "itakura-saito"])
+def test_mu_stops_where_sklearn_stops(beta_loss, tol):
+    """With scikit-learn's parameters, solver="mu" stops by scikit-learn's
+    test (every 10 iterations, relative to the initial error): the same
+    n_iter_ and the same factors, with tol > 0."""
+    X = _data()
+    X /= typical_magnitude(X)  # nmfkit fits at unit scale; scikit-learn's MU is
+    # scale-equivariant with a custom start, but its eps floors are absolute
+    W0, H0 = _custom_init(X, 5)
+    common = dict(n_components=5, init="custom", solver="mu", tol=tol, max_iter=1000)
+    ref = SklearnNMF(beta_loss=beta_loss, **common)
+    W_ref = ref.fit_transform(X, W=W0.copy(), H=H0.copy())
+    ours = NMF(beta_loss=beta_loss, **common)
+    W = ours.fit_transform(X, W=W0.copy(), H=H0.copy())
+    assert ours.n_iter_ == ref.n_iter_ < 1000
+    np.testing.assert_allclose(W, W_ref, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours.components_, ref.components_, rtol=1e-8, atol=1e-12)
+
+
 def test_mu_iterates_equal_sklearn_float32():
     X = _data(dtype=np.float32)
     W0, H0 = _custom_init(X, 4)

@@ -55,15 +55,6 @@ EXCLUDED: dict[str, str] = {
         "coordinate descent stops after 64 iterations (its violation rule), "
         "nmfkit's runs 200"
     ),
-    "test_nmf_float32_float64_consistency[NMF-solver1]": (
-        "depends on scikit-learn's stopping rule: its 'mu' stops at iteration "
-        "120 (decrease every 10 iterations relative to the initial error below "
-        "tol), nmfkit's monitor (nmfkit.solvers._monitor, the relative decrease "
-        "of one iteration) runs all 200 on this exact-rank problem whose loss "
-        "falls geometrically to 0, and 200 float32 iterations drift 1.2e-5 > "
-        "atol=1e-5 (scikit-learn's own drift after 200 iterations on 2 * X is "
-        "1.8e-5; nmfkit's at 120 iterations is 7e-6)"
-    ),
     "test_nmf_float32_float64_consistency[MiniBatchNMF-solver2]": (
         "depends on scikit-learn's scale-dependent trajectory: nmfkit fits at "
         "unit scale (nmfkit._scaling), scikit-learn's NNDSVDA fill and running "

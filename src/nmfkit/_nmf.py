@@ -238,7 +238,11 @@ class NMF(_BaseNMF):
     tol : float, default=1e-4
         Stop when the relative decrease of the objective in one iteration,
         ``(L[k-1] - L[k]) / L[k-1]``, is below ``tol``. ``0`` runs
-        ``max_iter`` iterations.
+        ``max_iter`` iterations. The multiplicative updates
+        (``solver="mu"``) without the course's penalties stop by
+        scikit-learn's test instead, so that ``n_iter_`` is scikit-learn's:
+        every 10th iteration, when the error ``e = sqrt(2 L)`` has fallen by
+        less than ``tol * e[0]`` in the last 10.
     max_iter : int, default=200
         Largest number of iterations; reaching it with ``tol > 0`` warns with
         :class:`~sklearn.exceptions.ConvergenceWarning`.
@@ -596,7 +600,7 @@ class NMF(_BaseNMF):
         )
         return beta, spec, options
 
-    def _monitor(self, callbacks=(), history=None):
+    def _monitor(self, callbacks=(), history=None, solver="hals"):
         return solvers.ConvergenceMonitor(
             tol=self.tol,
             max_iter=self.max_iter,
@@ -604,7 +608,15 @@ class NMF(_BaseNMF):
             verbose=self.verbose,
             callbacks=callbacks,
             history=history,
+            rule=self._stopping_rule(solver),
         )
+
+    def _stopping_rule(self, solver):
+        """scikit-learn's test for its multiplicative updates where its
+        parameters are used, the decrease of each iteration otherwise (see
+        ``tol`` in the class docstring)."""
+        sklearn = solver == "mu" and not self._uses_course_penalties()
+        return "scikit-learn" if sklearn else "decrease"
 
     def _uses_course_penalties(self):
         names = ("l1_W", "l2_W", "l1_H", "l2_H")
@@ -633,8 +645,8 @@ class NMF(_BaseNMF):
         ``history`` continues the history of a resumed checkpoint; ``masked``
         selects the options of the solvers for partially observed data.
         """
-        _, _, options = self._resolve_solver(X, masked, warn=False)
-        return dict(monitor=self._monitor(callbacks, history), **options)
+        _, spec, options = self._resolve_solver(X, masked, warn=False)
+        return dict(monitor=self._monitor(callbacks, history, spec.name), **options)
 
     def _store_solver(self, spec, X=None, masked=False):
         """The fitted ``solver_`` and ``solver_options_``."""

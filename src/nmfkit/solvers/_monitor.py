@@ -6,7 +6,10 @@ and says when to stop:
 
 - ``tol``: stop after iteration ``k`` when the relative decrease of the
   objective, ``(L[k-1] - L[k]) / L[k-1]``, falls below ``tol`` (``tol=0``
-  never stops early; an objective that reaches exactly zero stops);
+  never stops early; an objective that reaches exactly zero stops). With
+  ``rule="scikit-learn"`` (scikit-learn's multiplicative updates) the test
+  is scikit-learn's instead: every 10th iteration, on the error
+  ``e = sqrt(2 L)``, stop when ``(e[k-10] - e[k]) / e[0] < tol``;
 - ``max_iter``: stop after that many iterations (then ``converged`` is False);
 - ``max_time``: stop after that many seconds of solver time.
 """
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["ConvergenceMonitor", "SolverResult"]
+
+_RULES = ("decrease", "scikit-learn")
 
 
 @dataclass
@@ -86,6 +91,12 @@ class ConvergenceMonitor:
         Factor from the solver's objective to the recorded one: a fit solved
         at unit scale (:mod:`nmfkit._scaling`) records the user's objective.
         The stopping rule, being relative, is the same in both units.
+    rule : {"decrease", "scikit-learn"}, default="decrease"
+        The ``tol`` test (module text): the relative decrease of every
+        iteration, or scikit-learn's test of its multiplicative updates
+        (every 10th iteration, relative to the initial error). scikit-learn
+        tests its reconstruction error; here it is the whole objective (the
+        same without penalties).
     """
 
     def __init__(
@@ -98,7 +109,11 @@ class ConvergenceMonitor:
         history=None,
         clock=time.perf_counter,
         objective_scale=1.0,
+        rule="decrease",
     ):
+        if rule not in _RULES:
+            raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+        self.rule = rule
         self.clock = clock
         self.objective_scale = float(objective_scale)
         self.tol = float(tol)
@@ -164,13 +179,23 @@ class ConvergenceMonitor:
         return self.stopping
 
     def _should_stop(self, iteration, elapsed, previous, objective):
-        if self.tol > 0:
-            if objective == 0.0 or (previous - objective) < self.tol * previous:
-                self.converged = True
-                return True
+        if self.tol > 0 and self._tol_test(iteration, previous, objective):
+            self.converged = True
+            return True
         if iteration >= self.max_iter:
             return True
         return self.max_time is not None and elapsed >= self.max_time
+
+    def _tol_test(self, iteration, previous, objective):
+        if objective == 0.0:
+            return True
+        if self.rule == "decrease":
+            return (previous - objective) < self.tol * previous
+        first = self._rows[0]
+        if (iteration - first[0]) % 10 or len(self._rows) < 11:
+            return False
+        error, before = np.sqrt(2 * objective), np.sqrt(2 * self._rows[-11][2])
+        return (before - error) < self.tol * np.sqrt(2 * first[2])
 
     def history(self):
         """History as an array of rows ``(iteration, seconds, objective)``."""

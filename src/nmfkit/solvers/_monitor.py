@@ -6,7 +6,11 @@ and says when to stop:
 
 - ``tol``: stop after iteration ``k`` when the relative decrease of the
   objective, ``(L[k-1] - L[k]) / L[k-1]``, falls below ``tol`` (``tol=0``
-  never stops early; an objective that reaches exactly zero stops);
+  never stops early; an objective that reaches exactly zero stops). A
+  solver that evaluates the objective every ``m`` iterations only (the
+  beta-divergence MU, ``objective_every``) records a row every ``m``
+  iterations, and the rule compares the mean decrease per iteration over
+  those ``m``: ``(L[k-m] - L[k]) / L[k-m] < m tol``;
 - ``max_iter``: stop after that many iterations (then ``converged`` is False);
 - ``max_time``: stop after that many seconds of solver time.
 """
@@ -31,9 +35,11 @@ class SolverResult:
     H : ndarray of shape (n_components, n_features)
     n_iter : int
         Iterations done.
-    history : ndarray of shape (n_iter + 1, 3)
+    history : ndarray of shape (n_rows, 3)
         Rows ``(iteration, elapsed seconds, objective)``, the first row before
-        any update.
+        any update; one row per iteration (``n_rows = n_iter + 1``) unless
+        the solver evaluates the objective less often (the rows then name
+        the iterations they are for).
     converged : bool
         Whether ``tol`` stopped the run (rather than ``max_iter`` or
         ``max_time``).
@@ -142,19 +148,27 @@ class ConvergenceMonitor:
         """Iterations recorded so far."""
         return self._rows[-1][0] if self._rows else 0
 
-    def update(self, objective, W, H):
-        """Record the objective and factors after one more iteration.
+    def update(self, objective, W, H, steps=1):
+        """Record the objective and factors after ``steps`` more iterations.
 
         Calls every callback with the monitor, then returns True when the
-        run should stop.
+        run should stop. ``steps > 1``: the solver did that many iterations
+        since the last row without evaluating the objective; the ``tol``
+        rule then holds the decrease to ``steps * tol`` (see the module
+        text).
         """
+        steps = int(steps)
+        if steps < 1:
+            raise ValueError(f"steps={steps} is not valid; give at least 1.")
         elapsed = self.clock() - self._start
-        iteration = self.n_iter + 1
+        iteration = self.n_iter + steps
         previous = self._rows[-1][2]
         objective = float(objective) * self.objective_scale
         self._rows.append((iteration, elapsed, objective))
         self.W, self.H = W, H
-        self.stopping = self._should_stop(iteration, elapsed, previous, objective)
+        self.stopping = self._should_stop(
+            iteration, elapsed, previous, objective, steps
+        )
         if self.verbose:
             print(
                 f"iteration {iteration:4d}  objective {objective:.10g}  {elapsed:.3f} s"
@@ -163,9 +177,9 @@ class ConvergenceMonitor:
             callback(self)
         return self.stopping
 
-    def _should_stop(self, iteration, elapsed, previous, objective):
+    def _should_stop(self, iteration, elapsed, previous, objective, steps=1):
         if self.tol > 0:
-            if objective == 0.0 or (previous - objective) < self.tol * previous:
+            if objective == 0.0 or (previous - objective) < steps * self.tol * previous:
                 self.converged = True
                 return True
         if iteration >= self.max_iter:

@@ -443,8 +443,8 @@ def _blockwise_squared_residual(X, W, H):
         value = float(np.square(residual).sum(dtype=np.float64))
         if low_precision:
             np.abs(residual, out=residual)
-            bound = 2.0 * (rank + 1) * eps * float(
-                np.dot(residual.ravel(), model.ravel())
+            bound = (
+                2.0 * (rank + 1) * eps * float(np.dot(residual.ravel(), model.ravel()))
             )
             if bound > rtol * value:
                 if H64 is None:
@@ -980,7 +980,8 @@ def divergence_from_ratio(x, ratio, y_sum, x_sum, beta, *, rtol=1e-10):
     ratio : ndarray
         ``x / max(y, EPSILON)`` at the same entries, not modified.
     y_sum : float
-        ``sum max(y, EPSILON)`` over the block (KL only; ignored for IS).
+        ``sum y`` over the block, not floored (scikit-learn floors the model
+        in the data terms only); KL only, ignored for IS.
     x_sum : float
         ``sum x`` over the block (KL only; ignored for IS).
     beta : {0, 1}

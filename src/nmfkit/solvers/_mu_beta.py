@@ -75,7 +75,6 @@ __all__ = [
 ]
 
 
-
 def mm_exponent(beta, l2=0.0, gamma_rule="mm"):
     """The exponent of the multiplicative update.
 
@@ -166,9 +165,7 @@ class BetaKernel:
             self.X = np.ascontiguousarray(X)
             values = self.X
             self.blocks = _wide_blocks(n_samples, n_features, block_values)
-        self.divergence = BlockDivergence(
-            self.X, self.beta, self.blocks, values=values
-        )
+        self.divergence = BlockDivergence(self.X, self.beta, self.blocks, values=values)
         self._data_sums = {}
 
     def _data_sum(self, block, Xb):
@@ -182,13 +179,10 @@ class BetaKernel:
             )
         return self._data_sums[block.start]
 
-    def _ratio_divergence(self, block, Xb, ratio, Mc):
-        """The block's divergence from the ratio (KL, IS), or the entrywise
-        one where that is not accurate (:func:`divergence_from_ratio`)."""
+    def _ratio_divergence(self, block, Xb, ratio, y_sum):
+        """The block's divergence from the ratio (KL, IS), or None where
+        that is not accurate (:func:`divergence_from_ratio`)."""
         x_sum = self._data_sum(block, Xb)
-        if x_sum is None:
-            return None
-        y_sum = float(np.sum(Mc, dtype=np.float64)) if self.beta == 1 else 0.0
         rtol = FIT_RTOL.get(np.dtype(Xb.dtype), FIT_RTOL[np.dtype(np.float32)])
         return divergence_from_ratio(Xb, ratio, y_sum, x_sum, self.beta, rtol=rtol)
 
@@ -207,22 +201,26 @@ class BetaKernel:
             fast = want_obj and self._data_sum(block, Xb) is not None
             if want_obj and not fast:
                 direct = float(pointwise_divergence(Xb, M, beta).sum())
+            y_sum = float(np.sum(M, dtype=np.float64)) if fast and beta == 1 else 0.0
             # only the clipped model is needed: clip the fresh product in place
             Mc = np.maximum(M, EPSILON, out=M)
             if beta == 1:
                 A = Xb / Mc
                 if fast:
-                    value = self._ratio_divergence(block, Xb, A, Mc)
-                    direct = value if value is not None else float(
-                        pointwise_divergence(Xb, Mc, beta).sum()
-                    )
+                    value = self._ratio_divergence(block, Xb, A, y_sum)
+                    if value is None:  # the model term takes the raw model
+                        value = float(pointwise_divergence(Xb, Mc, beta).sum())
+                        value += y_sum - float(np.sum(Mc, dtype=np.float64))
+                    direct = value
                 return A, None, (cross, model, direct)
             np.reciprocal(Mc, out=Mc)
             A = Xb * Mc
             if fast:
-                value = self._ratio_divergence(block, Xb, A, Mc)
-                direct = value if value is not None else float(
-                    pointwise_divergence(Xb, 1.0 / Mc, beta).sum()
+                value = self._ratio_divergence(block, Xb, A, 0.0)
+                direct = (
+                    value
+                    if value is not None
+                    else float(pointwise_divergence(Xb, 1.0 / Mc, beta).sum())
                 )
             A *= Mc
             return A, Mc, (cross, model, direct)
@@ -576,11 +574,7 @@ def fit_mu_beta(
 
 
 def _check_objective_every(value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < 1
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(
             f"objective_every={value!r} is not valid; give a positive integer "
             "(1 evaluates the objective after every iteration)."

@@ -20,7 +20,12 @@ scores compare the factorizations, not a clustering heuristic. BSS Eval
 Time: the median of ``--repeats`` interleaved runs of each fit as users run
 it (``tol`` > 0), BLAS on ``--threads`` threads; and the time nmfkit needs to
 reach librosa's final objective (from nmfkit's ``history_`` of a fit with
-``tol=0``), the "same objective" comparison.
+``tol=0``), the "same objective" comparison. The beta MU records its
+objective every 10 iterations (``objective_every``, as scikit-learn
+evaluates it), so that time is read at the first recorded row at or below
+librosa's objective (at most 9 iterations late). The per-iteration cost
+against scikit-learn from the same start is in
+``benchmarks/bench_mu_beta_iteration.py``.
 
 Mixtures: the built-in :func:`nmfkit.datasets.make_music_mixture` (4 s at
 8 kHz) and mixtures generated with other notes and noise

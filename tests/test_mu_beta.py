@@ -153,7 +153,9 @@ def test_estimator_losses_and_error_match_definitions(beta):
     )
     expected = beta_divergence(X, W, H, beta) + pen.value_W(W) + pen.value_H(H)
     assert model.loss_ == pytest.approx(expected, rel=1e-12)
-    assert model.loss_curve_.shape == (21,)
+    # the objective is evaluated every 10 iterations (objective_every)
+    assert model.history_[:, 0].tolist() == [0, 10, 20]
+    assert model.loss_curve_.shape == (3,)
     assert np.all(np.diff(model.loss_curve_) <= 1e-12 * model.loss_curve_[:-1])
     assert model.reconstruction_err_ == pytest.approx(
         _beta_divergence(X, W, H, beta, square_root=True), rel=1e-12
@@ -267,10 +269,11 @@ def test_interrupted_and_resumed_kl_fit_equals_uninterrupted(tmp_path, order, sp
                   l1_W=0.01, l2_H=0.1)  # fmt: skip
     path = tmp_path / "kl.ckpt.npz"
     model = InterruptAt(checkpoint=path, checkpoint_every=3600.0, **params)
-    model.at, model.how = 7, "raise"
+    # callbacks run where the objective is evaluated (every 10 iterations)
+    model.at, model.how = 10, "raise"
     with pytest.warns(FitInterruptedWarning):
         W7 = model.fit_transform(Xi)
-    assert model.n_iter_ == 7
+    assert model.n_iter_ == 10
     n, p = X.shape
     pen = combine_penalties(n_samples=n, n_features=p, l1_W=0.01, l2_H=0.1)
     H7 = model.components_
@@ -284,3 +287,81 @@ def test_interrupted_and_resumed_kl_fit_equals_uninterrupted(tmp_path, order, sp
     H = reference.components_
     expected = beta_divergence(X, W, H, 1.0) + pen.value_W(W) + pen.value_H(H)
     assert reference.loss_ == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0, 1.5])
+@pytest.mark.parametrize("order", ["HW", "WH"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_objective_every_keeps_iterates_and_the_rows_it_records(beta, order, sparse):
+    """Evaluating the objective every 10 iterations changes no iterate; the
+    rows it records are those of the every-iteration history."""
+    X, W0, H0 = _problem(11, beta)
+    if sparse and beta == 0:
+        pytest.skip("Itakura-Saito needs positive data, sparse X has zeros")
+    if not sparse:
+        X += 0.01  # positive: KL and IS take the objective from the ratio
+    X /= typical_magnitude(X)
+    Xi = sp.csr_matrix(X) if sparse else X
+    runs = {
+        every: fit_mu_beta(
+            Xi,
+            W0,
+            H0,
+            Penalties(),
+            beta=beta,
+            update_order=order,
+            monitor=ConvergenceMonitor(tol=0, max_iter=25),
+            objective_every=every,
+        )  # fmt: skip
+        for every in (1, 10)
+    }
+    np.testing.assert_array_equal(runs[10].W, runs[1].W)
+    np.testing.assert_array_equal(runs[10].H, runs[1].H)
+    rows = runs[10].history
+    assert rows[:, 0].tolist() == [0, 10, 20, 25]
+    every_row = runs[1].history[[0, 10, 20, 25], 2]
+    np.testing.assert_allclose(rows[:, 2], every_row, rtol=1e-12)
+    final = beta_divergence(X, runs[10].W, runs[10].H, beta)
+    assert rows[-1, 2] == pytest.approx(final, rel=1e-12)
+
+
+def test_tol_over_several_iterations_is_the_mean_decrease():
+    """A row after m iterations stops when the decrease is below m tol."""
+    monitor = ConvergenceMonitor(tol=1e-3, max_iter=100)
+    monitor.start(1.0, None, None)
+    assert not monitor.update(1.0 - 0.011, None, None, steps=10)  # 1.1e-3 per it
+    assert monitor.n_iter == 10
+    assert monitor.update(0.989 * (1 - 0.009), None, None, steps=10)  # 0.9e-3
+    assert monitor.converged and monitor.n_iter == 20
+    with pytest.raises(ValueError, match="steps=0"):
+        monitor.update(0.5, None, None, steps=0)
+
+
+@pytest.mark.parametrize("every", [0, 2.5, True])
+def test_objective_every_must_be_a_positive_integer(every):
+    X, W0, H0 = _problem(1, 1.0)
+    with pytest.raises(ValueError, match="objective_every"):
+        fit_mu_beta(X, W0, H0, Penalties(), beta=1.0, objective_every=every,
+                    monitor=ConvergenceMonitor(max_iter=3))  # fmt: skip
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_divergence_from_ratio_equals_the_entrywise_divergence(beta):
+    from nmfkit._objective import (
+        EPSILON,
+        divergence_from_ratio,
+        pointwise_divergence,
+    )
+
+    rng = np.random.default_rng(3)
+    x = rng.random(5000) + 0.01
+    y = x * np.exp(rng.normal(0, 0.5, x.size))
+    y[:3] = 1e-12  # raised to EPSILON, as in the updates
+    yc = np.maximum(y, EPSILON)
+    value = divergence_from_ratio(x, x / yc, y.sum(), x.sum(), beta)
+    assert value == pytest.approx(pointwise_divergence(x, y, beta).sum(), rel=1e-12)
+    # near an exact fit the sums cancel: no value rather than a wrong one
+    close = x * (1 + 1e-9 * rng.standard_normal(x.size))
+    assert divergence_from_ratio(x, x / close, close.sum(), x.sum(), beta) is None
+    with pytest.raises(ValueError, match="beta=0.5"):
+        divergence_from_ratio(x, x / yc, yc.sum(), x.sum(), 0.5)

@@ -73,9 +73,19 @@ def test_fitted_solver_attributes():
     kl = NMF(3, beta_loss="kullback-leibler", max_iter=5, tol=0).fit(X)
     assert kl.solver_ == "mu"
     # "auto" with scikit-learn's parameters alone: scikit-learn's rules for MU
-    assert kl.solver_options_ == {"update_order": "WH", "l1_placement": "denominator"}
+    # (the objective every 10 iterations, as scikit-learn evaluates it)
+    assert kl.solver_options_ == {
+        "update_order": "WH",
+        "l1_placement": "denominator",
+        "objective_every": 10,
+    }
+    assert kl.history_[:, 0].tolist() == [0, 5]
     course = NMF(3, beta_loss="kullback-leibler", l2_W=0.1, max_iter=5, tol=0).fit(X)
-    assert course.solver_options_ == {"update_order": "HW", "l1_placement": "numerator"}
+    assert course.solver_options_ == {
+        "update_order": "HW",
+        "l1_placement": "numerator",
+        "objective_every": 10,
+    }
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,11 @@ and says when to stop:
 
 - ``tol``: stop after iteration ``k`` when the relative decrease of the
   objective, ``(L[k-1] - L[k]) / L[k-1]``, falls below ``tol`` (``tol=0``
-  never stops early; an objective that reaches exactly zero stops). With
+  never stops early; an objective that reaches exactly zero stops). A
+  solver that evaluates the objective every ``m`` iterations only (the
+  beta-divergence MU, ``objective_every``) records a row every ``m``
+  iterations, and the rule compares the mean decrease per iteration over
+  those ``m``: ``(L[k-m] - L[k]) / L[k-m] < m tol``. With
   ``rule="scikit-learn"`` (scikit-learn's multiplicative updates) the test
   is scikit-learn's instead: every 10th iteration, on the error
   ``e = sqrt(2 L)``, stop when ``(e[k-10] - e[k]) / e[0] < tol``;
@@ -36,9 +40,11 @@ class SolverResult:
     H : ndarray of shape (n_components, n_features)
     n_iter : int
         Iterations done.
-    history : ndarray of shape (n_iter + 1, 3)
+    history : ndarray of shape (n_rows, 3)
         Rows ``(iteration, elapsed seconds, objective)``, the first row before
-        any update.
+        any update; one row per iteration (``n_rows = n_iter + 1``) unless
+        the solver evaluates the objective less often (the rows then name
+        the iterations they are for).
     converged : bool
         Whether ``tol`` stopped the run (rather than ``max_iter`` or
         ``max_time``).
@@ -157,19 +163,27 @@ class ConvergenceMonitor:
         """Iterations recorded so far."""
         return self._rows[-1][0] if self._rows else 0
 
-    def update(self, objective, W, H):
-        """Record the objective and factors after one more iteration.
+    def update(self, objective, W, H, steps=1):
+        """Record the objective and factors after ``steps`` more iterations.
 
         Calls every callback with the monitor, then returns True when the
-        run should stop.
+        run should stop. ``steps > 1``: the solver did that many iterations
+        since the last row without evaluating the objective; the ``tol``
+        rule then holds the decrease to ``steps * tol`` (see the module
+        text).
         """
+        steps = int(steps)
+        if steps < 1:
+            raise ValueError(f"steps={steps} is not valid; give at least 1.")
         elapsed = self.clock() - self._start
-        iteration = self.n_iter + 1
+        iteration = self.n_iter + steps
         previous = self._rows[-1][2]
         objective = float(objective) * self.objective_scale
         self._rows.append((iteration, elapsed, objective))
         self.W, self.H = W, H
-        self.stopping = self._should_stop(iteration, elapsed, previous, objective)
+        self.stopping = self._should_stop(
+            iteration, elapsed, previous, objective, steps
+        )
         if self.verbose:
             print(
                 f"iteration {iteration:4d}  objective {objective:.10g}  {elapsed:.3f} s"
@@ -178,24 +192,31 @@ class ConvergenceMonitor:
             callback(self)
         return self.stopping
 
-    def _should_stop(self, iteration, elapsed, previous, objective):
-        if self.tol > 0 and self._tol_test(iteration, previous, objective):
+    def _should_stop(self, iteration, elapsed, previous, objective, steps=1):
+        if self.tol > 0 and self._tol_test(iteration, previous, objective, steps):
             self.converged = True
             return True
         if iteration >= self.max_iter:
             return True
         return self.max_time is not None and elapsed >= self.max_time
 
-    def _tol_test(self, iteration, previous, objective):
+    def _tol_test(self, iteration, previous, objective, steps):
         if objective == 0.0:
             return True
         if self.rule == "decrease":
-            return (previous - objective) < self.tol * previous
+            return (previous - objective) < steps * self.tol * previous
         first = self._rows[0]
-        if (iteration - first[0]) % 10 or len(self._rows) < 11:
+        if (iteration - first[0]) % 10:
             return False
-        error, before = np.sqrt(2 * objective), np.sqrt(2 * self._rows[-11][2])
-        return (before - error) < self.tol * np.sqrt(2 * first[2])
+        # the row 10 iterations back (every row, or every 10th, is recorded)
+        before = next(
+            (obj for i, _, obj in reversed(self._rows[:-1]) if i <= iteration - 10),
+            None,
+        )
+        if before is None:
+            return False
+        error = np.sqrt(2 * objective)
+        return (np.sqrt(2 * before) - error) < self.tol * np.sqrt(2 * first[2])
 
     def history(self):
         """History as an array of rows ``(iteration, seconds, objective)``."""

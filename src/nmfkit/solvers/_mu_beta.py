@@ -55,8 +55,10 @@ import scipy.sparse as sp
 
 from .._objective import (
     EPSILON,
+    FIT_RTOL,
     ZERO_BELOW,
     BlockDivergence,
+    divergence_from_ratio,
     fast_power,
     pointwise_divergence,
     row_blocks,
@@ -71,7 +73,6 @@ __all__ = [
     "mm_exponent",
     "mu_beta_factor",
 ]
-
 
 
 def mm_exponent(beta, l2=0.0, gamma_rule="mm"):
@@ -164,9 +165,26 @@ class BetaKernel:
             self.X = np.ascontiguousarray(X)
             values = self.X
             self.blocks = _wide_blocks(n_samples, n_features, block_values)
-        self.divergence = BlockDivergence(
-            self.X, self.beta, self.blocks, values=values
-        )
+        self.divergence = BlockDivergence(self.X, self.beta, self.blocks, values=values)
+        self._data_sums = {}
+
+    def _data_sum(self, block, Xb):
+        """``sum X_b`` when every entry of the dense block is above
+        ``EPSILON`` (the divergence is then a function of the ratio), else
+        None; computed once per block."""
+        if block.start not in self._data_sums:
+            full = bool(Xb.size) and float(Xb.min()) > EPSILON
+            self._data_sums[block.start] = (
+                float(np.sum(Xb, dtype=np.float64)) if full else None
+            )
+        return self._data_sums[block.start]
+
+    def _ratio_divergence(self, block, Xb, ratio, y_sum):
+        """The block's divergence from the ratio (KL, IS), or None where
+        that is not accurate (:func:`divergence_from_ratio`)."""
+        x_sum = self._data_sum(block, Xb)
+        rtol = FIT_RTOL.get(np.dtype(Xb.dtype), FIT_RTOL[np.dtype(np.float32)])
+        return divergence_from_ratio(Xb, ratio, y_sum, x_sum, self.beta, rtol=rtol)
 
     # ---------------------------------------------------------------- weights
     def _dense_weights(self, block, Xb, M, want_obj):
@@ -174,23 +192,40 @@ class BetaKernel:
         entry by entry (:func:`~nmfkit._objective.pointwise_divergence`: no
         cancellation near an exact fit) in the ``direct`` part."""
         beta = self.beta
-        direct = float(pointwise_divergence(Xb, M, beta).sum()) if want_obj else 0.0
-        want_obj = False  # the parts below are not needed for a dense block
-        cross = model = 0.0
+        cross = model = direct = 0.0
         if beta in (0, 1):
+            # KL and IS: the divergence is a function of the ratio X / Y
+            # that the weights need anyway (divergence_from_ratio); where it
+            # is not accurate, or X has entries <= EPSILON, entry by entry
+            # from the model before it is overwritten.
+            fast = want_obj and self._data_sum(block, Xb) is not None
+            if want_obj and not fast:
+                direct = float(pointwise_divergence(Xb, M, beta).sum())
+            y_sum = float(np.sum(M, dtype=np.float64)) if fast and beta == 1 else 0.0
             # only the clipped model is needed: clip the fresh product in place
             Mc = np.maximum(M, EPSILON, out=M)
             if beta == 1:
                 A = Xb / Mc
-                if want_obj:
-                    cross = self.divergence.cross(block, Xb, Mc, Mc, A)
+                if fast:
+                    value = self._ratio_divergence(block, Xb, A, y_sum)
+                    if value is None:  # the model term takes the raw model
+                        value = float(pointwise_divergence(Xb, Mc, beta).sum())
+                        value += y_sum - float(np.sum(Mc, dtype=np.float64))
+                    direct = value
                 return A, None, (cross, model, direct)
             np.reciprocal(Mc, out=Mc)
             A = Xb * Mc
-            if want_obj:
-                cross = self.divergence.cross(block, Xb, None, Mc, A)
+            if fast:
+                value = self._ratio_divergence(block, Xb, A, 0.0)
+                direct = (
+                    value
+                    if value is not None
+                    else float(pointwise_divergence(Xb, 1.0 / Mc, beta).sum())
+                )
             A *= Mc
             return A, Mc, (cross, model, direct)
+        direct = float(pointwise_divergence(Xb, M, beta).sum()) if want_obj else 0.0
+        want_obj = False  # the parts below are not needed for a dense block
         Mc = np.maximum(M, EPSILON) if beta < 2 else M
         P = fast_power(Mc, beta - 2)
         A = Xb * P
@@ -406,6 +441,7 @@ def fit_mu_beta(
     l1_placement="numerator",
     update_order="HW",
     gamma_rule="mm",
+    objective_every=1,
 ):
     """Minimize the penalized beta-divergence with multiplicative updates.
 
@@ -431,18 +467,59 @@ def fit_mu_beta(
         Which factor an iteration updates first (``"WH"`` is scikit-learn's).
     gamma_rule : {"mm", "scikit-learn"}
         Exponent with an L2 penalty and beta < 2 (see :func:`mm_exponent`).
+    objective_every : int, default=1
+        Evaluate the objective (and record a history row, apply ``tol``,
+        ``max_time`` and the callbacks) after every ``objective_every``-th
+        iteration, and after the last. The iterates do not depend on it.
+        On dense data the objective costs a logarithm per entry (KL, IS),
+        more than the update's products for small ranks; scikit-learn
+        evaluates it every 10 iterations. With ``m > 1`` the ``tol`` rule
+        compares the mean decrease per iteration over the ``m`` iterations
+        (:class:`~nmfkit.solvers.ConvergenceMonitor`).
 
     Returns
     -------
     result : SolverResult
+        Its history has a row for iteration 0, every ``objective_every``-th
+        iteration and the last one.
+
+    Raises
+    ------
+    ValueError
+        For an ``objective_every`` that is not a positive integer.
+
+    See Also
+    --------
+    mm_exponent : The exponent of each update.
+    BetaKernel : The products of X with the factors.
+
+    References
+    ----------
+    Fevotte, C. and Idier, J. (2011). Algorithms for nonnegative matrix
+    factorization with the beta-divergence. Neural Computation 23(9),
+    2421-2456.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties, beta_divergence
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_mu_beta
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15)) + 0.1
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> res = fit_mu_beta(X, W0, H0, Penalties(), beta=1.0, objective_every=10,
+    ...                   monitor=ConvergenceMonitor(tol=0, max_iter=25))
+    >>> res.history[:, 0].tolist()
+    [0.0, 10.0, 20.0, 25.0]
+    >>> bool(np.isclose(res.history[-1, 2], beta_divergence(X, res.W, res.H, 1.0)))
+    True
     """
+    every = _check_objective_every(objective_every)
     kernel = BetaKernel(X, beta)
     upd = _Updater(kernel, penalties, l1_placement, gamma_rule)
     W = np.array(W, order="C", copy=True)
     Ht = np.array(H.T, order="C", copy=True)
-
-    def last_iteration():
-        return monitor.n_iter + 1 >= monitor.max_iter
+    schedule = _Schedule(monitor, every)
 
     if monitor.max_iter <= 0:
         _, obj, _ = upd.run_pass(W, Ht, update_W=False, h_stats=False, obj_at="after")
@@ -458,10 +535,15 @@ def fit_mu_beta(
         stop = False
         while not stop:
             Ht = upd.update_H(Ht, stats)
+            last = schedule.next_is_last()
             W, obj, stats = upd.run_pass(
-                W, Ht, update_W=True, h_stats=not last_iteration(), obj_at="after"
+                W,
+                Ht,
+                update_W=True,
+                h_stats=not last,
+                obj_at="after" if schedule.wants_next() else None,
             )
-            stop = monitor.update(obj, W, Ht.T)
+            stop = schedule.step(obj, W, Ht.T)
     else:
         # W first: a pass evaluates the objective of the state it starts
         # from, updates W and gathers the H products at the new W.
@@ -474,14 +556,60 @@ def fit_mu_beta(
             W = W_next
             if update_H:
                 Ht = upd.update_H(Ht, stats)
-            if last_iteration():
+            if schedule.next_is_last():
                 _, obj, _ = upd.run_pass(
                     W, Ht, update_W=False, h_stats=False, obj_at="after"
                 )
-                stop = monitor.update(obj, W, Ht.T)
+                schedule.step(obj, W, Ht.T)
                 break
             W_next, obj, stats = upd.run_pass(
-                W, Ht, update_W=True, h_stats=update_H, obj_at="before"
+                W,
+                Ht,
+                update_W=True,
+                h_stats=update_H,
+                obj_at="before" if schedule.wants_next() else None,
             )
-            stop = monitor.update(obj, W, Ht.T)
+            stop = schedule.step(obj, W, Ht.T)
     return SolverResult.from_monitor(monitor, W, np.ascontiguousarray(Ht.T))
+
+
+def _check_objective_every(value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"objective_every={value!r} is not valid; give a positive integer "
+            "(1 evaluates the objective after every iteration)."
+        )
+    return int(value)
+
+
+class _Schedule:
+    """Which iterations evaluate the objective, and the monitor's rows.
+
+    The iteration that is about to run (``done + 1``) evaluates the
+    objective when it is a multiple of ``every`` or the last one
+    (``max_iter``); :meth:`step` counts it and, when it evaluated, reports
+    the iterations since the last row to the monitor.
+    """
+
+    def __init__(self, monitor, every):
+        self.monitor = monitor
+        self.every = every
+        self.pending = 0  # iterations done since the last row
+
+    @property
+    def done(self):
+        return self.monitor.n_iter + self.pending
+
+    def next_is_last(self):
+        return self.done + 1 >= self.monitor.max_iter
+
+    def wants_next(self):
+        return (self.done + 1) % self.every == 0 or self.next_is_last()
+
+    def step(self, obj, W, H):
+        """Count one iteration; True when the run stops."""
+        self.pending += 1
+        if obj is None:
+            return False
+        steps, self.pending = self.pending, 0
+        return self.monitor.update(obj, W, H, steps=steps)

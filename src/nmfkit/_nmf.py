@@ -385,12 +385,16 @@ class NMF(_BaseNMF):
         for the Frobenius loss.
     loss_ : float
         The full penalized objective at the end.
-    loss_curve_ : ndarray of shape (n_iter_ + 1,)
-        The objective before the first and after every iteration.
-    history_ : ndarray of shape (n_iter_ + 1, 3)
+    loss_curve_ : ndarray of shape (n_rows,)
+        The objective before the first and after every iteration
+        (``n_rows = n_iter_ + 1``); for the other beta-divergences, whose
+        objective costs a pass over every entry, after every 10th iteration
+        and the last one (scikit-learn's cadence).
+    history_ : ndarray of shape (n_rows, 3)
         Rows ``(iteration, elapsed seconds, objective)``, the same for every
         solver (with extrapolation, the accepted iterates), for plotting
-        convergence against iterations or time.
+        convergence against iterations or time; the first column says
+        which iterations have rows.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when X has string column names.

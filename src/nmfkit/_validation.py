@@ -182,16 +182,11 @@ def non_finite_message(what, n_nan, n_inf, location=None):
     if n_inf:
         parts.append(f"{n_inf} infinite")
     at = f" (the first at row {location[0]}, column {location[1]})" if location else ""
-    fix = (
-        "Remove or impute them, or pass missing_values=np.nan to fit only the "
-        "observed entries."
-        if n_nan
-        else "Remove or clip them."
-    )
     return (
         f"{what} contains {' and '.join(parts)} "
         f"{'value' if n_nan + n_inf == 1 else 'values'}{at}; NMF needs finite "
-        f"data. {fix}"
+        "data. Remove or impute them, or pass missing_values=np.nan to fit only "
+        "the observed entries."
     )
 
 

@@ -260,7 +260,7 @@ def test_default_scheduler_without_client():
 def test_negative_dask_data_error(thread_client):
     X, W0, H0 = _problem()
     X[5, 3] = -2.0
-    with pytest.raises(ValueError, match="negative entries, the smallest -2"):
+    with pytest.raises(ValueError, match="1 negative entry, the smallest -2"):
         NMF(4, solver="mu").fit(da.from_array(X, chunks=(50, 30)))
 
 

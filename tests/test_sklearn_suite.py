@@ -95,9 +95,9 @@ exec(compile(_load_source(), str(SKLEARN_TEST_FILE), "exec"), globals())
 def _nmfkit_initialize(X, n_components, init=None, eps=1e-6, random_state=None):
     """nmfkit's initialization behind scikit-learn's private signature."""
     from nmfkit._init import initialize_factors
-    from nmfkit._validation import check_data_matrix
+    from nmfkit._validation import check_data
 
-    X = check_data_matrix(X)
+    X = check_data(X)
     return initialize_factors(
         X, n_components, init, random_state=random_state, eps=eps
     )

@@ -58,14 +58,12 @@ from ._params import check_parameters
 from ._scaling import Rescaling
 from ._typing import ArrayLike, MatrixLike, PathLike, RandomStateLike
 from ._validation import (
-    check_array_api_matrix,
+    check_data,
     check_data_for_beta,
-    check_data_matrix,
     check_factor,
     check_finite_output,
     check_missing_values,
     check_n_components,
-    check_partially_observed,
     factor_rank,
     sparse_stores_missing,
     warn_factors_ignored,
@@ -84,10 +82,7 @@ class _BaseNMF(
     validation, initialization, ``inverse_transform`` and the estimator tags."""
 
     def _validate_X(self, X, *, reset):
-        xp = get_namespace(X)
-        X_checked = (
-            check_data_matrix(X) if is_numpy(xp) else check_array_api_matrix(X, xp)
-        )
+        X_checked = check_data(X)
         # feature names come from the original object (a DataFrame's columns)
         validate_data(self, X, skip_check_array=True, reset=reset)
         X = X_checked
@@ -533,8 +528,9 @@ class NMF(_BaseNMF):
 
     def _validate_observed(self, X, mask, *, reset):
         validate_data(self, X, skip_check_array=True, reset=reset)
-        observed = check_partially_observed(
+        observed = check_data(
             X,
+            partially_observed=True,
             missing_values=self.missing_values,
             sparse_unobserved=self.sparse_unobserved,
             mask=mask,

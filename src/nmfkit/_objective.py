@@ -600,20 +600,28 @@ def beta_to_float(beta_loss):
 # Partially observed data: the fit term at the observed entries only.
 
 
-def sampled_product(W, Ht, rows, cols, *, out=None, chunk=1 << 14):
+def sampled_product(
+    W, Ht, rows, cols, *, out=None, chunk=1 << 14, component_major=False
+):
     """Entries ``(W H)[rows[t], cols[t]]`` without forming ``W H``.
 
     Parameters
     ----------
     W : ndarray of shape (n_samples, n_components)
+        Or ``W^T``, of shape (n_components, n_samples), when
+        ``component_major``.
     Ht : ndarray of shape (n_features, n_components)
-        ``H`` transposed (a view is fine).
+        ``H`` transposed (a view is fine); or ``H`` itself, of shape
+        (n_components, n_features), when ``component_major``.
     rows, cols : ndarray of int, same length m
         Positions, within bounds.
     out : ndarray of shape (m,), optional
         Where to write the result.
     chunk : int
         Entries per step: the gathered rows of both factors stay in cache.
+    component_major : bool
+        Whether the factors are given component-major (``W^T`` and ``H``,
+        as the alternating driver holds them): no transposed copy is made.
 
     Returns
     -------
@@ -625,19 +633,25 @@ def sampled_product(W, Ht, rows, cols, *, out=None, chunk=1 << 14):
     dtype = np.result_type(W.dtype, Ht.dtype)
     if out is None:
         out = np.empty(m, dtype=dtype)
-    r = W.shape[1]
+    axis = 1 if component_major else 0
+    r = W.shape[1 - axis]
     size = min(chunk, m)
-    left, right = np.empty((size, r), dtype), np.empty((size, r), dtype)
+    shape = (r, size) if component_major else (size, r)
+    left, right = np.empty(shape, dtype), np.empty(shape, dtype)
     ones = np.ones(r, dtype)
     for start in range(0, m, chunk):
         stop = min(start + chunk, m)
         k = stop - start
+        part = (slice(None), slice(0, k)) if component_major else slice(0, k)
         # gathers into reused buffers; mode="clip" skips the bounds check
         # (positions come from a valid matrix)
-        np.take(W, rows[start:stop], axis=0, out=left[:k], mode="clip")
-        np.take(Ht, cols[start:stop], axis=0, out=right[:k], mode="clip")
-        np.multiply(left[:k], right[:k], out=left[:k])
-        np.dot(left[:k], ones, out=out[start:stop])
+        np.take(W, rows[start:stop], axis=axis, out=left[part], mode="clip")
+        np.take(Ht, cols[start:stop], axis=axis, out=right[part], mode="clip")
+        np.multiply(left[part], right[part], out=left[part])
+        if component_major:
+            np.dot(ones, left[part], out=out[start:stop])
+        else:
+            np.dot(left[part], ones, out=out[start:stop])
     return out
 
 

@@ -48,7 +48,7 @@ from ._quality import (
     hoyer_sparseness,
 )
 from ._typing import MatrixLike, RandomStateLike
-from ._validation import check_data_matrix, check_finite_output
+from ._validation import check_data, check_finite_output
 
 __all__ = ["RankSelection", "select_rank"]
 
@@ -296,7 +296,7 @@ def select_rank(
         )
     if "consensus" in methods and n_runs < 1:
         raise ValueError(f"n_runs={n_runs} is not valid; give at least 1.")
-    X = check_data_matrix(X)
+    X = check_data(X)
     if ranks[-1] > min(X.shape):
         raise ValueError(
             f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "

@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
-    "check_array_api_matrix",
-    "check_data_matrix",
+    "check_data",
+    "check_summarized_values",
     "check_factor",
     "check_finite_output",
     "check_magnitude",
@@ -30,10 +30,10 @@ __all__ = [
     "negative_values_message",
     "not_2d_message",
     "magnitude_range",
-    "check_partially_observed",
     "as_numeric_array",
     "factor_rank",
     "missing_entries_message",
+    "non_finite_message",
     "sparse_stores_missing",
     "MarkedMissing",
     "MAX_FULLY_OBSERVED_SPARSE",
@@ -164,31 +164,48 @@ def check_non_negative_values(X, what="X"):
         raise ValueError(message)
 
 
-def _check_finite(X, what, allow_nan=False):
+def non_finite_message(what, n_nan, n_inf, location=None):
+    """The message of NaN or infinite data, shared by every data kind.
+
+    Parameters
+    ----------
+    what : str
+        Name of the array.
+    n_nan, n_inf : int
+        How many entries are NaN (not declared missing) and infinite.
+    location : tuple of int, optional
+        ``(row, column)`` of the first of them, when known.
+    """
+    parts = []
+    if n_nan:
+        parts.append(f"{n_nan} NaN")
+    if n_inf:
+        parts.append(f"{n_inf} infinite")
+    at = f" (the first at row {location[0]}, column {location[1]})" if location else ""
+    return (
+        f"{what} contains {' and '.join(parts)} "
+        f"{'value' if n_nan + n_inf == 1 else 'values'}{at}; NMF needs finite "
+        "data. Remove or impute them, or pass missing_values=np.nan to fit only "
+        "the observed entries."
+    )
+
+
+def _check_finite(X, what, positions=None):
+    """Raise :func:`non_finite_message` when ``X`` (an array, the stored
+    values of a sparse matrix, or observed values at ``positions``, a pair
+    ``(rows, cols)``) has a NaN or infinite entry."""
     values = X.data if sp.issparse(X) else X
     finite = np.isfinite(values)
     if finite.all():
         return
     n_nan = int(np.count_nonzero(np.isnan(values)))
     n_inf = int(values.size - np.count_nonzero(finite) - n_nan)
-    if allow_nan and n_inf == 0:
-        return
-    parts = []
-    if n_nan:
-        parts.append(f"{n_nan} NaN")
-    if n_inf:
-        parts.append(f"{n_inf} infinite")
     first = int(np.flatnonzero(~finite.ravel())[0])
-    row, col = _entry_location(X, first)
-    raise ValueError(
-        f"{what} contains {' and '.join(parts)} "
-        f"{'value' if n_nan + n_inf == 1 else 'values'} (the first at row {row}, "
-        f"column {col}); NMF needs finite data. Remove or impute them, or pass "
-        "missing_values=np.nan to fit only the observed entries."
-        if not allow_nan
-        else f"{what} contains {n_inf} infinite values (the first at row {row}, "
-        f"column {col}); NMF needs finite data."
-    )
+    if positions is None:
+        location = _entry_location(X, first)
+    else:
+        location = (int(positions[0][first]), int(positions[1][first]))
+    raise ValueError(non_finite_message(what, n_nan, n_inf, location))
 
 
 def _as_float_dtype(dtype):
@@ -372,7 +389,7 @@ def missing_entries_message(missing, what="X"):
     )
 
 
-def check_data_matrix(X, *, what="X", copy=False, accept_sparse=True):
+def _check_in_memory(X, *, what="X", copy=False, accept_sparse=True):
     """Validate a data matrix and return it as a float array.
 
     Parameters
@@ -899,7 +916,7 @@ def _dense_observed(X, missing, mask):
     return rows, cols, X[rows, cols]
 
 
-def check_partially_observed(
+def _check_observed(
     X,
     *,
     missing_values=None,
@@ -997,22 +1014,7 @@ def _check_observed_values(observed, what):
             f"{what} has no observed entry; check the mask, missing_values and "
             "sparse_unobserved."
         )
-    finite = np.isfinite(values)
-    if not finite.all():
-        first = int(np.flatnonzero(~finite)[0])
-        n_bad = int(values.size - np.count_nonzero(finite))
-        kind = "NaN" if np.isnan(values[first]) else "infinite"
-        hint = (
-            " Pass missing_values=np.nan to treat NaN entries as missing."
-            if kind == "NaN"
-            else ""
-        )
-        raise ValueError(
-            f"{what} has {n_bad} observed non-finite "
-            f"{'value' if n_bad == 1 else 'values'} (the first, {kind}, at "
-            f"row {observed.rows[first]}, column {observed.cols[first]}); NMF "
-            f"needs finite data.{hint}"
-        )
+    _check_finite(values, what, (observed.rows, observed.cols))
     negative = values < 0
     if negative.any():
         argmin = int(np.argmin(values))
@@ -1022,7 +1024,6 @@ def _check_observed_values(observed, what):
                 int(np.count_nonzero(negative)),
                 float(values[argmin]),
                 (int(observed.rows[argmin]), int(observed.cols[argmin])),
-                fix="Shift or clip the observed values before fitting.",
             )
         )
     check_magnitude(values, what)
@@ -1045,10 +1046,10 @@ def _warn_unobserved(observed, what):
             )
 
 
-def check_array_api_matrix(X, xp, *, what="X"):
+def _check_tensor(X, xp, *, what="X"):
     """Validate a data matrix of a non-NumPy array-API library (PyTorch, CuPy).
 
-    The checks of :func:`check_data_matrix` run on the array's own device;
+    The checks of :func:`_check_in_memory` run on the array's own device;
     only when one fails is a host copy made, to name the offending entries.
 
     Parameters
@@ -1070,13 +1071,7 @@ def check_array_api_matrix(X, xp, *, what="X"):
     if X.ndim != 2:
         raise ValueError(not_2d_message(X.shape, what))
     if X.dtype not in (xp.float32, xp.float64):
-        if xp.isdtype(X.dtype, "complex floating"):
-            raise ValueError(
-                f"{what} has complex dtype {X.dtype}; NMF needs real non-negative "
-                "data. Use abs(X) or X.real explicitly."
-            )
-        if not xp.isdtype(X.dtype, ("integral", "bool", "real floating")):
-            raise TypeError(f"{what} has dtype {X.dtype}, which is not numeric.")
+        _check_dtype_kind(numpy_dtype(X), what)
         X = xp.astype(X, accumulation_dtype(xp, X))
     if 0 in tuple(X.shape):
         raise ValueError(empty_message(X.shape, what))
@@ -1094,3 +1089,131 @@ def check_array_api_matrix(X, xp, *, what="X"):
             float(xp.max(X)), 2.0 ** (log_sum / n_positive), numpy_dtype(X), what
         )
     return X
+
+
+def check_summarized_values(
+    *, n_nan, n_inf, n_negative, minimum, peak, typical, dtype, what="X"
+):
+    """The value checks of :func:`check_data` from reductions over X.
+
+    For data whose values are not scanned on the host (Dask arrays, reduced
+    where they live): the same checks in the same order with the same
+    messages, without the location of the first offending entry.
+
+    Parameters
+    ----------
+    n_nan, n_inf, n_negative : int
+        How many entries are NaN, infinite and negative.
+    minimum, peak : float
+        The smallest and the largest value.
+    typical : float
+        The geometric mean of the positive entries.
+    dtype : numpy dtype
+    what : str
+        Name of the data in messages.
+
+    Raises
+    ------
+    ValueError
+        For NaN, infinite or negative entries, or a dynamic range beyond
+        :func:`magnitude_range`.
+    """
+    if n_nan or n_inf:
+        raise ValueError(non_finite_message(what, int(n_nan), int(n_inf)))
+    if n_negative:
+        raise ValueError(negative_values_message(what, int(n_negative), minimum))
+    check_dynamic_range(peak, typical, dtype, what)
+
+
+def _check_dask(X, what):
+    """The structural checks of a Dask X (values: :func:`check_summarized_values`)."""
+    if X.ndim != 2:
+        raise ValueError(not_2d_message(X.shape, what))
+    _check_dtype_kind(X.dtype, what)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if any(np.isnan(c) for dim in X.chunks for c in dim):
+        raise ValueError(
+            f"{what} has unknown chunk sizes; call X.compute_chunk_sizes() first."
+        )
+    if 0 in X.shape:
+        raise ValueError(empty_message(X.shape, what))
+    return X
+
+
+def check_data(
+    X,
+    *,
+    what="X",
+    copy=False,
+    accept_sparse=True,
+    partially_observed=False,
+    **observed_options,
+):
+    """Validate a data matrix of any kind: the one entry point.
+
+    Every kind of data passes the same checks, in the same order, with the
+    same messages (scikit-learn's sentence first where it has one):
+
+    1. type and shape: a 2-dimensional array (:func:`not_2d_message`);
+    2. dtype: real numbers (text, objects, complex refused), converted to
+       float32 (kept) or float64;
+    3. not empty (:func:`empty_message`);
+    4. finite, except entries declared missing (:func:`non_finite_message`);
+    5. non-negative (:func:`negative_values_message`);
+    6. a dynamic range the dtype can handle (:func:`check_dynamic_range`).
+
+    An all-zero matrix is accepted (its factors are zero). Sparse input stays
+    sparse and partially observed input is reduced to its observed entries
+    without densifying. A Dask array gets checks 1-3 here and 4-6 from the
+    reductions of the fit's first pass over X
+    (:func:`check_summarized_values`); an array of another array-API library
+    (PyTorch, CuPy; with array-API dispatch on) is reduced on its device and
+    copied to the host only to name an offending entry.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix, array-API array or Dask array
+        Of shape (n_samples, n_features).
+    what : str
+        Name of the data in messages.
+    copy : bool
+        In-memory data: whether to always copy.
+    accept_sparse : bool
+        Whether SciPy sparse input is allowed.
+    partially_observed : bool
+        Whether X is partially observed: the result is then its observed
+        entries, selected by ``observed_options``.
+    **observed_options
+        ``missing_values``, ``sparse_unobserved``, ``mask`` and
+        ``warn_unobserved`` of a partially observed X (see
+        :class:`~nmfkit.NMF`).
+
+    Returns
+    -------
+    X : ndarray, sparse matrix, array-API array, Dask array or ObservedEntries
+        The validated data (the observed entries when ``partially_observed``).
+
+    Raises
+    ------
+    ValueError
+        For the failed check, naming the problem and the fix.
+    TypeError
+        For non-numeric data (or sparse data where ``accept_sparse`` is
+        False).
+    """
+    from ._array_api import get_namespace, is_numpy
+
+    if type(X).__module__.startswith("dask.array") and hasattr(X, "chunks"):
+        return _check_dask(X, what)
+    if partially_observed:
+        return _check_observed(X, what=what, **observed_options)
+    if observed_options:
+        raise TypeError(
+            f"{sorted(observed_options)} apply to partially observed data only; "
+            "pass partially_observed=True."
+        )
+    xp = get_namespace(X)
+    if not is_numpy(xp):
+        return _check_tensor(X, xp, what=what)
+    return _check_in_memory(X, what=what, copy=copy, accept_sparse=accept_sparse)

@@ -82,9 +82,9 @@ def fit_matrix(table, *, progress, missing=False, **params):
     if beta != 2:
         if missing:
             from .._objective import masked_reconstruction_error
-            from .._observed import check_partially_observed
+            from .._validation import check_data
 
-            observed = check_partially_observed(X, missing_values=np.nan)
+            observed = check_data(X, partially_observed=True, missing_values=np.nan)
             frobenius = masked_reconstruction_error(observed, W, model.components_)
         else:
             frobenius = reconstruction_error(X, W, model.components_)

@@ -12,11 +12,10 @@ import numpy as np
 from .._init import initialize_from_summaries, resolve_init
 from .._scaling import Rescaling
 from .._validation import (
+    check_data,
     check_factor,
     check_n_components,
-    empty_message,
-    negative_values_message,
-    not_2d_message,
+    check_summarized_values,
     warn_factors_ignored,
 )
 from ._solver import reconstruction_error_dask, row_blocks
@@ -32,68 +31,41 @@ def is_dask_array(X):
     return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
 
 
-def check_dask_matrix(X, *, what="X"):
-    """Validate a Dask data matrix: 2-D, real; values are checked lazily.
-
-    Negative or non-finite entries are found by a reduction that runs with the
-    initialization's pass (no separate read of X); the error names their
-    count and the smallest value.
-    """
-    if X.ndim != 2:
-        raise ValueError(not_2d_message(X.shape, what))
-    kind = np.dtype(X.dtype).kind
-    if kind == "c" or kind not in "biuf":
-        raise TypeError(
-            f"{what} has dtype {X.dtype}; NMF needs real non-negative numbers."
-        )
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if any(np.isnan(c) for dim in X.chunks for c in dim):
-        raise ValueError(
-            f"{what} has unknown chunk sizes; call X.compute_chunk_sizes() first."
-        )
-    if 0 in X.shape:
-        raise ValueError(empty_message(X.shape, what))
-    return X
-
-
 def _summaries(X):
-    """Mean, minimum, count of non-finite entries and typical magnitude (the
-    geometric mean of the positive entries) of X, in one pass."""
+    """Mean and typical magnitude (the geometric mean of the positive entries)
+    of X, in one pass that also runs the value checks of
+    :func:`~nmfkit._validation.check_data` (finite, non-negative, dynamic
+    range) from its reductions."""
     import dask
     import dask.array as da
 
     positive = X > 0
-    with np.errstate(divide="ignore"):
-        mean, minimum, n_bad, log_sum, n_positive = dask.compute(
-            X.mean(dtype=np.float64),
-            X.min(),
-            (~da.isfinite(X)).sum(),
-            da.where(positive, da.log2(da.where(positive, X, 1)), 0).sum(
-                dtype=np.float64
-            ),
-            positive.sum(),
-        )
-    typical = 2.0 ** (float(log_sum) / int(n_positive)) if n_positive else 1.0
-    return float(mean), float(minimum), int(n_bad), typical
-
-
-def _check_values(minimum, n_bad, what="X"):
-    if n_bad:
-        raise ValueError(
-            f"{what} contains {n_bad} NaN or infinite values; NMF needs finite "
-            "data. Remove or impute them."
-        )
-    if minimum < 0:
-        raise ValueError(
-            negative_values_message(
-                what,
-                None,
-                minimum,
-                fix="Shift or clip the data (for example X - X.min() or "
-                "X.clip(0)) before fitting.",
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean, minimum, peak, n_nan, n_inf, n_negative, log_sum, n_positive = (
+            dask.compute(
+                X.mean(dtype=np.float64),
+                X.min(),
+                X.max(),
+                da.isnan(X).sum(),
+                da.isinf(X).sum(),
+                (X < 0).sum(),
+                da.where(positive, da.log2(da.where(positive, X, 1)), 0).sum(
+                    dtype=np.float64
+                ),
+                positive.sum(),
             )
         )
+    typical = 2.0 ** (float(log_sum) / int(n_positive)) if n_positive else 1.0
+    check_summarized_values(
+        n_nan=n_nan,
+        n_inf=n_inf,
+        n_negative=n_negative,
+        minimum=float(minimum),
+        peak=float(peak),
+        typical=typical,
+        dtype=X.dtype,
+    )
+    return float(mean), typical
 
 
 def _initial_factors(est, X, W, H, mean, rescaling):
@@ -152,10 +124,9 @@ def fit_transform_dask(est, X, W=None, H=None):
     # and extrapolation are not distributed)
     est._check_params(X=X)
     beta, spec, options = est._resolve_solver(X, warn=False)
-    X = check_dask_matrix(X)
+    X = check_data(X)
     est.n_features_in_ = X.shape[1]
-    mean, minimum, n_bad, typical = _summaries(X)
-    _check_values(minimum, n_bad)
+    mean, typical = _summaries(X)
     # solved at unit scale, as in memory (nmfkit._scaling)
     root = float(np.sqrt(typical))
     rescaling = Rescaling(data=typical, W_scale=root, H_scale=root, beta=beta)
@@ -223,7 +194,7 @@ def transform_dask(est, X):
     from dask import delayed
 
     beta, _ = est._check_params()
-    X = check_dask_matrix(X)
+    X = check_data(X)
     if X.shape[1] != est.n_features_in_:
         raise ValueError(
             f"X has {X.shape[1]} features, but {type(est).__name__} is "

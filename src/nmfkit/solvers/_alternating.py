@@ -45,11 +45,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from .._array_api import contiguous_copy, get_namespace, is_numpy
-from .._objective import FrobeniusFit, penalty_change_of_rescaling
+from .._objective import penalty_change_of_rescaling
+from ._data_terms import data_term
 from ._hals import HALSRule
 from ._monitor import SolverResult
 from ._mu import MURule
@@ -57,7 +57,6 @@ from ._rule import FactorRule
 
 __all__ = [
     "FactorRule",
-    "alternate",
     "fit_alternating",
     "fit_hals",
     "fit_mu",
@@ -95,32 +94,6 @@ def inner_budget(nnz, n_rows, n_other, rank, alpha):
     """
     rho = 1 + (nnz + n_other * rank) // max(1, n_rows * (rank + 1))
     return int(1 + alpha * rho)
-
-
-class _ComponentProducts:
-    """Products of X with component-major factors, dense or sparse X."""
-
-    def __init__(self, X):
-        self.sparse = sp.issparse(X)
-        if self.sparse:
-            self.X = X.tocsr()
-            self.XT = X.T.tocsr()
-            self.nnz = int(self.X.nnz)
-        else:
-            self.X = X
-            self.nnz = int(X.shape[0]) * int(X.shape[1])
-
-    def times_X(self, Wt):
-        """``W^T X`` (r x n_features), the data product of H."""
-        if self.sparse:
-            return np.ascontiguousarray((self.XT @ Wt.T).T)
-        return Wt @ self.X
-
-    def times_Xt(self, H):
-        """``H X^T`` (r x n_samples), the data product of ``W^T``."""
-        if self.sparse:
-            return np.ascontiguousarray((self.X @ H.T).T)
-        return H @ self.X.T
 
 
 def _gram(F):
@@ -164,9 +137,23 @@ class _FactorUpdate:
 
 class _Block(NamedTuple):
     update: _FactorUpdate
-    product: Callable  # the other factor -> this factor's data product
     penalty: Callable  # (factor, gram) -> penalty value
     is_W: bool
+
+
+def _builtin_rule(name, X, shuffle, random_state, l1_placement):
+    """The rule ``"hals"`` or ``"mu"`` for the kind of X (partially observed
+    data has its own rules)."""
+    from .._observed import ObservedEntries
+
+    if isinstance(X, ObservedEntries):
+        from ._masked_hals import MaskedHALSRule
+        from ._masked_mu import MaskedMURule
+
+        return MaskedHALSRule() if name == "hals" else MaskedMURule(l1_placement)
+    if name == "hals":
+        return HALSRule(check_random_state(random_state) if shuffle else None)
+    return MURule(l1_placement)
 
 
 def _extrapolate(new, prev, beta, rule):
@@ -175,7 +162,7 @@ def _extrapolate(new, prev, beta, rule):
     return rule.project(new + new.dtype.type(beta) * (new - prev), new)
 
 
-def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
+def _rebalance(Wt, H, Wt_prev, H_prev, penalties, fixed=()):
     """Rescale each component pair ``(W[:, k] s, H[k] / s)`` in place.
 
     The product ``W H`` does not change, so the data fit does not either;
@@ -184,7 +171,7 @@ def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
     scale equalizes the norms of the two components, and is applied only
     where it does not raise the penalties. The same scales are applied to
     the previous iterates so that the extrapolation direction stays
-    consistent.
+    consistent. Components listed in ``fixed`` keep their scale.
 
     Returns
     -------
@@ -198,6 +185,7 @@ def _rebalance(Wt, H, Wt_prev, H_prev, penalties):
     s[ok] = np.sqrt(b[ok] / a[ok])
     change = penalty_change_of_rescaling(penalties, Wt, H, s, a**2, b**2)
     s[change > 0] = 1.0
+    s[list(fixed)] = 1.0
     if np.all(s == 1.0):
         return 0.0
     seen = set()
@@ -224,12 +212,19 @@ def fit_alternating(
     shuffle=False,
     random_state=None,
     l1_placement="numerator",
+    fixed_W_columns=(),
+    fixed_H_rows=(),
 ):
     """Alternate HALS or MU updates, with optional inner loops and extrapolation.
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    X : ndarray, sparse matrix, array-API array or ObservedEntries
+        The data, of shape (n_samples, n_features); its data term
+        (:mod:`~nmfkit.solvers._data_terms`) gives the rule its subproblem.
+        Partially observed data (:class:`~nmfkit._observed.ObservedEntries`)
+        needs a rule of that kind (:class:`MaskedMURule`,
+        :class:`MaskedHALSRule`).
     W : ndarray of shape (n_samples, n_components)
         Initial codes; not modified.
     H : ndarray of shape (n_components, n_features)
@@ -240,7 +235,8 @@ def fit_alternating(
         If False, only W is fitted (H fixed).
     rule : {"hals", "mu"} or FactorRule
         The update of one factor: a built-in rule by name (configured by
-        ``shuffle``, ``random_state`` and ``l1_placement``) or a rule object
+        ``shuffle``, ``random_state`` and ``l1_placement``; the masked rules
+        for partially observed X) or a rule object
         (:class:`~nmfkit.solvers._rule.FactorRule`).
     update_order : {"HW", "WH"}
         Which factor each iteration updates first.
@@ -258,6 +254,9 @@ def fit_alternating(
         Seeds ``shuffle``.
     l1_placement : {"numerator", "denominator"}
         MU only: where the L1 weight enters (see :func:`mu_step`).
+    fixed_W_columns, fixed_H_rows : sequence of int
+        Partially observed data only: components of W and H that the rules
+        keep at their initial values (and that rebalancing leaves alone).
 
     Returns
     -------
@@ -267,11 +266,7 @@ def fit_alternating(
     """
     xp = get_namespace(X, W, H)
     if isinstance(rule, str):
-        rule = (
-            HALSRule(check_random_state(random_state) if shuffle else None)
-            if rule == "hals"
-            else MURule(l1_placement)
-        )
+        rule = _builtin_rule(rule, X, shuffle, random_state, l1_placement)
     mu_inner = isinstance(rule, MURule) and inner_iter != 1
     if not is_numpy(xp) and (extrapolate or shuffle or mu_inner or not rule.array_api):
         raise ValueError(
@@ -279,30 +274,26 @@ def fit_alternating(
             "alternating solvers run plain HALS and plain MU: set "
             "extrapolate=False, shuffle=False and inner_iter=1 for solver='mu'."
         )
-    products = _ComponentProducts(X)
-    fit = FrobeniusFit(X)
+    data = data_term(
+        X, W.dtype, fixed_W_columns=fixed_W_columns, fixed_H_rows=fixed_H_rows
+    )
+    fixed = set(fixed_W_columns) | set(fixed_H_rows)
     n_samples, n_features = X.shape
     rank = H.shape[0]
 
     def factor_update(l1, l2, n_rows, n_other):
         if inner_iter == "auto":
-            budget = inner_budget(products.nnz, n_rows, n_other, rank, rule.inner_alpha)
+            budget = inner_budget(data.nnz, n_rows, n_other, rank, rule.inner_alpha)
         else:
             budget = int(inner_iter)
         return _FactorUpdate(rule, l1, l2, budget, inner_tol, xp)
 
     p = penalties
     block_W = _Block(
-        factor_update(p.l1_W, p.l2_W, n_samples, n_features),
-        products.times_Xt,
-        p.value_W,
-        True,
+        factor_update(p.l1_W, p.l2_W, n_samples, n_features), p.value_W, True
     )
     block_H = _Block(
-        factor_update(p.l1_H, p.l2_H, n_features, n_samples),
-        products.times_X,
-        p.value_H,
-        False,
+        factor_update(p.l1_H, p.l2_H, n_features, n_samples), p.value_H, False
     )
     Wt = contiguous_copy(xp, W.T)
     Ht = contiguous_copy(xp, H)
@@ -318,7 +309,7 @@ def fit_alternating(
 
     def objective(P2, F2_, G1, G2_, F1_):
         return (
-            fit(P2, F2_, G1, G2_, *as_W_H(F1_, F2_))
+            data.fit(P2, F2_, G1, G2_, *as_W_H(F1_, F2_))
             + second.penalty(F2_, G2_)
             + (first or block_H).penalty(F1_, G1)
         )
@@ -327,8 +318,17 @@ def fit_alternating(
         Wt_, Ht_ = (A2, A1) if second.is_W else (A1, A2)
         return Wt_.T, Ht_
 
-    G1 = _gram(F1)
-    P2 = second.product(F1)
+    def subproblem(block, other):
+        """The data product and subproblem of ``block``'s factor, and the
+        Gram matrix of ``other``."""
+        gram = _gram(other)
+        return (
+            data.product(other, block.is_W),
+            data.subproblem(other, gram, block.is_W),
+            gram,
+        )
+
+    P2, S2, G1 = subproblem(second, F1)
     acc_obj = objective(P2, F2, G1, _gram(F2), F1)
     acc1, acc2 = F1, F2
     monitor.start(acc_obj, *as_W_H(acc1, acc2))
@@ -338,8 +338,9 @@ def fit_alternating(
     plain = not extrapolate
     n_restarts = 0
     Y1, Y2, prev1, prev2 = F1, F2, F1, F2
+    del Wt, Ht, F1, F2  # held as the iterates from here on, and released with them
     if first is not None:
-        P1, G2 = first.product(Y2), _gram(Y2)
+        P1, S1, G2 = subproblem(first, Y2)
     stop = monitor.max_iter <= 0
     while not stop:
         step_beta = 0.0 if plain else beta
@@ -348,13 +349,12 @@ def fit_alternating(
         # an accepted pair cannot increase the objective).
         with np.errstate(**({} if plain else _QUIET)):
             if first is not None:
-                new1 = first.update(contiguous_copy(xp, Y1), P1, G2)
+                new1 = first.update(contiguous_copy(xp, Y1), P1, S1)
                 Y1 = _extrapolate(new1, prev1, step_beta, rule)
-                G1 = _gram(Y1)
-                P2 = second.product(Y1)
+                P2, S2, G1 = subproblem(second, Y1)
             else:
                 new1 = Y1  # the fixed H
-            new2 = second.update(contiguous_copy(xp, Y2), P2, G1)
+            new2 = second.update(contiguous_copy(xp, Y2), P2, S2)
             G2_new = _gram(new2)
             obj = objective(P2, new2, G1, G2_new, Y1)
         if not plain and not obj <= acc_obj:  # higher, or not a number
@@ -363,7 +363,7 @@ def fit_alternating(
             beta_bar, beta = beta, beta / ex["eta"]
             Y1, Y2, prev1, prev2 = acc1, acc2, acc1, acc2
             if first is not None:
-                P1, G2 = first.product(Y2), _gram(Y2)
+                P1, S1, G2 = subproblem(first, Y2)
             plain = True
             continue
         if extrapolate and step_beta > 0.0:
@@ -374,17 +374,17 @@ def fit_alternating(
         if extrapolate and first is not None:
             Wt_acc, H_acc = (acc2, acc1) if second.is_W else (acc1, acc2)
             Wt_prev, H_prev = (new2, new1) if second.is_W else (new1, new2)
-            acc_obj -= _rebalance(Wt_acc, H_acc, Wt_prev, H_prev, penalties)
+            acc_obj -= _rebalance(Wt_acc, H_acc, Wt_prev, H_prev, penalties, fixed)
         stop = monitor.update(acc_obj, *as_W_H(acc1, acc2))
         with np.errstate(**_QUIET):
             Y2 = _extrapolate(new2, prev2, beta if extrapolate else 0.0, rule)
         prev1, prev2 = new1, new2
         with np.errstate(**_QUIET):
             if not stop and first is not None:
-                P1, G2 = first.product(Y2), _gram(Y2)
+                P1, S1, G2 = subproblem(first, Y2)
         if extrapolate and not stop and first is not None and not np.isfinite(G2).all():
             Y2 = new2  # the extrapolated point overflowed: start plain
-            P1, G2 = first.product(Y2), _gram(Y2)
+            P1, S1, G2 = subproblem(first, Y2)
 
     W_out, H_out = as_W_H(acc1, acc2)
     info = {
@@ -395,43 +395,6 @@ def fit_alternating(
     return SolverResult.from_monitor(
         monitor, contiguous_copy(xp, W_out), contiguous_copy(xp, H_out), info
     )
-
-
-def alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order):
-    """The plain alternating loop: one update of each factor per iteration.
-
-    The loop of the solvers whose updates carry their own state (the
-    partially observed MU and HALS: their model products change with every
-    update, so they are not :class:`FactorRule` s of :func:`fit_alternating`);
-    it owns the update order, ``update_H=False``, the monitor and the result
-    for them.
-
-    Parameters
-    ----------
-    monitor : ConvergenceMonitor
-    objective : callable
-        ``objective() -> float`` at the current factors.
-    step_W, step_H : callable
-        One update of W (of H), in place.
-    W, Ht : ndarray of shape (n_samples, r) and (n_features, r)
-        The factors the steps update in place (H transposed).
-    update_H : bool
-    update_order : {"HW", "WH"}
-
-    Returns
-    -------
-    result : SolverResult
-    """
-    monitor.start(objective(), W, Ht.T)
-    steps = (step_H, step_W) if update_order == "HW" else (step_W, step_H)
-    if not update_H:
-        steps = (step_W,)
-    stop = monitor.max_iter <= 0
-    while not stop:
-        for step in steps:
-            step()
-        stop = monitor.update(objective(), W, Ht.T)
-    return SolverResult.from_monitor(monitor, W, np.ascontiguousarray(Ht.T))
 
 
 def fit_hals(

@@ -15,67 +15,71 @@ non-negativity, so the objective never increases. A row (column) without an
 observed entry, or whose other factor vanishes on its observed entries, and
 with no L2 penalty, does not enter the objective: its factor is set to zero.
 
-Every step is a pass over the observed entries (gathers and
-``np.bincount``), so an iteration costs O(|observed| x rank + (n + p) x rank)
-time and O(|observed| + n + p) extra memory. This is the cyclic coordinate
-descent used for matrix completion (CCD++, Yu, Hsieh, Si and Dhillon, 2012)
-with the non-negativity and the penalties of nmfkit's objective.
+The sweep is a rule (:class:`MaskedHALSRule`) of the alternating driver,
+which owns the loop, the update order and the monitor. Every step is a pass
+over the observed entries (gathers and ``np.bincount``), so an iteration
+costs O(|observed| x rank + (n + p) x rank) time and O(|observed| + n + p)
+extra memory. This is the cyclic coordinate descent used for matrix
+completion (CCD++, Yu, Hsieh, Si and Dhillon, 2012) with the non-negativity
+and the penalties of nmfkit's objective.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._objective import masked_fit, sampled_product
-from ._alternating import alternate
+from ._alternating import fit_alternating
+from ._rule import FactorRule
 
-__all__ = ["fit_masked_hals"]
+__all__ = ["MaskedHALSRule", "fit_masked_hals"]
 
 
-def _update_block(F, G, R, own, other, size, l1, l2, fixed=()):
-    """Exact minimization over each column of ``F`` in turn, in place.
+class MaskedHALSRule(FactorRule):
+    """Masked HALS as a rule of the alternating driver: one sweep per update.
 
-    ``F`` is the factor being updated (rows indexed by ``own``), ``G`` the
-    fixed one (rows indexed by ``other``), ``R`` the residual at the observed
-    entries (float64, updated in place); columns listed in ``fixed`` are
-    left as they are.
+    Receives an :class:`~nmfkit.solvers._data_terms.ObservedSubproblem` as
+    ``G``; each update starts from the residual at the observed entries,
+    ``R = M * (X - W H)`` (float64, fresh, so rounding never accumulates),
+    and keeps it current through the sweep. The subproblem's fixed
+    components are skipped.
     """
-    for k in range(F.shape[1]):
-        if k in fixed:
-            continue
-        g = G[other, k].astype(np.float64)
-        f_old = F[:, k]
-        R += f_old[own] * g
-        numerator = np.bincount(own, weights=R * g, minlength=size)
-        denominator = np.bincount(own, weights=g * g, minlength=size)
-        if l1:
-            numerator -= l1
-        np.maximum(numerator, 0.0, out=numerator)
-        if l2:
-            denominator += l2
-        f_new = np.divide(
-            numerator,
-            denominator,
-            out=np.zeros_like(numerator),
-            where=denominator > 0,
-        )
-        F[:, k] = f_new
-        R -= F[own, k] * g
+
+    inner_alpha = 0.5
+
+    def update(self, F, P, G, prepared, l1, l2, xp, need_change):
+        own, others, size = G.own, G.others, G.size
+        R = G.data.values64 - G.predictions(F).astype(np.float64)
+        change = 0.0
+        for k in range(F.shape[0]):
+            if k in G.fixed:
+                continue
+            g = G.other[k, others].astype(np.float64)
+            f_old = F[k].copy() if need_change else F[k]
+            R += f_old[own] * g
+            numerator = np.bincount(own, weights=R * g, minlength=size)
+            denominator = np.bincount(own, weights=g * g, minlength=size)
+            if l1:
+                numerator -= l1
+            np.maximum(numerator, 0.0, out=numerator)
+            if l2:
+                denominator += l2
+            curved = denominator > 0
+            np.divide(numerator, denominator, out=numerator, where=curved)
+            numerator[~curved] = 0.0
+            F[k] = numerator
+            R -= F[k, own] * g
+            if need_change:
+                f_old -= F[k]
+                change += float(np.dot(f_old, f_old))
+        return change
 
 
-def fit_masked_hals(
-    X,
-    W,
-    H,
-    penalties,
-    *,
-    monitor,
-    update_H=True,
-    update_order="HW",
-    fixed_W_columns=(),
-    fixed_H_rows=(),
-):
+def fit_masked_hals(X, W, H, penalties, *, monitor, **options):
     """Minimize the penalized masked Frobenius objective by coordinate descent.
+
+    The alternating driver
+    (:func:`~nmfkit.solvers._alternating.fit_alternating`) with
+    :class:`MaskedHALSRule`, one sweep of each factor per iteration.
 
     Parameters
     ----------
@@ -91,8 +95,12 @@ def fit_masked_hals(
         If False, only W is fitted (each row of W is then the exact
         solution of its non-negative least-squares problem, in the limit).
     update_order : {"HW", "WH"}
-        Which factor each iteration updates first (the residual is shared:
-        each update sees the other's latest values).
+        Which factor each iteration updates first.
+    **options
+        Keywords of the driver,
+        :func:`~nmfkit.solvers._alternating.fit_alternating`, among them
+        ``update_H``, ``update_order`` and the two below (``inner_iter``,
+        ``inner_tol`` and ``extrapolate`` also apply).
     fixed_W_columns, fixed_H_rows : sequence of int
         Columns of W and rows of H kept at their initial values (for example
         a column of ones in W makes the matching row of H a non-negative
@@ -102,33 +110,6 @@ def fit_masked_hals(
     -------
     result : SolverResult
     """
-    rows, cols = X.rows, X.cols
-    n_samples, n_features = X.shape
-    W = np.array(W, order="C", copy=True)
-    Ht = np.array(H.T, order="C", copy=True)
-    values = X.values.astype(np.float64)
-    p = penalties
-    fixed_W = frozenset(int(k) for k in fixed_W_columns)
-    fixed_H = frozenset(int(k) for k in fixed_H_rows)
-
-    def residual_and_objective():
-        predictions = sampled_product(W, Ht, rows, cols).astype(np.float64)
-        value = masked_fit(values, predictions) + p.value_W(W) + p.value_H(Ht.T)
-        return values - predictions, value
-
-    state = {}
-
-    def objective():
-        # a fresh residual each iteration keeps rounding from accumulating
-        state["R"], value = residual_and_objective()
-        return value
-
-    def step_H():
-        _update_block(
-            Ht, W, state["R"], cols, rows, n_features, p.l1_H, p.l2_H, fixed_H
-        )
-
-    def step_W():
-        _update_block(W, Ht, state["R"], rows, cols, n_samples, p.l1_W, p.l2_W, fixed_W)
-
-    return alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order)
+    return fit_alternating(
+        X, W, H, penalties, monitor=monitor, rule=MaskedHALSRule(), **options
+    )

@@ -14,33 +14,40 @@ separable quadratic majorizer of the masked objective (the weights M are 0 or
 ``M * X`` and ``M * (W H)`` are sparse matrices with the observed pattern
 (:class:`~nmfkit._observed.ObservedEntries`); ``W H`` is only evaluated at the
 observed entries (:func:`~nmfkit._objective.sampled_product`), so an iteration
-costs O(|observed| x rank + (n + p) x rank) time and memory.
+costs O(|observed| x rank + (n + p) x rank) time and memory. The update is a
+rule (:class:`MaskedMURule`) of the alternating driver, which owns the loop,
+the update order and the monitor; the products come from its partially
+observed data term (:class:`~nmfkit.solvers._data_terms.ObservedData`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._objective import EPSILON, masked_fit, sampled_product
-from ._alternating import alternate
+from .._objective import EPSILON, squared_norm
+from ._alternating import fit_alternating
+from ._mu import MURule
 
-__all__ = ["fit_masked_mu", "masked_mu_step"]
+__all__ = ["MaskedMURule", "fit_masked_mu", "masked_mu_step"]
 
 
 def masked_mu_step(F, P, Q, l1, l2, l1_placement="numerator"):
-    """One masked multiplicative update of a tall factor, in place.
+    """One masked multiplicative update of a factor, in place.
 
         F <- F * max(P - l1, 0) / (Q + l2 F)        (numerator placement)
         F <- F * P / (Q + l2 F + l1)                (denominator placement)
 
+    The update is entrywise, so ``F`` may be held tall (``m x r``) or
+    component-major (``r x m``); ``P`` and ``Q`` have its shape.
+
     Parameters
     ----------
-    F : ndarray of shape (m, r)
-        The factor (``W`` or ``H^T``), updated in place.
-    P : ndarray of shape (m, r)
-        The data product (``(M * X) H^T`` for W).
-    Q : ndarray of shape (m, r)
-        The model product (``(M * (W H)) H^T`` for W); overwritten.
+    F : ndarray
+        The factor (``W^T`` or ``H`` component-major), updated in place.
+    P : ndarray
+        The data product (``H (M * X)^T`` for ``W^T``); not modified.
+    Q : ndarray
+        The model product (``H (M * (W H))^T`` for ``W^T``); overwritten.
     l1, l2 : float
         Penalty weights of this factor.
     l1_placement : {"numerator", "denominator"}
@@ -65,23 +72,44 @@ def masked_mu_step(F, P, Q, l1, l2, l1_placement="numerator"):
     return F
 
 
-def fit_masked_mu(
-    X,
-    W,
-    H,
-    penalties,
-    *,
-    monitor,
-    update_H=True,
-    l1_placement="numerator",
-    update_order="HW",
-    fixed_W_columns=(),
-    fixed_H_rows=(),
-):
+class MaskedMURule(MURule):
+    """The masked multiplicative update as a rule of the alternating driver.
+
+    Receives an :class:`~nmfkit.solvers._data_terms.ObservedSubproblem` as
+    ``G``: the data product is formed once per factor update
+    (:meth:`prepare`), the model product at every update, and the
+    subproblem's fixed components are restored after it (the majorizer is
+    separable, so the objective still never increases).
+
+    Parameters
+    ----------
+    l1_placement : {"numerator", "denominator"}
+    """
+
+    array_api = False
+
+    def prepare(self, P, G, l1, l2, xp):
+        return G.data_product()
+
+    def update(self, F, P, G, prepared, l1, l2, xp, need_change):
+        fixed = list(G.fixed)
+        old = F.copy() if need_change or fixed else None
+        masked_mu_step(F, prepared, G.model_product(F), l1, l2, self.l1_placement)
+        if fixed:
+            F[fixed] = old[fixed]
+        if not need_change:
+            return 0.0
+        old -= F
+        return squared_norm(old)
+
+
+def fit_masked_mu(X, W, H, penalties, *, monitor, l1_placement="numerator", **options):
     """Minimize the penalized masked Frobenius objective by multiplicative updates.
 
     Minimizes ``1/2 ||M * (X - W H)||_F^2`` plus the penalties of
-    ``penalties`` (see :mod:`nmfkit._objective`).
+    ``penalties`` (see :mod:`nmfkit._objective`): the alternating driver
+    (:func:`~nmfkit.solvers._alternating.fit_alternating`) with
+    :class:`MaskedMURule`, one update of each factor per iteration.
 
     Parameters
     ----------
@@ -97,6 +125,11 @@ def fit_masked_mu(
         If False, only W is fitted.
     l1_placement : {"numerator", "denominator"}
     update_order : {"HW", "WH"}
+    **options
+        Keywords of the driver,
+        :func:`~nmfkit.solvers._alternating.fit_alternating`, among them
+        ``update_H``, ``update_order`` and the two below (``inner_iter``,
+        ``inner_tol`` and ``extrapolate`` also apply).
     fixed_W_columns, fixed_H_rows : sequence of int
         Columns of W and rows of H kept at their initial values. The
         majorizer is separable, so updating the other entries only still
@@ -106,39 +139,6 @@ def fit_masked_mu(
     -------
     result : SolverResult
     """
-    rows, cols = X.rows, X.cols
-    dtype = W.dtype
-    values = X.values.astype(dtype, copy=False)
-    MX = X.with_values(values)
-    MXt = X.with_values_transposed(values)
-    W = np.array(W, order="C", copy=True)
-    Ht = np.array(H.T, order="C", copy=True)
-    p = penalties
-    predictions = np.empty(X.nnz, dtype=dtype)
-    fixed_W = np.asarray(sorted(fixed_W_columns), dtype=np.intp)
-    fixed_H = np.asarray(sorted(fixed_H_rows), dtype=np.intp)
-    kept_W = W[:, fixed_W].copy()
-    kept_Ht = Ht[:, fixed_H].copy()
-
-    def predict():
-        return sampled_product(W, Ht, rows, cols, out=predictions)
-
-    def objective():
-        return masked_fit(values, predictions) + p.value_W(W) + p.value_H(Ht.T)
-
-    def step_W():
-        P = np.asarray(MX @ Ht)
-        Q = np.asarray(X.with_values(predictions) @ Ht)
-        masked_mu_step(W, P, Q, p.l1_W, p.l2_W, l1_placement)
-        W[:, fixed_W] = kept_W
-        predict()
-
-    def step_H():
-        P = np.asarray(MXt @ W)
-        Q = np.asarray(X.with_values_transposed(predictions) @ W)
-        masked_mu_step(Ht, P, Q, p.l1_H, p.l2_H, l1_placement)
-        Ht[:, fixed_H] = kept_Ht
-        predict()
-
-    predict()
-    return alternate(monitor, objective, step_W, step_H, W, Ht, update_H, update_order)
+    return fit_alternating(
+        X, W, H, penalties, monitor=monitor, rule=MaskedMURule(l1_placement), **options
+    )

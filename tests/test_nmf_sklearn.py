@@ -58,7 +58,9 @@ def test_mu_iterates_equal_sklearn(penalty, sparse):
 
 
 @pytest.mark.parametrize("tol", [1e-2, 1e-3, 1e-4])
-@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler", "itakura-saito"])
+@pytest.mark.parametrize(
+    "beta_loss", ["frobenius", "kullback-leibler", "itakura-saito"]
+)
 def test_mu_stops_where_sklearn_stops(beta_loss, tol):
     """With scikit-learn's parameters, solver="mu" stops by scikit-learn's
     test (every 10 iterations, relative to the initial error): the same
@@ -75,6 +77,30 @@ def test_mu_stops_where_sklearn_stops(beta_loss, tol):
     assert ours.n_iter_ == ref.n_iter_ < 1000
     np.testing.assert_allclose(W, W_ref, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(ours.components_, ref.components_, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-3])
+@pytest.mark.parametrize("penalty", PENALTIES[:3] + PENALTIES[4:])
+def test_cd_stops_where_sklearn_stops(penalty, tol):
+    """solver="cd" with scikit-learn's parameters is scikit-learn's coordinate
+    descent: its order (W, then H), its projected-gradient violation test and
+    its zero start of the codes: the same n_iter_ and the same factors, for
+    fit and for the codes with H fixed."""
+    X = _data()
+    X /= typical_magnitude(X)
+    W0, H0 = _custom_init(X, 5)
+    common = dict(n_components=5, solver="cd", tol=tol, max_iter=1000, **penalty)
+    ref = SklearnNMF(init="custom", **common)
+    W_ref = ref.fit_transform(X, W=W0.copy(), H=H0.copy())
+    ours = NMF(init="custom", **common)
+    W = ours.fit_transform(X, W=W0.copy(), H=H0.copy())
+    assert ours.n_iter_ == ref.n_iter_ < 1000
+    np.testing.assert_allclose(W, W_ref, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours.components_, ref.components_, rtol=1e-8, atol=1e-12)
+    W_ref, _, n_ref = sk_nnf(X, H=H0.copy(), update_H=False, **common)
+    W, _, n = non_negative_factorization(X, H=H0.copy(), update_H=False, **common)
+    assert n == n_ref
+    np.testing.assert_allclose(W, W_ref, rtol=1e-8, atol=1e-12)
 
 
 def test_mu_iterates_equal_sklearn_float32():

@@ -44,17 +44,6 @@ EXCLUDED: dict[str, str] = {
         "scikit-learn's own two estimators differ by 0.55); nmfkit never writes "
         "into the caller's arrays"
     ),
-    "test_nmf_float32_float64_consistency[NMF-solver0]": (
-        "depends on the trajectory on a problem whose factorization is not "
-        "unique (n_components = n_features = 7, exact rank): float32 rounding "
-        "moves the iterates along the set of exact factorizations, by an amount "
-        "the path decides; nmfkit's HALS drifts 3.5e-5 > atol=1e-5 with its "
-        "default order (H, then W, which scikit-learn's estimator checks need: "
-        "fit_transform consistent with transform within nmfkit's stopping rule) "
-        "and 3.4e-6 with scikit-learn's (update_order='WH'); scikit-learn's "
-        "coordinate descent stops after 64 iterations (its violation rule), "
-        "nmfkit's runs 200"
-    ),
     "test_nmf_float32_float64_consistency[MiniBatchNMF-solver2]": (
         "depends on scikit-learn's scale-dependent trajectory: nmfkit fits at "
         "unit scale (nmfkit._scaling), scikit-learn's NNDSVDA fill and running "

@@ -233,11 +233,15 @@ class NMF(_BaseNMF):
     tol : float, default=1e-4
         Stop when the relative decrease of the objective in one iteration,
         ``(L[k-1] - L[k]) / L[k-1]``, is below ``tol``. ``0`` runs
-        ``max_iter`` iterations. The multiplicative updates
-        (``solver="mu"``) without the course's penalties stop by
-        scikit-learn's test instead, so that ``n_iter_`` is scikit-learn's:
-        every 10th iteration, when the error ``e = sqrt(2 L)`` has fallen by
-        less than ``tol * e[0]`` in the last 10.
+        ``max_iter`` iterations. Where scikit-learn's solvers run with its
+        parameters (none of the course's penalties), its tests are used, so
+        that ``n_iter_`` and the factors are scikit-learn's: the
+        multiplicative updates (``solver="mu"``) stop every 10th iteration
+        when the error ``e = sqrt(2 L)`` has fallen by less than
+        ``tol * e[0]`` in the last 10; ``solver="cd"`` (plain sweeps) stops
+        when the projected-gradient violation of an iteration is at most
+        ``tol`` times the first iteration's, and its code solves
+        (:meth:`transform`) start from zero codes, as scikit-learn's do.
     max_iter : int, default=200
         Largest number of iterations; reaching it with ``tol > 0`` warns with
         :class:`~sklearn.exceptions.ConvergenceWarning`.
@@ -600,7 +604,7 @@ class NMF(_BaseNMF):
         )
         return beta, spec, options
 
-    def _monitor(self, callbacks=(), history=None, solver="hals"):
+    def _monitor(self, callbacks=(), history=None, solver="hals", kind="dense"):
         return solvers.ConvergenceMonitor(
             tol=self.tol,
             max_iter=self.max_iter,
@@ -608,15 +612,26 @@ class NMF(_BaseNMF):
             verbose=self.verbose,
             callbacks=callbacks,
             history=history,
-            rule=self._stopping_rule(solver),
+            rule=self._stopping_rule(solver, kind),
         )
 
-    def _stopping_rule(self, solver):
-        """scikit-learn's test for its multiplicative updates where its
-        parameters are used, the decrease of each iteration otherwise (see
-        ``tol`` in the class docstring)."""
-        sklearn = solver == "mu" and not self._uses_course_penalties()
-        return "scikit-learn" if sklearn else "decrease"
+    def _stopping_rule(self, solver, kind="dense"):
+        """scikit-learn's tests where its parameters are used (its
+        multiplicative updates; its coordinate descent, ``solver="cd"``), the
+        decrease of each iteration otherwise (see ``tol`` in the class
+        docstring)."""
+        if self._uses_course_penalties():
+            return "decrease"
+        if solver == "mu":
+            return "scikit-learn"
+        in_memory = kind in ("dense", "sparse")
+        return "violation" if in_memory and self._is_sklearn_cd(solver) else "decrease"
+
+    def _is_sklearn_cd(self, solver):
+        """``solver="cd"`` as scikit-learn runs it: plain sweeps, no inner
+        loops or extrapolation."""
+        plain = self.inner_iter in (None, 1) and not self.extrapolate
+        return self.solver == "cd" and solver == "hals" and plain
 
     def _uses_course_penalties(self):
         names = ("l1_W", "l2_W", "l1_H", "l2_H")
@@ -631,7 +646,9 @@ class NMF(_BaseNMF):
         keeps ``fit_transform`` consistent with ``transform``)."""
         if self.update_order != "auto":
             return self.update_order
-        return "WH" if solver == "mu" and not self._uses_course_penalties() else "HW"
+        if self._uses_course_penalties():
+            return "HW"
+        return "WH" if solver == "mu" or self._is_sklearn_cd(solver) else "HW"
 
     def _l1_placement_rule(self):
         """``l1_placement`` with ``"auto"`` resolved (see the class docstring)."""
@@ -646,7 +663,9 @@ class NMF(_BaseNMF):
         selects the options of the solvers for partially observed data.
         """
         _, spec, options = self._resolve_solver(X, masked, warn=False)
-        return dict(monitor=self._monitor(callbacks, history, spec.name), **options)
+        kind = solvers.data_kind_of(X, masked=masked)
+        monitor = self._monitor(callbacks, history, spec.name, kind)
+        return dict(monitor=monitor, **options)
 
     def _store_solver(self, spec, X=None, masked=False):
         """The fitted ``solver_`` and ``solver_options_``."""
@@ -894,6 +913,8 @@ class NMF(_BaseNMF):
                 W0 = _constant_codes(X_internal, n_components)
         options = self._solver_options(masked=masked, X=X_internal)
         options["monitor"].objective_scale = scale.objective_factor
+        if options["monitor"].rule == "violation" and not self.bias:
+            W0 = np.zeros_like(W0)  # scikit-learn's coordinate descent starts at 0
         result = solver_fn(
             X_internal,
             W0,

@@ -33,8 +33,9 @@ the products' factor ``sqrt(k)`` is replaced by a measured one: the fit
 term is computed both ways at the first evaluation and every 16th, and the
 identity is trusted while 4 times the largest error seen, in units of
 ``eps (2 <X H^T, W> + <W^T W, H H^T>) / 2`` (at least 1), stays within the
-tolerance. Where it does not, the fit term is computed directly ``sum (X - W H)^2`` a block of rows at a time (no n x p matrix;
-float32 blocks in float64), and for sparse X as the stored entries plus the
+tolerance. Where it does not, the fit term is computed directly,
+``sum (X - W H)^2`` a block of rows at a time (no n x p matrix; float32
+blocks in float64), and for sparse X as the stored entries plus the
 low-rank remainder, ``sum_S (x - y)^2 + (<W^T W, H H^T> - sum_S y^2)``
 (O(nnz r)); that remainder is summed over all entries by blocks when it
 cancels too and ``n p`` is at most 2^24.

@@ -130,7 +130,7 @@ def fit_transform_dask(est, X, W=None, H=None):
     # solved at unit scale, as in memory (nmfkit._scaling)
     root = float(np.sqrt(typical))
     rescaling = Rescaling(data=typical, W_scale=root, H_scale=root, beta=beta)
-    monitor = est._monitor(solver=spec.name)
+    monitor = est._monitor(solver=spec.name, kind="dask")
     monitor.objective_scale = rescaling.objective_factor
     X_user = X
     X = X * X.dtype.type(1.0 / typical) if typical != 1.0 else X

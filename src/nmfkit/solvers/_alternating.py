@@ -267,6 +267,15 @@ def fit_alternating(
     xp = get_namespace(X, W, H)
     if isinstance(rule, str):
         rule = _builtin_rule(rule, X, shuffle, random_state, l1_placement)
+    if monitor.rule == "violation":
+        # scikit-learn's coordinate descent test: the sweeps measure it
+        if not isinstance(rule, HALSRule) or not is_numpy(xp) or inner_iter != 1:
+            raise ValueError(
+                "The monitor's rule='violation' (scikit-learn's coordinate "
+                "descent test) needs plain HALS on NumPy data: rule='hals', "
+                "inner_iter=1."
+            )
+        monitor.violation_source = rule.track_violation()
     mu_inner = isinstance(rule, MURule) and inner_iter != 1
     if not is_numpy(xp) and (extrapolate or shuffle or mu_inner or not rule.array_api):
         raise ValueError(

@@ -50,7 +50,7 @@ def prepare_hals(P, G, l1, l2, *, xp=None):
     return Q, G
 
 
-def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None):
+def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=None):
     """One HALS sweep over the components of ``F``, in place.
 
     Parameters
@@ -71,6 +71,12 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None):
         exact minimizer; otherwise it is left as it is (any value is optimal).
     xp : namespace or None
         The array namespace of ``F``; found from the arrays when None.
+    violation : list of one float or None
+        When given (NumPy), ``violation[0]`` is increased by scikit-learn's
+        projected-gradient violation of the sweep: ``sum |g|`` over the
+        entries, each gradient ``g`` taken just before its entry's update,
+        and only its negative part where the entry is zero (the stopping test
+        of scikit-learn's coordinate descent).
 
     Returns
     -------
@@ -98,12 +104,22 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None):
             continue
         new = G2[k, ...] @ F  # (G + l2 I)[k] F, including the current row
         new = Q[k, ...] - new  # minus the gradient of row k
+        if violation is not None:
+            violation[0] += _projected_gradient_norm1(new, row)
         new *= F.dtype.type(1.0 / hess) if numpy else 1.0 / hess
         new += row
         new = _clip_at_zero(xp, new)
         change = change + _sq(xp, new - row)
         F[k, ...] = new
     return float(change)
+
+
+def _projected_gradient_norm1(minus_gradient, row):
+    """``sum |pg|``: the gradient where the entry is positive, its negative
+    part where the entry is zero (NumPy vectors)."""
+    at_zero = row == 0
+    total = float(np.abs(minus_gradient[~at_zero]).sum(dtype=np.float64))
+    return total + float(np.maximum(minus_gradient[at_zero], 0).sum(dtype=np.float64))
 
 
 def _clip_at_zero(xp, a):
@@ -135,6 +151,18 @@ class HALSRule(FactorRule):
 
     def __init__(self, rng=None):
         self.rng = rng
+        self._violation = None
+
+    def track_violation(self):
+        """Accumulate scikit-learn's projected-gradient violation from now on
+        (see :func:`hals_sweep`); returns :meth:`take_violation`."""
+        self._violation = [0.0]
+        return self.take_violation
+
+    def take_violation(self):
+        """The violation accumulated since the last call, and reset it."""
+        value, self._violation[0] = self._violation[0], 0.0
+        return value
 
     def prepare(self, P, G, l1, l2, xp):
         return prepare_hals(P, G, l1, l2, xp=xp)
@@ -142,4 +170,6 @@ class HALSRule(FactorRule):
     def update(self, F, P, G, prepared, l1, l2, xp, need_change):
         Q, G2 = prepared
         order = None if self.rng is None else self.rng.permutation(F.shape[0])
-        return hals_sweep(F, Q, G2, order, l1_positive=l1 > 0, xp=xp)
+        return hals_sweep(
+            F, Q, G2, order, l1_positive=l1 > 0, xp=xp, violation=self._violation
+        )

@@ -13,7 +13,10 @@ and says when to stop:
   those ``m``: ``(L[k-m] - L[k]) / L[k-m] < m tol``. With
   ``rule="scikit-learn"`` (scikit-learn's multiplicative updates) the test
   is scikit-learn's instead: every 10th iteration, on the error
-  ``e = sqrt(2 L)``, stop when ``(e[k-10] - e[k]) / e[0] < tol``;
+  ``e = sqrt(2 L)``, stop when ``(e[k-10] - e[k]) / e[0] < tol``; with
+  ``rule="violation"`` (scikit-learn's coordinate descent) after every
+  iteration when its projected-gradient violation, measured by the sweeps
+  (``violation_source``), is at most ``tol`` times the first iteration's;
 - ``max_iter``: stop after that many iterations (then ``converged`` is False);
 - ``max_time``: stop after that many seconds of solver time.
 """
@@ -27,7 +30,7 @@ import numpy as np
 
 __all__ = ["ConvergenceMonitor", "SolverResult"]
 
-_RULES = ("decrease", "scikit-learn")
+_RULES = ("decrease", "scikit-learn", "violation")
 
 
 @dataclass
@@ -97,12 +100,14 @@ class ConvergenceMonitor:
         Factor from the solver's objective to the recorded one: a fit solved
         at unit scale (:mod:`nmfkit._scaling`) records the user's objective.
         The stopping rule, being relative, is the same in both units.
-    rule : {"decrease", "scikit-learn"}, default="decrease"
+    rule : {"decrease", "scikit-learn", "violation"}, default="decrease"
         The ``tol`` test (module text): the relative decrease of every
-        iteration, or scikit-learn's test of its multiplicative updates
-        (every 10th iteration, relative to the initial error). scikit-learn
-        tests its reconstruction error; here it is the whole objective (the
-        same without penalties).
+        iteration, scikit-learn's test of its multiplicative updates
+        (every 10th iteration, relative to the initial error; scikit-learn
+        tests its reconstruction error, here it is the whole objective, the
+        same without penalties), or scikit-learn's test of its coordinate
+        descent (the solver sets ``violation_source``, a callable returning
+        the violation of the iteration just done).
     """
 
     def __init__(
@@ -120,6 +125,8 @@ class ConvergenceMonitor:
         if rule not in _RULES:
             raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
         self.rule = rule
+        self.violation_source = None
+        self._first_violation = None
         self.clock = clock
         self.objective_scale = float(objective_scale)
         self.tol = float(tol)
@@ -205,6 +212,12 @@ class ConvergenceMonitor:
             return True
         if self.rule == "decrease":
             return (previous - objective) < steps * self.tol * previous
+        if self.rule == "violation":
+            violation = self.violation_source()
+            if self._first_violation is None:
+                self._first_violation = violation
+            first = self._first_violation
+            return first == 0 or violation <= self.tol * first
         first = self._rows[0]
         if (iteration - first[0]) % 10:
             return False

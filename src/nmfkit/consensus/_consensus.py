@@ -38,6 +38,8 @@ __all__ = [
 
 #: cNMF's neighbourhood: 30% of the replicates.
 NEIGHBORHOOD_SHARE = 0.30
+#: Largest stopping tolerance of the usages' refit.
+REFIT_TOL = 1e-7
 #: Parameters of NMF that consensus_nmf sets itself or cannot honour.
 _REFUSED = {
     "n_components": "the ranks are given by ranks",
@@ -257,14 +259,22 @@ def _check_settings(ranks, n_replicates, density_threshold, n_neighbors, nmf_par
 
 
 def _refit_usages(X, spectra, nmf_params, tally):
-    """Codes of X with the spectra fixed (``update_H=False``); counts unconverged."""
+    """Codes of X with the spectra fixed (``update_H=False``); counts unconverged.
+
+    A convex problem, solved to ``tol`` at most :data:`REFIT_TOL` (a cheap
+    one next to the replicates) with up to ``10 * max_iter`` iterations.
+    """
     from .._nmf import non_negative_factorization
 
+    params = dict(nmf_params)
+    if params["tol"] > 0:
+        params["tol"] = min(params["tol"], REFIT_TOL)
+    params["max_iter"] = 10 * params["max_iter"]
     H = spectra.astype(X.dtype, copy=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         W, _, _ = non_negative_factorization(
-            X, H=H, n_components=H.shape[0], update_H=False, **nmf_params
+            X, H=H, n_components=H.shape[0], update_H=False, **params
         )
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
@@ -351,7 +361,8 @@ def consensus_nmf(
        rescaled to sum 1;
     6. the usages refitted with the spectra fixed
        (:func:`nmfkit.non_negative_factorization` with ``update_H=False``,
-       the same loss, solver and penalties);
+       the same loss, solver and penalties; a convex problem, solved to a
+       ``tol`` of at most 1e-7 with up to ``10 * max_iter`` iterations);
     7. the scores: the silhouette of the clustering
        (:func:`sklearn.metrics.silhouette_score`, Euclidean, on the kept
        unit-norm components) and the reconstruction error of the consensus

@@ -175,7 +175,22 @@ class ConsensusSelection:
 
 
 def default_n_neighbors(n_replicates: int) -> int:
-    """cNMF's neighbourhood: 30% of the replicates (at least 1)."""
+    """cNMF's neighbourhood of the local density: 30% of the replicates.
+
+    Parameters
+    ----------
+    n_replicates : int
+
+    Returns
+    -------
+    n_neighbors : int
+        ``int(0.3 * n_replicates)``, at least 1.
+
+    Examples
+    --------
+    >>> default_n_neighbors(20), default_n_neighbors(2)
+    (6, 1)
+    """
     return max(1, int(NEIGHBORHOOD_SHARE * n_replicates))
 
 
@@ -191,6 +206,15 @@ def stability_rank(ranks: Iterable[int], silhouettes: Iterable[float]) -> int:
     Returns
     -------
     rank : int
+
+    Raises
+    ------
+    ValueError
+        When no rank is given.
+
+    See Also
+    --------
+    consensus_nmf : Applies this rule to its silhouettes.
 
     Examples
     --------

@@ -26,7 +26,9 @@ from nmfkit.cli import SUBCOMMANDS, build_parser
 Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
 
-COMMANDS = ["demo", "faces", "topics", "fit", "rank", "ratings", "audio", "series"]
+COMMANDS = [
+    "demo", "faces", "topics", "fit", "rank", "consensus", "ratings", "audio", "series"
+]
 
 
 # ------------------------------------------------------------------ help

@@ -34,6 +34,7 @@ def test_the_gallery_has_the_examples_the_docs_promise():
         "plot_audio_separation",
         "plot_time_series_templates",
         "plot_choosing_the_rank",
+        "plot_consensus_nmf",
         "plot_streaming",
         "plot_dask",
         "plot_multiplicative_updates",

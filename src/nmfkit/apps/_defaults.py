@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "AUDIO_DEFAULTS",
+    "CONSENSUS_DEFAULTS",
     "FACES_DEFAULTS",
     "FIT_DEFAULTS",
     "SERIES_DEFAULTS",
@@ -105,4 +106,19 @@ SERIES_DEFAULTS = dict(
     max_iter=1000,
     tol=1e-5,
     random_state=0,
+)
+
+#: ``nmfkit consensus``: every replicate fit (see
+#: :func:`nmfkit.consensus.consensus_nmf`): random starts, cNMF's 1000
+#: iterations at most.
+CONSENSUS_DEFAULTS = dict(
+    solver="auto",
+    init="random",
+    max_iter=1000,
+    tol=1e-4,
+    random_state=0,
+    l1_W=0.0,
+    l2_W=0.0,
+    l1_H=0.0,
+    l2_H=0.0,
 )

@@ -20,7 +20,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import audio, demo, faces, fit, rank, ratings, series, topics
+from . import audio, consensus, demo, faces, fit, rank, ratings, series, topics
 from ._options import HelpFormatter, OneLineErrorParser
 
 __all__ = ["BAD_INPUT", "SUBCOMMANDS", "build_parser", "main"]
@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     topics.add_parser,
     fit.add_parser,
     rank.add_parser,
+    consensus.add_parser,
     ratings.add_parser,
     audio.add_parser,
     series.add_parser,

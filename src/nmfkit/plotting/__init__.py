@@ -14,6 +14,7 @@ from ._charts import (
     plot_top_words,
     plot_topic_coherence,
 )
+from ._consensus import plot_consensus_stability, plot_local_density
 from ._factors import component_order, component_shares, plot_factor_heatmaps
 from ._figure import figure_to_png
 from ._images import (
@@ -31,9 +32,11 @@ __all__ = [
     "plot_code_sparsity",
     "plot_components",
     "plot_consensus_maps",
+    "plot_consensus_stability",
     "plot_convergence",
     "plot_factor_heatmaps",
     "plot_gallery",
+    "plot_local_density",
     "plot_matched_components",
     "plot_rank_scores",
     "plot_reconstructions",

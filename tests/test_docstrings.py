@@ -24,6 +24,7 @@ elsewhere (they are reported, not failed).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -95,7 +96,6 @@ REFERENCES = frozenset(
         "nmfkit.MiniBatchNMF",
         "nmfkit.non_negative_factorization",
         "nmfkit.select_rank",
-        "nmfkit.RankSelection",
         "nmfkit.sparsity.hoyer_sparsity",
         "nmfkit.topics.coherence",
         "nmfkit.matching.match_components",
@@ -118,6 +118,10 @@ REFERENCES = frozenset(
 
 #: Name -> (rules it is exempt from, why).
 EXEMPT: dict[str, tuple[frozenset[str], str]] = {}
+
+#: A result class (a dataclass, or a NamedTuple) is read, not built by the
+#: user: its fields may be documented under Attributes instead of Parameters.
+RESULT_FIELDS_AS_ATTRIBUTES = True
 
 #: Properties are documented like attributes: a summary line is enough.
 PROPERTY_RULES = frozenset({"GL08", "SS01"})
@@ -193,6 +197,12 @@ def _listed(relative: str, files: dict[str, str]) -> str | None:
     return None
 
 
+def _is_result_class(obj) -> bool:
+    return inspect.isclass(obj) and (
+        dataclasses.is_dataclass(obj) or hasattr(obj, "_fields")
+    )
+
+
 def _raised_directly(obj) -> set[str]:
     """Exception classes named in the ``raise`` statements of obj's own body."""
     if isinstance(obj, property) or inspect.isclass(obj):
@@ -232,6 +242,15 @@ def docstring_problems(name: str, obj) -> list[str]:
             return [f"PARSE: {warning}"]
     rules = PROPERTY_RULES if isinstance(obj, property) else frozenset(RULES)
     exempt = EXEMPT.get(name, (frozenset(), ""))[0]
+    doc = docscrape.get_doc_object(obj)
+    if RESULT_FIELDS_AS_ATTRIBUTES and _is_result_class(obj):
+        fields = {item.name for item in doc["Attributes"]} | {
+            part.strip()
+            for item in doc["Parameters"]
+            for part in item.name.split(",")
+        }
+        if set(inspect.signature(obj).parameters) <= fields:
+            exempt = exempt | {"PR01"}
     problems = [
         f"{code}: {message}"
         for code, message in report["errors"]
@@ -239,7 +258,6 @@ def docstring_problems(name: str, obj) -> list[str]:
     ]
     if isinstance(obj, property):
         return problems
-    doc = docscrape.get_doc_object(obj)
     documented = {
         part.strip()
         for item in doc["Raises"]

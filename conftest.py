@@ -28,6 +28,9 @@ DOCTEST_MODULES = (
     "audio",
     "_rank.py",
     "reliability/_persistence.py",
+    "reliability/_checkpoint.py",
+    "reliability/_fit_runner.py",
+    "reliability/_container.py",
     "_nmf.py",
     "_minibatch.py",
 )

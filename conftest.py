@@ -33,6 +33,7 @@ DOCTEST_MODULES = (
     "reliability/_container.py",
     "_nmf.py",
     "_minibatch.py",
+    "sparsity.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

@@ -38,6 +38,18 @@ def top_words(
     weights : ndarray of shape (n_topics, n_words)
         Their weights (zero where a topic lists fewer words).
 
+    Raises
+    ------
+    ValueError
+        If ``components`` is not 2-D with one column per vocabulary term, or
+        ``n_words`` is not an integer >= 1.
+
+    See Also
+    --------
+    dominant_topics : The heaviest topics of each document.
+    coherence : Score the top words over a corpus.
+    nmfkit.plotting.plot_top_words : Plot them as bar charts.
+
     Examples
     --------
     >>> import numpy as np
@@ -87,6 +99,15 @@ def dominant_topics(
         zero there (an empty document has no dominant topic).
     shares : ndarray of shape (n_documents, n_topics)
         ``W[d, k] / sum(W[d])``, zero where ``topics`` is -1.
+
+    Raises
+    ------
+    ValueError
+        If ``codes`` is not 2-D.
+
+    See Also
+    --------
+    top_words : The heaviest terms of each topic.
 
     Examples
     --------

@@ -87,6 +87,8 @@ RAISES_THROUGH_HELPERS: dict[str, tuple[str, ...]] = {
     "nmfkit.non_negative_factorization": ("ValueError",),
     "nmfkit.select_rank": ("ValueError",),
     "nmfkit.load": ("ModelFileError",),
+    "nmfkit.report.format_number": ("ValueError",),
+    "nmfkit.report.format_number_html": ("ValueError",),
 }
 
 #: Names that implement a method a paper defines: they cite it in References.

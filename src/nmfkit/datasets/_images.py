@@ -205,6 +205,24 @@ def load_image_folder(
     ValueError
         No image in the folder, no readable image, or (with
         ``on_error="raise"``) one unreadable file.
+
+    See Also
+    --------
+    load_olivetti_faces : The Olivetti faces, a ready-made image set.
+    nmfkit.plotting.plot_gallery : Show images and components.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from nmfkit.datasets import load_image_folder
+    >>> import os
+    >>> os.mkdir("images")
+    >>> for name, level in [("dark.png", 40), ("light.png", 200)]:
+    ...     Image.fromarray(np.full((8, 8), level, dtype=np.uint8)).save("images/" + name)
+    >>> images = load_image_folder("images", shape=(4, 4))
+    >>> images.data.shape, images.sample_names
+    ((2, 16), ['dark.png', 'light.png'])
     """
     _check_on_error(on_error)
     height, width = (int(s) for s in shape)

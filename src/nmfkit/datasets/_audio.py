@@ -124,7 +124,7 @@ def load_audio(
     >>> wavfile.write("tone.wav", 8000, tone.astype(np.int16))
     >>> audio = load_audio("tone.wav", backend="scipy")
     >>> audio.sample_rate, audio.signal.shape
-    (8000, (800,))
+    (8000.0, (800,))
     >>> round(float(np.abs(audio.signal).max()), 2)
     0.5
     """

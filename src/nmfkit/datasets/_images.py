@@ -85,6 +85,21 @@ def load_olivetti_faces(
     -------
     bunch : Bunch
         See the module docstring; ``target`` holds the person ids.
+
+    See Also
+    --------
+    load_lfw_subset : Labeled Faces in the Wild, bundled with scikit-image.
+    load_image_folder : Images from a folder of files.
+    sklearn.datasets.fetch_olivetti_faces : scikit-learn's fetcher, used here.
+
+    Examples
+    --------
+    Needs scikit-learn's cache or a download, so it is not run here:
+
+    >>> from nmfkit.datasets import load_olivetti_faces
+    >>> faces = load_olivetti_faces()  # doctest: +SKIP
+    >>> faces.data.shape, faces.image_shape  # doctest: +SKIP
+    ((400, 4096), (64, 64))
     """
     from sklearn.datasets import fetch_olivetti_faces
 
@@ -115,6 +130,11 @@ def load_lfw_subset(*, faces_only: bool = True) -> Bunch:
     -------
     bunch : Bunch
 
+    See Also
+    --------
+    load_olivetti_faces : The Olivetti faces.
+    load_digits_images : Handwritten digits, bundled with scikit-learn.
+
     Examples
     --------
     >>> from nmfkit.datasets import load_lfw_subset
@@ -144,6 +164,11 @@ def load_digits_images() -> Bunch:
     -------
     bunch : Bunch
         ``target`` holds the digit (0 to 9).
+
+    See Also
+    --------
+    load_lfw_subset : Faces, bundled with scikit-image.
+    sklearn.datasets.load_digits : scikit-learn's loader, used here.
 
     Examples
     --------

@@ -34,6 +34,7 @@ DOCTEST_MODULES = (
     "_nmf.py",
     "_minibatch.py",
     "sparsity.py",
+    "solvers/_monitor.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

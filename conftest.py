@@ -35,6 +35,7 @@ DOCTEST_MODULES = (
     "_minibatch.py",
     "sparsity.py",
     "solvers/_monitor.py",
+    "solvers/_rule.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

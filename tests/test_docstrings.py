@@ -222,7 +222,8 @@ def _raised_directly(obj) -> set[str]:
 
 
 def _doctest_entries() -> tuple[str, ...]:
-    spec = importlib.util.spec_from_file_location("_root_conftest", ROOT / "conftest.py")
+    path = ROOT / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_root_conftest", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.DOCTEST_MODULES
@@ -247,9 +248,7 @@ def docstring_problems(name: str, obj) -> list[str]:
     doc = docscrape.get_doc_object(obj)
     if RESULT_FIELDS_AS_ATTRIBUTES and _is_result_class(obj):
         fields = {item.name for item in doc["Attributes"]} | {
-            part.strip()
-            for item in doc["Parameters"]
-            for part in item.name.split(",")
+            part.strip() for item in doc["Parameters"] for part in item.name.split(",")
         }
         if set(inspect.signature(obj).parameters) <= fields:
             exempt = exempt | {"PR01"}
@@ -304,7 +303,7 @@ def test_rules_detect_a_bare_docstring():
 
     module = inspect.getmodule(bare)
     bare.__qualname__ = "bare"
-    setattr(module, "bare", bare)
+    module.bare = bare
     try:
         problems = docstring_problems(f"{__name__}.bare", bare)
     finally:
@@ -320,9 +319,9 @@ def test_exemptions_name_public_names():
 
 def test_doctest_modules_are_test_paths():
     tomllib = pytest.importorskip("tomllib", reason="reading pyproject needs 3.11")
-    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
-        "pytest"
-    ]["ini_options"]["testpaths"]
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["testpaths"]
     for entry in _doctest_entries():
         assert f"src/nmfkit/{entry}" in testpaths, entry
 

@@ -313,7 +313,8 @@ class MiniBatchNMF(_BaseNMF):
         >>> from nmfkit import MiniBatchNMF
         >>> rng = np.random.default_rng(0)
         >>> X = rng.random((60, 2)) @ rng.random((2, 8))
-        >>> model = MiniBatchNMF(n_components=2, batch_size=20, tol=1e-3, random_state=0).fit(X)
+        >>> model = MiniBatchNMF(2, batch_size=20, tol=1e-3, random_state=0)
+        >>> model = model.fit(X)
         >>> model.components_.shape
         (2, 8)
         """
@@ -360,7 +361,7 @@ class MiniBatchNMF(_BaseNMF):
         >>> from nmfkit import MiniBatchNMF
         >>> rng = np.random.default_rng(0)
         >>> X = rng.random((60, 2)) @ rng.random((2, 8))
-        >>> model = MiniBatchNMF(n_components=2, batch_size=20, tol=1e-3, random_state=0)
+        >>> model = MiniBatchNMF(2, batch_size=20, tol=1e-3, random_state=0)
         >>> W = model.fit_transform(X)
         >>> W.shape
         (60, 2)
@@ -506,7 +507,8 @@ class MiniBatchNMF(_BaseNMF):
         >>> from nmfkit import MiniBatchNMF
         >>> rng = np.random.default_rng(0)
         >>> X = rng.random((60, 2)) @ rng.random((2, 8))
-        >>> model = MiniBatchNMF(n_components=2, batch_size=20, tol=1e-3, random_state=0).fit(X)
+        >>> model = MiniBatchNMF(2, batch_size=20, tol=1e-3, random_state=0)
+        >>> model = model.fit(X)
         >>> model.transform(X[:4]).shape
         (4, 2)
         """

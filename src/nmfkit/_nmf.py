@@ -791,7 +791,8 @@ class NMF(_BaseNMF):
         >>> W = model.fit_transform(X, W=W0, H=H0)
         >>> mask = np.ones_like(X, dtype=bool)
         >>> mask[0, 0] = False
-        >>> W = NMF(n_components=2, max_iter=2000, random_state=0).fit_transform(X, mask=mask)
+        >>> model = NMF(n_components=2, max_iter=2000, random_state=0)
+        >>> W = model.fit_transform(X, mask=mask)
         >>> W.shape
         (3, 2)
         """

@@ -95,7 +95,10 @@ class RankSelection:
     ...     ranks=[1, 2],
     ...     best_rank=2,
     ...     best_rank_by={"cv": 2},
-    ...     scores={1: {"cv_rmse": 0.5, "cv_se": 0.1}, 2: {"cv_rmse": 0.1, "cv_se": 0.02}},
+    ...     scores={
+    ...         1: {"cv_rmse": 0.5, "cv_se": 0.1},
+    ...         2: {"cv_rmse": 0.1, "cv_se": 0.02},
+    ...     },
     ...     methods=("cv",),
     ... )
     >>> result.best_rank, result.table()[1]
@@ -130,11 +133,16 @@ class RankSelection:
         ...     ranks=[1, 2],
         ...     best_rank=2,
         ...     best_rank_by={"cv": 2},
-        ...     scores={1: {"cv_rmse": 0.5, "cv_se": 0.1}, 2: {"cv_rmse": 0.1, "cv_se": 0.02}},
+        ...     scores={
+        ...         1: {"cv_rmse": 0.5, "cv_se": 0.1},
+        ...         2: {"cv_rmse": 0.1, "cv_se": 0.02},
+        ...     },
         ...     methods=("cv",),
         ... )
-        >>> result.table()
-        [{'rank': 1, 'cv_rmse': 0.5, 'cv_se': 0.1}, {'rank': 2, 'cv_rmse': 0.1, 'cv_se': 0.02}]
+        >>> for row in result.table():
+        ...     print(row)
+        {'rank': 1, 'cv_rmse': 0.5, 'cv_se': 0.1}
+        {'rank': 2, 'cv_rmse': 0.1, 'cv_se': 0.02}
         """
         rows = []
         for rank in self.ranks:
@@ -162,7 +170,10 @@ class RankSelection:
         ...     ranks=[1, 2],
         ...     best_rank=2,
         ...     best_rank_by={"cv": 2},
-        ...     scores={1: {"cv_rmse": 0.5, "cv_se": 0.1}, 2: {"cv_rmse": 0.1, "cv_se": 0.02}},
+        ...     scores={
+        ...         1: {"cv_rmse": 0.5, "cv_se": 0.1},
+        ...         2: {"cv_rmse": 0.1, "cv_se": 0.02},
+        ...     },
         ...     methods=("cv",),
         ... )
         >>> print(result.to_markdown())

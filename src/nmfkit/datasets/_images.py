@@ -244,7 +244,8 @@ def load_image_folder(
     >>> import os
     >>> os.mkdir("images")
     >>> for name, level in [("dark.png", 40), ("light.png", 200)]:
-    ...     Image.fromarray(np.full((8, 8), level, dtype=np.uint8)).save("images/" + name)
+    ...     image = Image.fromarray(np.full((8, 8), level, dtype=np.uint8))
+    ...     image.save("images/" + name)
     >>> images = load_image_folder("images", shape=(4, 4))
     >>> images.data.shape, images.sample_names
     ((2, 16), ['dark.png', 'light.png'])

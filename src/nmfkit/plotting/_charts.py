@@ -249,7 +249,8 @@ def plot_topic_coherence(
     Examples
     --------
     >>> from nmfkit.plotting import plot_topic_coherence
-    >>> fig = plot_topic_coherence({"c_npmi": [0.1, 0.3, -0.05], "c_v": [0.5, 0.6, 0.4]})
+    >>> scores = {"c_npmi": [0.1, 0.3, -0.05], "c_v": [0.5, 0.6, 0.4]}
+    >>> fig = plot_topic_coherence(scores)
     >>> len(fig.axes)  # one panel per measure
     2
     """

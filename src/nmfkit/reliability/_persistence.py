@@ -583,7 +583,8 @@ class PersistenceMixin:
         >>> X = np.abs(np.random.default_rng(0).normal(size=(10, 4)))
         >>> model = nmfkit.NMF(n_components=2, random_state=0, max_iter=400).fit(X)
         >>> model.save("model.npz")
-        >>> bool(np.array_equal(nmfkit.load("model.npz").components_, model.components_))
+        >>> restored = nmfkit.load("model.npz")
+        >>> bool(np.array_equal(restored.components_, model.components_))
         True
         """
         save_estimator(self, path)

@@ -36,6 +36,7 @@ DOCTEST_MODULES = (
     "sparsity.py",
     "solvers/_monitor.py",
     "solvers/_rule.py",
+    "solvers/_table.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

@@ -146,7 +146,12 @@ PENDING_FILES = {
 
 #: Files whose public names are not documented to these rules yet (each
 #: with its reason); reported, not failed.
-NOT_YET_FILES: dict[str, str] = {}
+NOT_YET_FILES: dict[str, str] = {
+    "apps/": "the applications behind the command line: not yet documented "
+    "to these rules (Examples, See Also)",
+    "cli/": "the command line's entry points: not yet documented to these rules",
+    "distributed/": "the Dask solvers: not yet documented to these rules",
+}
 
 
 def _defined_in_nmfkit(cls) -> bool:
@@ -189,6 +194,8 @@ def _source_file(obj) -> str:
     target = obj.fget if isinstance(obj, property) else obj
     target = inspect.unwrap(target)
     path = Path(inspect.getsourcefile(target)).resolve()
+    if not path.is_relative_to(PACKAGE):
+        return path.as_posix()  # outside the package (the self-check below)
     return path.relative_to(PACKAGE).as_posix()
 
 

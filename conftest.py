@@ -37,12 +37,15 @@ DOCTEST_MODULES = (
     "solvers/_monitor.py",
     "solvers/_rule.py",
     "solvers/_table.py",
+    "distributed/_estimator.py",
+    "distributed/_solver.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).
 REQUIRES = {
     "plotting": "matplotlib",
     "audio/_plots.py": "matplotlib",
+    "distributed": "dask",
 }
 
 

@@ -103,7 +103,7 @@ def dominant_topics(
     Raises
     ------
     ValueError
-        If ``codes`` is not 2-D.
+        If ``codes`` is not 2-D, or ``n_topics`` is not an integer >= 1.
 
     See Also
     --------
@@ -122,6 +122,8 @@ def dominant_topics(
         raise ValueError(
             f"codes must be 2-D (documents x topics), got shape {W.shape}."
         )
+    if not (isinstance(n_topics, (int, np.integer)) and n_topics >= 1):
+        raise ValueError(f"n_topics={n_topics!r} is not valid; give an integer >= 1.")
     n_topics = min(int(n_topics), W.shape[1])
     order = np.argsort(-W, axis=1, kind="stable")[:, :n_topics]
     values = np.take_along_axis(W, order, axis=1)

@@ -412,7 +412,7 @@ class NMF(_BaseNMF):
         \tfrac12 \|M \odot (X - WH)\|_F^2 + \text{the penalties above},
 
     with ``M`` the 0/1 mask of observed entries. Solvers touch the observed
-    entries only: an iteration costs O(|observed| x n_components), with no
+    entries only: an iteration costs ``O(|observed| x n_components)``, with no
     n_samples x n_features array. ``inverse_transform(W)`` completes the
     matrix; :meth:`predict_entries` predicts chosen (row, column) pairs
     without the dense product; :meth:`transform` fits the codes of new rows

@@ -28,15 +28,25 @@ DOCTEST_MODULES = (
     "audio",
     "_rank.py",
     "reliability/_persistence.py",
+    "reliability/_checkpoint.py",
+    "reliability/_fit_runner.py",
+    "reliability/_container.py",
     "_nmf.py",
     "_minibatch.py",
     "consensus",
+    "sparsity.py",
+    "solvers/_monitor.py",
+    "solvers/_rule.py",
+    "solvers/_table.py",
+    "distributed/_estimator.py",
+    "distributed/_solver.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).
 REQUIRES = {
     "plotting": "matplotlib",
     "audio/_plots.py": "matplotlib",
+    "distributed": "dask",
 }
 
 

@@ -24,6 +24,13 @@ def test_dominant_topics_and_shares():
     np.testing.assert_allclose(shares, [[0.75, 0.25], [0, 0], [0.5, 0.5]])
 
 
+@pytest.mark.parametrize("n_topics", [0, -1, 1.5])
+def test_dominant_topics_rejects_a_count_below_one(n_topics):
+    # n_topics=-1 used to return all topics but the last, silently
+    with pytest.raises(ValueError, match="n_topics=.* give an integer >= 1"):
+        dominant_topics(np.array([[1.0, 3.0, 2.0]]), n_topics=n_topics)
+
+
 def test_window_counts_follow_gensims_sliding_rule():
     # Windows of 3 over a b a c: [a b a] then [b a c]. Sliding clears the
     # token leaving the window ("a") even though "a" is still inside.

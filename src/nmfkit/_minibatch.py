@@ -120,6 +120,20 @@ class MiniBatchNMF(_BaseNMF):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
+    See Also
+    --------
+    NMF : The full-batch estimator, with every solver and missing values.
+    sklearn.decomposition.MiniBatchNMF : scikit-learn's estimator.
+
+    References
+    ----------
+    .. [1] A. Lefevre, F. Bach and C. Fevotte, "Online algorithms for
+       nonnegative matrix factorization with the Itakura-Saito divergence",
+       IEEE WASPAA, 2011.
+    .. [2] C. Fevotte and J. Idier, "Algorithms for nonnegative matrix
+       factorization with the beta-divergence", Neural Computation 23(9),
+       2421-2456, 2011.
+
     Examples
     --------
     >>> import numpy as np
@@ -281,6 +295,28 @@ class MiniBatchNMF(_BaseNMF):
         Returns
         -------
         self : MiniBatchNMF
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite, not 2-dimensional, or a parameter is
+            invalid; the message says which and how to fix it.
+
+        See Also
+        --------
+        partial_fit : One mini-batch at a time, for streams.
+        fit_transform : Fit and return the codes of X.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import MiniBatchNMF
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((60, 2)) @ rng.random((2, 8))
+        >>> model = MiniBatchNMF(2, batch_size=20, tol=1e-3, random_state=0)
+        >>> model = model.fit(X)
+        >>> model.components_.shape
+        (2, 8)
         """
         self.fit_transform(X, **params)
         return self
@@ -307,6 +343,30 @@ class MiniBatchNMF(_BaseNMF):
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite, not 2-dimensional, or a parameter is
+            invalid; the message says which and how to fix it.
+
+        See Also
+        --------
+        fit : Fit without returning the codes.
+        transform : Codes of new data.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import MiniBatchNMF
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((60, 2)) @ rng.random((2, 8))
+        >>> model = MiniBatchNMF(2, batch_size=20, tol=1e-3, random_state=0)
+        >>> W = model.fit_transform(X)
+        >>> W.shape
+        (60, 2)
+        >>> bool(np.linalg.norm(X - W @ model.components_) < 0.1 * np.linalg.norm(X))
+        True
         """
         beta = self._check_params()
         X_user = X = self._validate_X(X, reset=True)
@@ -374,6 +434,29 @@ class MiniBatchNMF(_BaseNMF):
         Returns
         -------
         self : MiniBatchNMF
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite, not 2-dimensional, or a parameter is
+            invalid; the message says which and how to fix it.
+            Also when a later chunk has another number of features.
+
+        See Also
+        --------
+        fit : All of X, in mini-batches of ``batch_size`` rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import MiniBatchNMF
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((60, 2)) @ rng.random((2, 8))
+        >>> model = MiniBatchNMF(n_components=2, random_state=0)
+        >>> for chunk in np.split(X, 3):  # a stream of three chunks
+        ...     model = model.partial_fit(chunk)
+        >>> model.n_steps_
+        3
         """
         first = not hasattr(self, "components_")
         beta = self._check_params()
@@ -406,6 +489,28 @@ class MiniBatchNMF(_BaseNMF):
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite, or has another number of features than
+            the data the model was fitted on.
+
+        See Also
+        --------
+        fit_transform : The codes of the training data.
+        inverse_transform : Map codes back to the data space.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import MiniBatchNMF
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((60, 2)) @ rng.random((2, 8))
+        >>> model = MiniBatchNMF(2, batch_size=20, tol=1e-3, random_state=0)
+        >>> model = model.fit(X)
+        >>> model.transform(X[:4]).shape
+        (4, 2)
         """
         check_is_fitted(self)
         beta = self._check_params()

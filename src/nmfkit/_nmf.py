@@ -142,6 +142,23 @@ class _BaseNMF(
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+
+        See Also
+        --------
+        transform : The codes of data, which this maps back.
+          NMF.predict_entries : Chosen entries of ``W H`` without the full product.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import NMF
+        >>> X = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 4.0], [0.0, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="nndsvda", max_iter=2000, tol=1e-12)
+        >>> W = model.fit_transform(X)
+        >>> np.round(model.inverse_transform(W), 2)
+        array([[1., 0., 2.],
+               [2., 0., 4.],
+               [0., 3., 1.]])
         """
         check_is_fitted(self)
         product = X @ self.components_
@@ -303,7 +320,7 @@ class NMF(_BaseNMF):
     missing_values : float or None, default=None
         Value that marks a missing entry of X, typically ``np.nan``. When
         set, the fit term becomes ``1/2 ||M * (X - WH)||_F^2`` over the
-        observed entries M only (see "Partially observed data" below); the
+        observed entries M only (see the Notes); the
         masked entries of a :class:`numpy.ma.MaskedArray` and the pd.NA
         cells of a DataFrame are missing too, whatever the value. ``None``:
         NaN, masked entries and pd.NA in X are errors. A sparse X read with
@@ -330,25 +347,6 @@ class NMF(_BaseNMF):
         and ``init=None`` means ``"random"`` when ``n_init > 1``. The seeds
         and final objectives of all runs are kept in ``n_init_seeds_`` and
         ``n_init_losses_``.
-
-    Partially observed data
-    -----------------------
-    With ``missing_values``, ``sparse_unobserved="missing"`` or a ``mask``
-    passed to :meth:`fit`, the model minimizes
-
-    .. math::
-
-        \tfrac12 \|M \odot (X - WH)\|_F^2 + \text{the penalties above},
-
-    with ``M`` the 0/1 mask of observed entries. Solvers touch the observed
-    entries only: an iteration costs O(|observed| x n_components), with no
-    n_samples x n_features array. ``inverse_transform(W)`` completes the
-    matrix; :meth:`predict_entries` predicts chosen (row, column) pairs
-    without the dense product; :meth:`transform` fits the codes of new rows
-    from their observed entries only. Rows or columns without any observed
-    entry get a zero factor (and an ``UnobservedWarning``). Initialization
-    uses the observed values with zeros elsewhere, scaled by
-    ``n_samples * n_features / |observed|``.
     inner_iter : int, "auto" or None, default=None
         Largest number of updates of one factor per iteration, reusing the
         products with X (Gillis and Glineur's accelerated MU and HALS).
@@ -402,6 +400,52 @@ class NMF(_BaseNMF):
     n_init_losses_ : ndarray of shape (n_init,)
         With ``n_init > 1``: the final objective of every run (the kept one is
         the smallest).
+
+    See Also
+    --------
+    MiniBatchNMF : The same model fitted by mini-batches of rows (streams).
+    non_negative_factorization : The functional form.
+    select_rank : Choose ``n_components`` by cross-validation or consensus.
+    sklearn.decomposition.NMF : scikit-learn's estimator, which this one extends.
+
+    Notes
+    -----
+    Partially observed data: with ``missing_values``,
+    ``sparse_unobserved="missing"`` or a ``mask`` passed to :meth:`fit`, the
+    model minimizes
+
+    .. math::
+
+        \tfrac12 \|M \odot (X - WH)\|_F^2 + \text{the penalties above},
+
+    with ``M`` the 0/1 mask of observed entries. Solvers touch the observed
+    entries only: an iteration costs ``O(|observed| x n_components)``, with no
+    n_samples x n_features array. ``inverse_transform(W)`` completes the
+    matrix; :meth:`predict_entries` predicts chosen (row, column) pairs
+    without the dense product; :meth:`transform` fits the codes of new rows
+    from their observed entries only. Rows or columns without any observed
+    entry get a zero factor (and an ``UnobservedWarning``). Initialization
+    uses the observed values with zeros elsewhere, scaled by
+    ``n_samples * n_features / |observed|``.
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Learning the parts of objects by
+       non-negative matrix factorization", Nature 401, 788-791, 1999.
+    .. [2] D. D. Lee and H. S. Seung, "Algorithms for non-negative matrix
+       factorization", NIPS 13, 2001.
+    .. [3] A. Cichocki and A.-H. Phan, "Fast local algorithms for large scale
+       nonnegative matrix and tensor factorizations", IEICE Transactions on
+       Fundamentals E92-A(3), 708-721, 2009.
+    .. [4] N. Gillis and F. Glineur, "Accelerated multiplicative updates and
+       hierarchical ALS algorithms for nonnegative matrix factorization",
+       Neural Computation 24(4), 1085-1105, 2012.
+    .. [5] C. Fevotte and J. Idier, "Algorithms for nonnegative matrix
+       factorization with the beta-divergence", Neural Computation 23(9),
+       2421-2456, 2011.
+    .. [6] A. M. S. Ang and N. Gillis, "Accelerating nonnegative matrix
+       factorization algorithms using extrapolation", Neural Computation
+       31(2), 417-439, 2019.
 
     Examples
     --------
@@ -688,6 +732,29 @@ class NMF(_BaseNMF):
         Returns
         -------
         self : NMF
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite (without ``missing_values``), not
+            2-dimensional, or a parameter is invalid; the message says which and
+            how to fix it.
+
+        See Also
+        --------
+        fit_transform : Fit and return the codes W as well.
+        partial_fit : MiniBatchNMF's update from one chunk of rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import NMF
+        >>> X = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 4.0], [0.0, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="nndsvda", max_iter=2000, tol=1e-12).fit(X)
+        >>> model.components_.shape, model.n_components_
+        ((2, 3), 2)
+        >>> round(model.reconstruction_err_, 4)
+        0.0
         """
         self.fit_transform(X, **params)
         return self
@@ -715,11 +782,50 @@ class NMF(_BaseNMF):
         mask : {array-like, sparse matrix} of bool, shape (n_samples, \
                 n_features), default=None
             True where X is observed: only those entries enter the fit (see
-            "Partially observed data" in the class docstring).
+            the Notes of :class:`NMF`).
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite (without ``missing_values``), not
+            2-dimensional, or a parameter is invalid; the message says which and
+            how to fix it.
+            Also when a custom W or H has the wrong shape or negative entries.
+
+        See Also
+        --------
+        fit : Fit without returning the codes.
+        transform : Codes of new data under the fitted dictionary.
+        non_negative_factorization : The same fit as a function.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import NMF
+        >>> X = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 4.0], [0.0, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="nndsvda", max_iter=2000, tol=1e-12)
+        >>> W = model.fit_transform(X)
+        >>> W.shape
+        (3, 2)
+        >>> bool(np.allclose(W @ model.components_, X, atol=1e-3))
+        True
+
+        A custom start, and a mask that leaves one entry out of the fit:
+
+        >>> W0 = np.ones((3, 2))
+        >>> H0 = np.array([[1.0, 0.1, 2.0], [0.1, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="custom", max_iter=2000, tol=1e-12)
+        >>> W = model.fit_transform(X, W=W0, H=H0)
+        >>> mask = np.ones_like(X, dtype=bool)
+        >>> mask[0, 0] = False
+        >>> model = NMF(n_components=2, max_iter=2000, random_state=0)
+        >>> W = model.fit_transform(X, mask=mask)
+        >>> W.shape
+        (3, 2)
         """
         if self.n_init != 1:
             return self._fit_best_of_several(X, W, H, mask)
@@ -852,6 +958,27 @@ class NMF(_BaseNMF):
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite, or has another number of features than
+            the data of :meth:`fit`.
+
+        See Also
+        --------
+        fit_transform : The codes of the training data.
+        inverse_transform : Map codes back to the data space.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import NMF
+        >>> X = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 4.0], [0.0, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="nndsvda", max_iter=2000, tol=1e-12).fit(X)
+        >>> W_new = model.transform(np.array([[3.0, 0.0, 6.0]]))
+        >>> np.round(model.inverse_transform(W_new), 2)
+        array([[3., 0., 6.]])
         """
         check_is_fitted(self)
         if _is_dask_array(X):  # a lazy Dask array chunked like X
@@ -951,6 +1078,30 @@ class NMF(_BaseNMF):
         Returns
         -------
         values : ndarray of shape (m,)
+
+        Raises
+        ------
+        ValueError
+            If W does not have ``n_components_`` columns, or ``rows`` and ``cols``
+            are not 1-dimensional of the same length.
+        TypeError
+            If ``rows`` or ``cols`` do not hold integers.
+        IndexError
+            If a position is outside W's rows or the features.
+
+        See Also
+        --------
+        inverse_transform : The whole completed matrix ``W H``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import NMF
+        >>> X = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 4.0], [0.0, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="nndsvda", max_iter=2000, tol=1e-12)
+        >>> W = model.fit_transform(X)
+        >>> np.round(model.predict_entries(W, rows=[0, 2], cols=[2, 1]), 2)
+        array([2., 3.])
         """
         check_is_fitted(self)
         W = np.asarray(W)
@@ -1031,6 +1182,27 @@ class NMF(_BaseNMF):
         Returns
         -------
         score : float
+
+        Raises
+        ------
+        ValueError
+            If X is negative, not finite (without ``missing_values``), or has
+            another number of features than the data of :meth:`fit`.
+
+        See Also
+        --------
+        select_rank : Rank selection, which compares held-out scores.
+        sklearn.model_selection.cross_val_score : Scores models on held-out rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import NMF
+        >>> X = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 4.0], [0.0, 3.0, 1.0]])
+        >>> model = NMF(n_components=2, init="nndsvda", max_iter=2000, tol=1e-12).fit(X)
+        >>> score = model.score(X)
+        >>> bool(score <= 0), round(score, 3)
+        (True, -0.0)
         """
         check_is_fitted(self)
         if self._is_masked(X, mask):
@@ -1148,11 +1320,53 @@ def non_negative_factorization(
     ``inner_iter``, ``inner_tol``, ``extrapolate``). With ``update_H=False``,
     H is fixed and only W is fitted.
 
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Non-negative data.
+    W : array-like of shape (n_samples, n_components), default=None
+        Initial codes for ``init="custom"`` (unused when ``update_H=False``).
+    H : array-like of shape (n_components, n_features), default=None
+        Initial dictionary for ``init="custom"``; the fixed dictionary when
+        ``update_H=False``.
+    n_components : int, "auto" or None, default="auto"
+        Rank, as in :class:`NMF`.
+    init : str or None, default=None
+        Initialization, as in :class:`NMF`.
+    update_H : bool, default=True
+        Fit H too (True) or only W under the given H (False).
+    solver, beta_loss, tol, max_iter, alpha_W, alpha_H, l1_ratio : optional
+        As in :class:`NMF`.
+    random_state, verbose, shuffle : optional
+        As in :class:`NMF`.
+    **nmfkit_params
+        nmfkit's other parameters of :class:`NMF` (listed above).
+
     Returns
     -------
     W : ndarray of shape (n_samples, n_components)
     H : ndarray of shape (n_components, n_features)
     n_iter : int
+
+    Raises
+    ------
+    ValueError
+        If X is negative or not finite (without ``missing_values``), a
+        parameter is invalid, or ``update_H=False`` comes without H or with
+        ``bias=True``.
+
+    See Also
+    --------
+    NMF : The estimator, whose parameters these are.
+    sklearn.decomposition.non_negative_factorization : scikit-learn's function.
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Algorithms for non-negative matrix
+       factorization", NIPS 13, 2001.
+    .. [2] A. Cichocki and A.-H. Phan, "Fast local algorithms for large scale
+       nonnegative matrix and tensor factorizations", IEICE Transactions on
+       Fundamentals E92-A(3), 708-721, 2009.
 
     Examples
     --------

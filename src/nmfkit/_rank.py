@@ -80,6 +80,29 @@ class RankSelection:
         fits stopped at ``max_iter`` before reaching ``tol`` (their
         ConvergenceWarning is not issued: one summary is enough for many
         fits), for the ranks where some did.
+
+    See Also
+    --------
+    select_rank : The function that returns it.
+    nmfkit.plotting.plot_rank_scores : Plot its scores against the rank.
+
+    Examples
+    --------
+    Usually returned by :func:`select_rank`; made by hand here:
+
+    >>> from nmfkit import RankSelection
+    >>> result = RankSelection(
+    ...     ranks=[1, 2],
+    ...     best_rank=2,
+    ...     best_rank_by={"cv": 2},
+    ...     scores={
+    ...         1: {"cv_rmse": 0.5, "cv_se": 0.1},
+    ...         2: {"cv_rmse": 0.1, "cv_se": 0.02},
+    ...     },
+    ...     methods=("cv",),
+    ... )
+    >>> result.best_rank, result.table()[1]
+    (2, {'rank': 2, 'cv_rmse': 0.1, 'cv_se': 0.02})
     """
 
     ranks: list
@@ -91,7 +114,36 @@ class RankSelection:
     unconverged: dict = field(default_factory=dict)
 
     def table(self):
-        """One dict per rank with every scalar measure, for display."""
+        """One dict per rank with every scalar measure, for display.
+
+        Returns
+        -------
+        list of dict
+            ``{"rank": rank, measure: value, ...}`` for every rank, in order;
+            array-valued measures (such as ``"cv_fold_rmse"``) are left out.
+
+        See Also
+        --------
+        to_markdown : The same table as Markdown.
+
+        Examples
+        --------
+        >>> from nmfkit import RankSelection
+        >>> result = RankSelection(
+        ...     ranks=[1, 2],
+        ...     best_rank=2,
+        ...     best_rank_by={"cv": 2},
+        ...     scores={
+        ...         1: {"cv_rmse": 0.5, "cv_se": 0.1},
+        ...         2: {"cv_rmse": 0.1, "cv_se": 0.02},
+        ...     },
+        ...     methods=("cv",),
+        ... )
+        >>> for row in result.table():
+        ...     print(row)
+        {'rank': 1, 'cv_rmse': 0.5, 'cv_se': 0.1}
+        {'rank': 2, 'cv_rmse': 0.1, 'cv_se': 0.02}
+        """
         rows = []
         for rank in self.ranks:
             row = {"rank": rank}
@@ -100,7 +152,36 @@ class RankSelection:
         return rows
 
     def to_markdown(self):
-        """The table as Markdown, the chosen rank marked with ``*``."""
+        """The table as Markdown, the chosen rank marked with ``*``.
+
+        Returns
+        -------
+        str
+            A Markdown table, one row per rank, values with 4 significant digits.
+
+        See Also
+        --------
+        table : The same values as dicts.
+
+        Examples
+        --------
+        >>> from nmfkit import RankSelection
+        >>> result = RankSelection(
+        ...     ranks=[1, 2],
+        ...     best_rank=2,
+        ...     best_rank_by={"cv": 2},
+        ...     scores={
+        ...         1: {"cv_rmse": 0.5, "cv_se": 0.1},
+        ...         2: {"cv_rmse": 0.1, "cv_se": 0.02},
+        ...     },
+        ...     methods=("cv",),
+        ... )
+        >>> print(result.to_markdown())
+        | rank | cv_rmse | cv_se |
+        |---:|---:|---:|
+        | 1 | 0.5 | 0.1 |
+        | 2* | 0.1 | 0.02 |
+        """
         rows = self.table()
         columns = list(rows[0])
         lines = [
@@ -268,6 +349,31 @@ def select_rank(
     Returns
     -------
     RankSelection
+
+    Raises
+    ------
+    ValueError
+        If a method is unknown, ``ranks`` is empty or holds a rank that is not
+        a positive integer or exceeds ``min(X.shape)``, ``n_folds`` or
+        ``n_runs`` is out of range, or X is not valid NMF data.
+
+    See Also
+    --------
+    RankSelection : The result.
+    nmfkit.plotting.plot_rank_scores : Plot the scores against the rank.
+    nmfkit.plotting.plot_consensus_maps : Plot the consensus matrices.
+    NMF.score : Held-out score of one model, for scikit-learn's searches.
+
+    References
+    ----------
+    .. [1] J.-P. Brunet, P. Tamayo, T. R. Golub and J. P. Mesirov,
+       "Metagenes and molecular pattern discovery using matrix factorization",
+       PNAS 101(12), 4164-4169, 2004 (consensus, cophenetic correlation).
+    .. [2] H. Kim and H. Park, "Sparse non-negative matrix factorizations via
+       alternating non-negativity-constrained least squares for microarray
+       data analysis", Bioinformatics 23(12), 1495-1502, 2007 (dispersion).
+    .. [3] P. O. Hoyer, "Non-negative matrix factorization with sparseness
+       constraints", JMLR 5, 1457-1469, 2004 (sparseness).
 
     Examples
     --------

@@ -29,6 +29,26 @@ def cosine_similarity_matrix(A: ArrayLike, B: ArrayLike) -> np.ndarray:
     -------
     S : ndarray of shape (n_a, n_b)
         A zero row is similar to nothing (similarity 0).
+
+    Raises
+    ------
+    ValueError
+        If ``A`` or ``B`` is not 2-D, or they have different numbers of
+        features.
+
+    See Also
+    --------
+    match_components : Pair the rows by these similarities.
+    sklearn.metrics.pairwise.cosine_similarity : scikit-learn's version.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.matching import cosine_similarity_matrix
+    >>> A = np.array([[1.0, 0.0], [1.0, 1.0]])
+    >>> np.round(cosine_similarity_matrix(A, np.array([[2.0, 0.0], [0.0, 0.0]])), 3)
+    array([[1.   , 0.   ],
+           [0.707, 0.   ]])
     """
     A = np.asarray(A, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
@@ -66,6 +86,23 @@ def match_components(
         increasing.
     similarities : ndarray of shape (min(n_a, n_b),)
         Cosine similarity of each pair.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` or ``B`` is not 2-D, or they have different numbers of
+        features.
+
+    See Also
+    --------
+    cosine_similarity_matrix : The similarities that are maximized.
+    nmfkit.plotting.plot_matched_components : Plot the matched pairs.
+    scipy.optimize.linear_sum_assignment : The assignment solver used.
+
+    References
+    ----------
+    .. [1] H. W. Kuhn, "The Hungarian method for the assignment problem",
+       Naval Research Logistics Quarterly 2, 83-97, 1955.
 
     Examples
     --------

@@ -28,6 +28,24 @@ def hoyer_sparsity(A: ArrayLike, axis: int = 1) -> np.ndarray:
     Returns
     -------
     s : ndarray
+
+    See Also
+    --------
+    zero_share : The share of exact zeros.
+    nmfkit.plotting.plot_code_sparsity : Plot the sparsity of codes.
+
+    References
+    ----------
+    .. [1] P. O. Hoyer, "Non-negative matrix factorization with sparseness
+       constraints", Journal of Machine Learning Research 5, 1457-1469, 2004.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.sparsity import hoyer_sparsity
+    >>> A = np.array([[0.0, 0.0, 5.0, 0.0], [1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 0.0, 0.0]])
+    >>> np.round(hoyer_sparsity(A), 3)
+    array([1.   , 0.   , 0.658])
     """
     A = np.abs(np.asarray(A, dtype=np.float64))
     n = A.shape[axis]
@@ -40,6 +58,28 @@ def hoyer_sparsity(A: ArrayLike, axis: int = 1) -> np.ndarray:
 
 
 def zero_share(A: ArrayLike) -> float:
-    """Share of the entries of ``A`` that are exactly zero."""
+    """Share of the entries of ``A`` that are exactly zero.
+
+    Parameters
+    ----------
+    A : array-like
+        Any shape; an empty array has share 0.
+
+    Returns
+    -------
+    share : float
+        In [0, 1].
+
+    See Also
+    --------
+    hoyer_sparsity : A graded measure, also for entries close to zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.sparsity import zero_share
+    >>> zero_share(np.array([[0.0, 1.0], [0.0, 2.0]]))
+    0.5
+    """
     A = np.asarray(A)
     return float(np.count_nonzero(A == 0)) / max(A.size, 1)

@@ -99,6 +99,34 @@ def load_audio(
         (n_samples, n_channels), float64), ``sample_rate``, ``n_channels``,
         ``duration`` (seconds), ``original_sample_rate``, ``name`` (the
         file's stem) and ``path``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the name has no audio suffix, the backend is unknown or cannot read
+        the format, the file holds no samples or non-finite ones, or
+        ``sample_rate`` is not positive.
+
+    See Also
+    --------
+    make_music_mixture : A synthesized mixture with its tracks.
+    nmfkit.audio.spectrogram : The spectrogram NMF factorizes.
+    nmfkit.audio.write_wav : Write samples back to a WAV file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.io import wavfile
+    >>> from nmfkit.datasets import load_audio
+    >>> tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(800) / 8000) * 32767)
+    >>> wavfile.write("tone.wav", 8000, tone.astype(np.int16))
+    >>> audio = load_audio("tone.wav", backend="scipy")
+    >>> audio.sample_rate, audio.signal.shape
+    (8000.0, (800,))
+    >>> round(float(np.abs(audio.signal).max()), 2)
+    0.5
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -250,6 +278,17 @@ def make_music_mixture(
         it, ``source_names``, ``sample_rate``, ``notes`` (``(source, onset in
         s, length in s, pitch in Hz or None)`` for each note) and
         ``description``.
+
+    Raises
+    ------
+    ValueError
+        If ``duration`` is outside 0.5 to 600 s or ``sample_rate`` is below
+        4000 Hz.
+
+    See Also
+    --------
+    load_audio : Read a recording from a file.
+    nmfkit.audio.separate : Separate such a mixture into its sources.
 
     Examples
     --------

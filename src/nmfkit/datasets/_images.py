@@ -85,6 +85,21 @@ def load_olivetti_faces(
     -------
     bunch : Bunch
         See the module docstring; ``target`` holds the person ids.
+
+    See Also
+    --------
+    load_lfw_subset : Labeled Faces in the Wild, bundled with scikit-image.
+    load_image_folder : Images from a folder of files.
+    sklearn.datasets.fetch_olivetti_faces : scikit-learn's fetcher, used here.
+
+    Examples
+    --------
+    Needs scikit-learn's cache or a download, so it is not run here:
+
+    >>> from nmfkit.datasets import load_olivetti_faces
+    >>> faces = load_olivetti_faces()  # doctest: +SKIP
+    >>> faces.data.shape, faces.image_shape  # doctest: +SKIP
+    ((400, 4096), (64, 64))
     """
     from sklearn.datasets import fetch_olivetti_faces
 
@@ -115,6 +130,11 @@ def load_lfw_subset(*, faces_only: bool = True) -> Bunch:
     -------
     bunch : Bunch
 
+    See Also
+    --------
+    load_olivetti_faces : The Olivetti faces.
+    load_digits_images : Handwritten digits, bundled with scikit-learn.
+
     Examples
     --------
     >>> from nmfkit.datasets import load_lfw_subset
@@ -144,6 +164,11 @@ def load_digits_images() -> Bunch:
     -------
     bunch : Bunch
         ``target`` holds the digit (0 to 9).
+
+    See Also
+    --------
+    load_lfw_subset : Faces, bundled with scikit-image.
+    sklearn.datasets.load_digits : scikit-learn's loader, used here.
 
     Examples
     --------
@@ -205,6 +230,25 @@ def load_image_folder(
     ValueError
         No image in the folder, no readable image, or (with
         ``on_error="raise"``) one unreadable file.
+
+    See Also
+    --------
+    load_olivetti_faces : The Olivetti faces, a ready-made image set.
+    nmfkit.plotting.plot_gallery : Show images and components.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from nmfkit.datasets import load_image_folder
+    >>> import os
+    >>> os.mkdir("images")
+    >>> for name, level in [("dark.png", 40), ("light.png", 200)]:
+    ...     image = Image.fromarray(np.full((8, 8), level, dtype=np.uint8))
+    ...     image.save("images/" + name)
+    >>> images = load_image_folder("images", shape=(4, 4))
+    >>> images.data.shape, images.sample_names
+    ((2, 16), ['dark.png', 'light.png'])
     """
     _check_on_error(on_error)
     height, width = (int(s) for s in shape)

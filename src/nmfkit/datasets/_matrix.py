@@ -452,10 +452,53 @@ def read_matrix(path, *, key=None, index_col=None, missing=False, delimiter=None
 def load_matrix(path, *, key=None, index_col=None, missing=False):
     """Read a matrix from ``.npy``, ``.npz``, ``.csv``/``.tsv``/``.txt`` or ``.mtx``.
 
-    The matrix of :func:`read_matrix` (see there for the parameters).
+    The matrix of :func:`read_matrix`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        - ``.npy``: one array (no pickled objects);
+        - ``.npz``: a SciPy sparse matrix (``scipy.sparse.save_npz``) or an
+          archive of arrays (``key`` picks one when it holds several);
+        - ``.csv``, ``.tsv``, ``.txt``: delimited numbers;
+        - ``.mtx``: Matrix Market (read as a CSR matrix when sparse).
+    key : str, default=None
+        Array of a ``.npz`` archive.
+    index_col : str or int, default=None
+        Delimited text only: the column of row names (header name or
+        position from 0).
+    missing : bool, default=False
+        Delimited text: empty and ``nan`` cells are missing entries (NaN)
+        instead of an error. Other formats: NaN entries are missing entries.
 
     Returns
     -------
     X : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError
+        A file that cannot be read as a matrix, with the reason and the fix;
+        NaN entries without ``missing``.
+    FileNotFoundError
+        No such file.
+
+    See Also
+    --------
+    nmfkit.NMF : Factorize the matrix (``missing_values=np.nan`` for NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.datasets import load_matrix
+    >>> with open("counts.csv", "w") as file:
+    ...     _ = file.write("doc,a,b\\nd1,1,0\\nd2,,3\\n")
+    >>> load_matrix("counts.csv", index_col="doc", missing=True)
+    array([[ 1.,  0.],
+           [nan,  3.]])
+    >>> np.save("X.npy", np.eye(2))
+    >>> load_matrix("X.npy")
+    array([[1., 0.],
+           [0., 1.]])
     """
     return read_matrix(path, key=key, index_col=index_col, missing=missing)["data"]

@@ -186,6 +186,20 @@ def fetch_movielens_100k(
         When the data are missing and ``download_if_missing=False``.
     OSError
         When the download fails its checksum (nothing is extracted).
+
+    See Also
+    --------
+    nmfkit.RatingsNMF : A ratings model to fit to it.
+    nmfkit.recommend.split_triples : Split (user, item, rating) triples.
+
+    Examples
+    --------
+    Reads the cache (or downloads the archive once), so it is not run here:
+
+    >>> from nmfkit.datasets import fetch_movielens_100k
+    >>> movielens = fetch_movielens_100k()  # doctest: +SKIP
+    >>> movielens.ratings.shape, movielens.n_users, movielens.n_items  # doctest: +SKIP
+    ((100000, 4), 943, 1682)
     """
     data_home = Path(get_data_home(data_home))
     folder = data_home / _FOLDER

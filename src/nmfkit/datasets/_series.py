@@ -104,6 +104,28 @@ def load_recordings(path: PathLike) -> Bunch:
         ``times`` (labels of the time points: from the header, else
         ``"0"``, ``"1"``...), ``name`` (the file's stem) and ``path``. Values
         are not checked for sign here: an NMF fit names negative entries.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the suffix is not supported, or the file does not hold a 2-D table
+        of finite numbers.
+
+    See Also
+    --------
+    make_load_profiles : Synthetic daily profiles with known templates.
+    nmfkit.apps.decompose_series : Time-series templates of recordings.
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import load_recordings
+    >>> with open("days.csv", "w") as file:
+    ...     _ = file.write("day,0h,1h,2h\\nmonday,1,2,3\\ntuesday,2,2,1\\n")
+    >>> recordings = load_recordings("days.csv")
+    >>> recordings.data.tolist(), recordings.names, recordings.times
+    ([[1.0, 2.0, 3.0], [2.0, 2.0, 1.0]], ['monday', 'tuesday'], ['0h', '1h', '2h'])
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -221,6 +243,16 @@ def make_load_profiles(
         ``times`` ("00:00"...), ``templates`` (4, points_per_day) and
         ``weights`` (n_days, 4): the noise-free ``weights @ templates``,
         ``template_names``, ``weekend`` (bool per day) and ``description``.
+
+    Raises
+    ------
+    ValueError
+        If ``noise`` is outside [0, 1), or ``n_days`` or ``points_per_day`` is
+        too small.
+
+    See Also
+    --------
+    load_recordings : Read recordings from a file.
 
     Examples
     --------

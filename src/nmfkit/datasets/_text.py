@@ -71,6 +71,21 @@ def load_newsgroups(
     -------
     bunch : Bunch
         ``target`` holds the newsgroup index and ``target_names`` the names.
+
+    See Also
+    --------
+    vectorize_texts : The document-term matrix of the posts.
+    load_lee_corpus : A small corpus that needs no network.
+    sklearn.datasets.fetch_20newsgroups : scikit-learn's fetcher, used here.
+
+    Examples
+    --------
+    Needs scikit-learn's cache or a download, so it is not run here:
+
+    >>> from nmfkit.datasets import load_newsgroups
+    >>> posts = load_newsgroups(categories=["sci.space"])  # doctest: +SKIP
+    >>> posts.target_names  # doctest: +SKIP
+    ['sci.space']
     """
     from sklearn.datasets import fetch_20newsgroups
 
@@ -100,6 +115,11 @@ def load_lee_corpus() -> Bunch:
     Returns
     -------
     bunch : Bunch
+
+    See Also
+    --------
+    vectorize_texts : The document-term matrix of the texts.
+    load_newsgroups : 20 Newsgroups posts.
 
     Examples
     --------
@@ -160,6 +180,31 @@ def load_text_folder(
     -------
     bunch : Bunch
         ``doc_ids`` are the paths relative to ``path``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a folder.
+    ValueError
+        If ``on_error`` is not valid, no file matches ``pattern``, no file is
+        readable text, or (with ``on_error="raise"``) one file is not.
+
+    See Also
+    --------
+    load_text_table : Documents as rows of a CSV or JSON Lines file.
+    vectorize_texts : The document-term matrix of the documents.
+
+    Examples
+    --------
+    >>> import os
+    >>> from nmfkit.datasets import load_text_folder
+    >>> os.mkdir("notes")
+    >>> for name, text in [("a.txt", "cats and dogs"), ("b.txt", "stocks and bonds")]:
+    ...     with open(os.path.join("notes", name), "w") as file:
+    ...         _ = file.write(text)
+    >>> notes = load_text_folder("notes")
+    >>> notes.texts, notes.doc_ids
+    (['cats and dogs', 'stocks and bonds'], ['a.txt', 'b.txt'])
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(
@@ -280,6 +325,27 @@ def load_text_table(
     bunch : Bunch
         Rows whose text is missing or empty are left out and listed in
         ``skipped``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file has no column ``column``, or no text in it.
+
+    See Also
+    --------
+    load_text_folder : One document per file.
+    vectorize_texts : The document-term matrix of the documents.
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import load_text_table
+    >>> with open("posts.csv", "w") as file:
+    ...     _ = file.write("id,body\\n1,cats and dogs\\n2,\\n3,stocks and bonds\\n")
+    >>> posts = load_text_table("posts.csv", "body", id_column="id")
+    >>> posts.texts, posts.doc_ids
+    (['cats and dogs', 'stocks and bonds'], ['1', '3'])
     """
     path = Path(path)
     fmt = _table_format(path, format)
@@ -351,6 +417,18 @@ def vectorize_texts(
         of str, the column names), ``doc_ids``, ``texts``, ``tokens`` (each
         document as the vectorizer's token list, for topic coherence) and
         ``vectorizer``.
+
+    Raises
+    ------
+    ValueError
+        If there is no document, ``method`` is not valid, or no vocabulary is
+        left after ``min_df``, ``max_df`` and the stop words.
+
+    See Also
+    --------
+    load_text_folder : Documents from files.
+    nmfkit.topics.top_words : Read the topics of an NMF of the matrix.
+    sklearn.feature_extraction.text.TfidfVectorizer : The vectorizer used.
 
     Examples
     --------

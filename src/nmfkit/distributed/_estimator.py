@@ -27,7 +27,29 @@ __all__ = [
 ]
 
 def is_dask_array(X):
-    """Whether X is a ``dask.array.Array`` (without importing Dask)."""
+    """Whether X is a ``dask.array.Array`` (without importing Dask).
+
+    Parameters
+    ----------
+    X : object
+        Anything.
+
+    Returns
+    -------
+    is_dask : bool
+
+    See Also
+    --------
+    fit_transform_dask : What ``NMF.fit_transform`` runs for such an X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit.distributed import is_dask_array
+    >>> is_dask_array(da.zeros((4, 2), chunks=2)), is_dask_array(np.zeros((4, 2)))
+    (True, False)
+    """
     return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
 
 
@@ -118,7 +140,52 @@ def fit_transform_dask(est, X, W=None, H=None):
     """``NMF.fit_transform`` for a Dask array X: returns W as a Dask array.
 
     The fitted ``components_`` is a NumPy array; W (the return value) is a
-    persisted Dask array chunked like the rows of X.
+    persisted Dask array chunked like the rows of X. ``NMF.fit_transform``
+    calls it when X is a Dask array.
+
+    Parameters
+    ----------
+    est : NMF
+        The estimator, fitted in place (its parameters choose the solver).
+    X : dask.array.Array of shape (n_samples, n_features)
+        Non-negative data chunked by rows.
+    W : array-like of shape (n_samples, n_components), default=None
+        Initial codes for ``init="custom"``.
+    H : array-like of shape (n_components, n_features), default=None
+        Initial dictionary for ``init="custom"``.
+
+    Returns
+    -------
+    W : dask.array.Array of shape (n_samples, n_components)
+        The codes, chunked like the rows of X.
+
+    Raises
+    ------
+    ValueError
+        If X is not 2-D, holds negative or non-finite entries, or the
+        estimator's options are not available on Dask arrays.
+
+    See Also
+    --------
+    transform_dask : Codes of new data under the fitted dictionary.
+    nmfkit.NMF.fit_transform : The in-memory fit, with the same result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit import NMF
+    >>> rng = np.random.default_rng(0)
+    >>> X_np = rng.random((40, 2)) @ rng.random((2, 6))
+    >>> X = da.from_array(X_np, chunks=(10, 6))  # four blocks of rows
+    >>> from nmfkit.distributed import fit_transform_dask
+    >>> model = NMF(2, solver="mu", init="nndsvda", max_iter=10, tol=0)
+    >>> W = fit_transform_dask(model, X)
+    >>> W.chunks
+    ((10, 10, 10, 10), (2,))
+    >>> in_memory = NMF(2, solver="mu", init="nndsvda", max_iter=10, tol=0)
+    >>> bool(np.allclose(W.compute(), in_memory.fit_transform(X_np)))
+    True
     """
     # the solver table's rows for Dask arrays: plain HALS and MU (inner loops
     # and extrapolation are not distributed)
@@ -189,6 +256,42 @@ def transform_dask(est, X):
     and each block applies ``tol`` to its own objective, so the result equals
     the in-memory ``transform`` exactly when ``max_iter`` ends the runs
     (``tol=0``) and up to the stopping tolerance otherwise.
+
+    Parameters
+    ----------
+    est : NMF
+        A fitted estimator.
+    X : dask.array.Array of shape (n_samples, n_features)
+        Non-negative data chunked by rows.
+
+    Returns
+    -------
+    W : dask.array.Array of shape (n_samples, n_components)
+        The codes, lazy, chunked like the rows of X.
+
+    Raises
+    ------
+    ValueError
+        If X has another number of features than the fitted data.
+
+    See Also
+    --------
+    fit_transform_dask : Fit on a Dask array.
+    nmfkit.NMF.transform : The in-memory codes, with the same result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit import NMF
+    >>> rng = np.random.default_rng(0)
+    >>> X_np = rng.random((40, 2)) @ rng.random((2, 6))
+    >>> X = da.from_array(X_np, chunks=(10, 6))  # four blocks of rows
+    >>> from nmfkit.distributed import transform_dask
+    >>> model = NMF(2, solver="mu", init="nndsvda", max_iter=10, tol=0).fit(X_np)
+    >>> W = transform_dask(model, X)
+    >>> bool(np.allclose(W.compute(), model.transform(X_np)))
+    True
     """
     import dask.array as da
     from dask import delayed

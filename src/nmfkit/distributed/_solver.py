@@ -166,6 +166,24 @@ def fit_dask(
         Gather W to the driver every this many iterations (bounds the lineage);
         0 keeps the whole lineage instead.
 
+    Returns
+    -------
+    result : SolverResult
+        ``W`` is a persisted Dask array chunked like the rows of X; ``H`` a
+        NumPy array. ``info["W_blocks"]`` holds the persisted blocks.
+
+    Raises
+    ------
+    ValueError
+        If ``update_H`` is False.
+
+    See Also
+    --------
+    fit_transform_dask : The estimator's path to this solver.
+    nmfkit.solvers.fit_mu : The in-memory multiplicative updates it equals.
+
+    Notes
+    -----
     The monitor (and its callbacks) sees W as a Dask array over the persisted
     blocks and H as a NumPy array (a transposed view).
 
@@ -175,11 +193,26 @@ def fit_dask(
     objective of an iteration comes with the next iteration's pass (and the
     last iteration takes one pass of its own).
 
-    Returns
-    -------
-    result : SolverResult
-        ``W`` is a persisted Dask array chunked like the rows of X; ``H`` a
-        NumPy array. ``info["W_blocks"]`` holds the persisted blocks.
+    Examples
+    --------
+    The default rule gives the iterates of the in-memory multiplicative
+    updates:
+
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.distributed import fit_dask
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_mu
+    >>> rng = np.random.default_rng(0)
+    >>> X_np = rng.random((40, 2)) @ rng.random((2, 6))
+    >>> X = da.from_array(X_np, chunks=(10, 6))
+    >>> W0, H0 = rng.random((40, 2)), rng.random((2, 6))
+    >>> ours = fit_dask(X, W0, H0, Penalties(), monitor=ConvergenceMonitor(0, 10))
+    >>> builtin = fit_mu(X_np, W0, H0, Penalties(), monitor=ConvergenceMonitor(0, 10))
+    >>> bool(np.allclose(ours.W.compute(), builtin.W))
+    True
+    >>> bool(np.allclose(ours.H, builtin.H))
+    True
     """
     if not update_H:
         raise ValueError("fit_dask updates H; use transform_dask for a fixed H.")
@@ -268,7 +301,39 @@ def fit_dask(
 def reconstruction_error_dask(X, W, H, split_every=8, beta=2.0):
     """``sqrt(2 D_beta(X | W H))`` (``||X - W H||_F`` for beta 2) for a Dask X
     and W chunked alike, one more pass over X: the in-memory
-    :func:`~nmfkit._objective.reconstruction_error`."""
+    :func:`~nmfkit._objective.reconstruction_error`.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        The data, chunked by rows.
+    W : dask.array.Array of shape (n_samples, n_components)
+        The codes, chunked like the rows of X.
+    H : ndarray of shape (n_components, n_features)
+        The dictionary.
+    split_every : int, default=8
+        Fan-in of the reduction tree.
+    beta : float, default=2.0
+        The beta-divergence (2 is Frobenius).
+
+    Returns
+    -------
+    error : float
+
+    See Also
+    --------
+    fit_transform_dask : Sets ``reconstruction_err_`` with it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit.distributed import reconstruction_error_dask
+    >>> X_np, W_np, H = np.ones((4, 3)), np.full((4, 1), 0.5), np.ones((1, 3))
+    >>> X, W = da.from_array(X_np, chunks=(2, 3)), da.from_array(W_np, chunks=(2, 1))
+    >>> reconstruction_error_dask(X, W, H)  # ||X - W H|| = sqrt(12 * 0.25)
+    1.7320508075688772
+    """
     parts = [
         delayed(residual_block, pure=True)(X_b, W_b, H, beta)
         for X_b, W_b in zip(row_blocks(X), W.to_delayed()[:, 0], strict=True)

@@ -144,6 +144,11 @@ def plot_top_words(
     TypeError
         When ``words`` is neither lists of strings nor a numeric matrix.
 
+    See Also
+    --------
+    nmfkit.topics.top_words : The words and weights to plot.
+    plot_topic_coherence : The coherence of every topic.
+
     Examples
     --------
     >>> import numpy as np
@@ -226,6 +231,28 @@ def plot_topic_coherence(
     fig : matplotlib.figure.Figure
         One axis per measure; a dashed line marks the mean over the scored
         topics, and unscored topics are marked ``n/a``.
+
+    Raises
+    ------
+    TypeError
+        If ``scores`` is not a non-empty dict.
+    ValueError
+        If the measures score different numbers of topics, a score is not
+        one value per topic or is infinite, or ``labels`` does not give one
+        label per topic.
+
+    See Also
+    --------
+    nmfkit.topics.coherence : The scores to plot.
+    plot_top_words : The top words of every topic.
+
+    Examples
+    --------
+    >>> from nmfkit.plotting import plot_topic_coherence
+    >>> scores = {"c_npmi": [0.1, 0.3, -0.05], "c_v": [0.5, 0.6, 0.4]}
+    >>> fig = plot_topic_coherence(scores)
+    >>> len(fig.axes)  # one panel per measure
+    2
     """
     if not isinstance(scores, dict) or not scores:
         raise TypeError(
@@ -346,6 +373,10 @@ def plot_convergence(
         For an unfitted model, a model that records no objective, a history
         of the wrong shape or with non-finite objectives.
 
+    See Also
+    --------
+    nmfkit.NMF : Its ``history_`` attribute is what is plotted.
+
     Examples
     --------
     >>> import numpy as np
@@ -416,6 +447,20 @@ def plot_code_sparsity(
     -------
     fig : matplotlib.figure.Figure
         One axis per model, in the order given.
+
+    See Also
+    --------
+    nmfkit.sparsity.hoyer_sparsity : The sparsity of each code.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import plot_code_sparsity
+    >>> rng = np.random.default_rng(0)
+    >>> codes = {"nmfkit": rng.random((20, 4)), "scikit-learn": rng.random((20, 4))}
+    >>> fig = plot_code_sparsity(codes)
+    >>> len(fig.axes)  # one panel per model
+    2
     """
     matrices = labelled_matrices(codes, "codes", limit=12)
     bins = check_positive_int(bins, "bins")

@@ -37,6 +37,10 @@ def component_shares(W: ArrayLike, H: ArrayLike) -> np.ndarray:
     shares : ndarray of shape (n_components,)
         All zero when ``W H`` is zero.
 
+    See Also
+    --------
+    component_order : The components sorted by these shares.
+
     Examples
     --------
     >>> import numpy as np
@@ -50,7 +54,32 @@ def component_shares(W: ArrayLike, H: ArrayLike) -> np.ndarray:
 
 
 def component_order(W: ArrayLike, H: ArrayLike) -> np.ndarray:
-    """Components heaviest first (by :func:`component_shares`, ties by index)."""
+    """Components heaviest first (by :func:`component_shares`, ties by index).
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_samples, n_components)
+        The codes.
+    H : ndarray of shape (n_components, n_features)
+        The dictionary.
+
+    Returns
+    -------
+    order : ndarray of int of shape (n_components,)
+        Component indices, largest share first.
+
+    See Also
+    --------
+    component_shares : Each component's share of ``W H``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import component_order
+    >>> W = np.array([[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]])
+    >>> component_order(W, np.ones((3, 2))).tolist()
+    [2, 0, 1]
+    """
     return np.argsort(-component_shares(W, H), kind="stable")
 
 
@@ -134,6 +163,25 @@ def plot_factor_heatmaps(
         Axes: W, H, then their colour bars. ``fig.component_order``,
         ``fig.row_order`` and ``fig.column_order`` give the drawn order
         (indices into the original factors).
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not ``"component"`` or ``"none"``.
+
+    See Also
+    --------
+    component_order : The order of the components drawn.
+    plot_components : The dictionary as images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import plot_factor_heatmaps
+    >>> rng = np.random.default_rng(0)
+    >>> fig = plot_factor_heatmaps(rng.random((12, 3)), rng.random((3, 8)))
+    >>> fig.component_order.shape
+    (3,)
     """
     W, H = as_factor_pair(W, H)
     max_rows = check_positive_int(max_rows, "max_rows")

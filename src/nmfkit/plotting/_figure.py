@@ -57,6 +57,18 @@ def figure_to_png(fig: Figure, *, dpi: int = 100) -> bytes:
     Returns
     -------
     png : bytes
+
+    See Also
+    --------
+    nmfkit.report.Section.figure : Embeds such PNG bytes in a report.
+
+    Examples
+    --------
+    >>> from nmfkit.plotting import figure_to_png, plot_gallery
+    >>> import numpy as np
+    >>> fig = plot_gallery(np.eye(4), (2, 2))
+    >>> figure_to_png(fig, dpi=50)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

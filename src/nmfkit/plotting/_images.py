@@ -132,6 +132,24 @@ def plot_gallery(
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``titles`` does not give one title per image.
+
+    See Also
+    --------
+    plot_components : A model's components, heaviest first.
+    plot_reconstructions : Originals above their reconstructions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import plot_gallery
+    >>> fig = plot_gallery(np.eye(4), (2, 2), titles=["a", "b", "c", "d"])
+    >>> [text.get_text() for text in fig.axes[0].texts]  # drawn as one mosaic
+    ['a', 'b', 'c', 'd']
     """
     images = _as_images(rows, image_shape)
     n = len(images)
@@ -173,6 +191,27 @@ def plot_reconstructions(
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``X`` and ``X_hat`` differ in shape, or ``names`` does not give one
+        name per image.
+
+    See Also
+    --------
+    plot_gallery : A grid of images.
+    nmfkit.NMF.inverse_transform : The reconstructions ``W H``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.plotting import plot_reconstructions
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((3, 16))
+    >>> fig = plot_reconstructions(X, 0.9 * X, (4, 4))
+    >>> type(fig).__name__
+    'Figure'
     """
     n_images = check_positive_int(n_images, "n_images")
     check_count(n_images, 16, "images per row", "pass n_images <= 16")
@@ -224,6 +263,11 @@ def plot_components(
     -------
     fig : matplotlib.figure.Figure
         ``fig.order`` holds the rows of ``H`` in the order drawn.
+
+    See Also
+    --------
+    plot_gallery : Any images in a grid.
+    plot_matched_components : Two dictionaries, matched pair by pair.
 
     Examples
     --------
@@ -300,6 +344,27 @@ def plot_matched_components(
     fig : matplotlib.figure.Figure
         Pairs in columns, ``A`` on the top row and ``B`` below, each pair
         labelled with its cosine similarity.
+
+    Raises
+    ------
+    ValueError
+        If ``shares`` does not give one share per row of ``A``.
+
+    See Also
+    --------
+    nmfkit.matching.match_components : The pairs and similarities.
+    plot_components : One dictionary as images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.matching import match_components
+    >>> from nmfkit.plotting import plot_matched_components
+    >>> A = np.eye(4)
+    >>> order, rows, similarities = match_components(A, A[::-1])
+    >>> fig = plot_matched_components(A, A[::-1], (2, 2), order, similarities)
+    >>> order.tolist()
+    [3, 2, 1, 0]
     """
     A = _as_images(A, image_shape, "A")
     B = _as_images(B, image_shape, "B")

@@ -71,6 +71,25 @@ def plot_rank_scores(
     fig : matplotlib.figure.Figure
         ``fig.axes`` in the order of the panels above; each axis's label
         (``ax.get_label()``) is the name of its first measure.
+
+    See Also
+    --------
+    nmfkit.select_rank : The rank selection to plot.
+    plot_consensus_maps : Its consensus matrices.
+
+    Examples
+    --------
+    >>> from nmfkit import RankSelection
+    >>> from nmfkit.plotting import plot_rank_scores
+    >>> scores = {
+    ...     r: {"objective": 10.0 / r, "explained_variance": 1 - 0.1 / r,
+    ...         "sparseness_W": 0.3, "sparseness_H": 0.4}
+    ...     for r in (1, 2, 3)
+    ... }
+    >>> selection = RankSelection([1, 2, 3], 2, {"cv": 2}, scores, ("cv",))
+    >>> fig = plot_rank_scores(selection)
+    >>> type(fig).__name__
+    'Figure'
     """
     ranks = np.asarray(_check_selection(selection).ranks)
     first = selection.scores[selection.ranks[0]]
@@ -140,6 +159,25 @@ def plot_consensus_maps(
     ------
     ValueError
         When the selection has no consensus matrix for a requested rank.
+
+    See Also
+    --------
+    nmfkit.select_rank : With ``method="consensus"``, the matrices.
+    plot_rank_scores : The scores against the rank.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import RankSelection
+    >>> from nmfkit.plotting import plot_consensus_maps
+    >>> blocks = np.kron(np.eye(2), np.ones((3, 3)))  # two stable clusters
+    >>> selection = RankSelection(
+    ...     [2], 2, {"consensus": 2}, {2: {"cophenetic": 1.0}}, ("consensus",),
+    ...     consensus={2: blocks},
+    ... )
+    >>> fig = plot_consensus_maps(selection)
+    >>> len(fig.axes)  # the map and its colour bar
+    2
     """
     available = sorted(_check_selection(selection).consensus)
     if not available:

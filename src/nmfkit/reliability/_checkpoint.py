@@ -65,7 +65,29 @@ _MAX_ITERATIONS = 2**53
 
 
 class CheckpointWarning(UserWarning):
-    """A checkpoint could not be written; the fit went on."""
+    """A checkpoint could not be written; the fit went on.
+
+    See Also
+    --------
+    NMF : Its ``checkpoint`` and ``checkpoint_every`` parameters.
+    FitInterruptedWarning : A fit stopped by Ctrl-C.
+
+    Examples
+    --------
+    A UserWarning, so that a script can turn it into an error:
+
+    >>> import warnings
+    >>> from nmfkit import CheckpointWarning
+    >>> issubclass(CheckpointWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", CheckpointWarning)
+    ...     try:
+    ...         warnings.warn("disk full", CheckpointWarning)
+    ...     except CheckpointWarning as caught:
+    ...         print(caught)
+    disk full
+    """
 
 
 def data_fingerprint(X):

@@ -86,7 +86,27 @@ _PICKLED = (
 
 
 class ModelFileError(ValueError):
-    """A file that is not a valid nmfkit model or checkpoint for this version."""
+    """A file that is not a valid nmfkit model or checkpoint for this version.
+
+    See Also
+    --------
+    nmfkit.load : Raises it for files it cannot trust.
+
+    Examples
+    --------
+    A ValueError, raised by :func:`nmfkit.load` for a file that is not a
+    model file:
+
+    >>> import nmfkit
+    >>> from nmfkit import ModelFileError
+    >>> with open("notes.txt", "w") as file:
+    ...     _ = file.write("not a model")
+    >>> try:
+    ...     nmfkit.load("notes.txt")
+    ... except ModelFileError as error:
+    ...     print(type(error).__name__, isinstance(error, ValueError))
+    ModelFileError True
+    """
 
 
 def _version():

@@ -37,7 +37,30 @@ __all__ = ["FitInterruptedWarning", "fit_with_recovery"]
 
 
 class FitInterruptedWarning(UserWarning):
-    """A fit was interrupted (Ctrl-C) and kept the factors reached so far."""
+    """A fit was interrupted (Ctrl-C) and kept the factors reached so far.
+
+    See Also
+    --------
+    NMF : Its ``on_interrupt`` parameter.
+    CheckpointWarning : A checkpoint that could not be written.
+
+    Examples
+    --------
+    A UserWarning; a script that must not go on with an interrupted fit
+    turns it into an error (or sets ``on_interrupt="raise"``):
+
+    >>> import warnings
+    >>> from nmfkit import FitInterruptedWarning
+    >>> issubclass(FitInterruptedWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", FitInterruptedWarning)
+    ...     try:
+    ...         warnings.warn("interrupted at iteration 3", FitInterruptedWarning)
+    ...     except FitInterruptedWarning as caught:
+    ...         print(caught)
+    interrupted at iteration 3
+    """
 
 
 def fit_with_recovery(

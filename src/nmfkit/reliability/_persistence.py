@@ -491,6 +491,11 @@ def load(path: PathLike) -> Any:
         invalid parameters, attributes or factors; the message names the
         problem.
 
+    See Also
+    --------
+    NMF.save : Write a model file.
+    ModelFileError : The error for files that are not valid model files.
+
     Examples
     --------
     >>> import os, tempfile
@@ -566,5 +571,20 @@ class PersistenceMixin:
         ValueError
             When the model's state would not load back (see
             :func:`nmfkit._persistence.save_estimator`).
+
+        See Also
+        --------
+        nmfkit.load : Load the file back.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import nmfkit
+        >>> X = np.abs(np.random.default_rng(0).normal(size=(10, 4)))
+        >>> model = nmfkit.NMF(n_components=2, random_state=0, max_iter=400).fit(X)
+        >>> model.save("model.npz")
+        >>> restored = nmfkit.load("model.npz")
+        >>> bool(np.array_equal(restored.components_, model.components_))
+        True
         """
         save_estimator(self, path)

@@ -95,6 +95,16 @@ def format_number(value: Any, digits: int = 4, *, decimals: int | None = None) -
     -------
     text : str
 
+    Raises
+    ------
+    ValueError
+        If ``digits`` is not an integer in [1, 17] or ``decimals`` not one in
+        [0, 12].
+
+    See Also
+    --------
+    format_number_html : The same in HTML, powers of ten as superscripts.
+
     Examples
     --------
     >>> format_number(944.8213), format_number(2.88547e-10), format_number(300)
@@ -121,6 +131,30 @@ def format_number_html(
     decimals: int | None = None,
 ) -> str:
     """:func:`format_number` as escaped HTML, powers of ten as superscripts.
+
+    Parameters
+    ----------
+    value : int or float
+        Booleans are ``yes``/``no``; anything else that is not a real number
+        is shown as ``str(value)``, escaped.
+    digits : int, default=4
+        Significant digits of a float.
+    decimals : int, default=None
+        Instead, a fixed number of decimals.
+
+    Returns
+    -------
+    html : str
+
+    Raises
+    ------
+    ValueError
+        If ``digits`` is not an integer in [1, 17] or ``decimals`` not one in
+        [0, 12].
+
+    See Also
+    --------
+    format_number : The plain-text form.
 
     Examples
     --------

@@ -103,7 +103,29 @@ def _size(path):
 
 
 class Section:
-    """One titled part of a :class:`Report`; add content in order."""
+    """One titled part of a :class:`Report`; add content in order.
+
+    Made by :meth:`Report.section`. Every ``add`` method returns the section,
+    so that calls chain.
+
+    Parameters
+    ----------
+    title : str
+        The heading.
+    key : str or None
+        Value of the section's ``id`` and ``data-section`` attributes.
+
+    See Also
+    --------
+    Report.section : Make a section of a report.
+
+    Examples
+    --------
+    >>> from nmfkit.report import Report
+    >>> section = Report("A run").section("Data").text("400 images.")
+    >>> section.title, section.key
+    ('Data', 'data')
+    """
 
     def __init__(self, title: str, key: str | None) -> None:
         self.title = title
@@ -113,7 +135,28 @@ class Section:
         self.table_keys: list[str] = []
 
     def text(self, text: str) -> Section:
-        """Add a paragraph (plain text, escaped)."""
+        """Add a paragraph (plain text, escaped).
+
+        Parameters
+        ----------
+        text : str
+            The paragraph; HTML in it is shown as text.
+
+        Returns
+        -------
+        self : Section
+
+        See Also
+        --------
+        details : A table folded under a one-line summary.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> section = Report("A run").section("Data").text("a < b")
+        >>> "<p>a &lt; b</p>" in section.render()
+        True
+        """
         self._parts.append(f"<p>{html.escape(str(text))}</p>")
         return self
 
@@ -166,7 +209,27 @@ class Section:
         Raises
         ------
         ValueError
-            When a row's length differs from the header's.
+            When a row's length differs from the header's, or ``decimals``
+            names a column that is not in the header.
+
+        Returns
+        -------
+        self : Section
+
+        See Also
+        --------
+        definitions : A two-column table of names and values.
+        nmfkit.report.format_number : How numbers are shown.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> section = Report("A run").section("Scores")
+        >>> _ = section.table([[2, 0.123456], [3, 2.5e-10]], header=["rank", "error"])
+        >>> section.table_keys
+        ['scores-table-0']
+        >>> "2.5e-10" in section.render() and "0.1235" in section.render()
+        True
         """
         self._parts.append(
             self._table_html(rows, header, caption, key, digits, decimals)
@@ -174,7 +237,35 @@ class Section:
         return self
 
     def definitions(self, mapping, *, caption=None, key=None, digits=4):
-        """Add a two-column table of names and values."""
+        """Add a two-column table of names and values.
+
+        Parameters
+        ----------
+        mapping : dict
+            Names and values, in order.
+        caption : str, default=None
+        key : str, default=None
+            Value of ``data-table`` (made from the caption when None).
+        digits : int, default=4
+            Significant digits of the numbers.
+
+        Returns
+        -------
+        self : Section
+
+        See Also
+        --------
+        table : A table of any number of columns.
+        details : The same table folded under a summary.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> section = Report("A run").section("Scores")
+        >>> html = section.definitions({"rank": 4, "error": 0.012345}).render()
+        >>> "<td>rank</td>" in html and ">0.01235<" in html
+        True
+        """
         return self.table(
             [(k, v) for k, v in mapping.items()],
             header=("name", "value"),
@@ -188,6 +279,33 @@ class Section:
 
         For long lists a reader rarely needs (every parameter of a model):
         the browser shows ``summary`` and opens the table on a click.
+
+        Parameters
+        ----------
+        summary : str
+            The line shown folded.
+        mapping : dict
+            Names and values, in order.
+        key : str, default=None
+            Value of ``data-table`` (made from the summary when None).
+        digits : int, default=4
+            Significant digits of the numbers.
+
+        Returns
+        -------
+        self : Section
+
+        See Also
+        --------
+        definitions : The same table, unfolded.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> section = Report("A run").section("Model")
+        >>> html = section.details("All parameters", {"tol": 1e-4}).render()
+        >>> "<summary>All parameters</summary>" in html
+        True
         """
         table = self._table_html(
             [(k, v) for k, v in mapping.items()],
@@ -219,6 +337,22 @@ class Section:
         Each link is relative to the folder of the report file given to
         :meth:`Report.write` (or as given, with :meth:`Report.render` without
         a path); links carry ``data-file`` with the file's name.
+
+        Returns
+        -------
+        self : Section
+
+        See Also
+        --------
+        Report.write : Writes the page, with links relative to its folder.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> section = Report("A run").section("Files")
+        >>> html = section.files({"results/W.csv": "the codes"}).render()
+        >>> 'href="results/W.csv"' in html
+        True
         """
         key = _key(key or caption or "files")
         self.table_keys.append(key)
@@ -255,6 +389,27 @@ class Section:
         caption : str
         key : str, default=None
             Value of ``data-figure`` (made from the caption when None).
+
+        Returns
+        -------
+        self : Section
+
+        See Also
+        --------
+        nmfkit.plotting.figure_to_png : How a Matplotlib figure is rendered.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from nmfkit.report import Report
+        >>> fig, ax = plt.subplots(figsize=(2, 2))
+        >>> _ = ax.plot([0, 1], [1, 0])
+        >>> section = Report("A run").section("Plots").figure(fig, caption="A line")
+        >>> plt.close(fig)
+        >>> section.figure_keys
+        ['a-line']
         """
         if not isinstance(figure, (bytes, bytearray)):
             from ..plotting import figure_to_png
@@ -271,7 +426,28 @@ class Section:
         return self
 
     def render(self, base=None):
-        """This section's HTML; file links relative to the folder ``base``."""
+        """This section's HTML; file links relative to the folder ``base``.
+
+        Parameters
+        ----------
+        base : str, path-like or None, default=None
+            The folder of the page; None leaves file links as given.
+
+        Returns
+        -------
+        html : str
+            One ``<section>`` element.
+
+        See Also
+        --------
+        Report.render : The whole page.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> Report("A run").section("Data").text("ok").render().splitlines()[0]
+        '<section id="data" data-section="data">'
+        """
         body = "\n".join(p(base) if callable(p) else p for p in self._parts)
         return (
             f'<section id="{self.key}" data-section="{self.key}">\n'
@@ -287,6 +463,11 @@ class Report:
     title : str
     subtitle : str, default=None
 
+    See Also
+    --------
+    Section : One section of a report.
+    nmfkit.report.format_number : How the numbers of tables are shown.
+
     Examples
     --------
     >>> report = Report("A run")
@@ -301,7 +482,31 @@ class Report:
         self.sections: list[Section] = []
 
     def section(self, title: str, *, key: str | None = None) -> Section:
-        """Start a new section and return it."""
+        """Start a new section and return it.
+
+        Parameters
+        ----------
+        title : str
+            The section's heading.
+        key : str, default=None
+            Its ``id`` (made from the title when None; made unique with a
+            number when taken).
+
+        Returns
+        -------
+        section : Section
+
+        See Also
+        --------
+        Section : What a section holds.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> report = Report("A run")
+        >>> report.section("Data").key, report.section("Data").key
+        ('data', 'data-2')
+        """
         key = _key(key or title)
         taken = {s.key for s in self.sections}
         base, n = key, 2
@@ -324,6 +529,22 @@ class Report:
         path : str or path-like, default=None
             Where the page will be written: file links are made relative to
             its folder (as given when None).
+
+        Returns
+        -------
+        html : str
+            A complete, self-contained HTML page.
+
+        See Also
+        --------
+        write : Write the page to a file.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> page = Report("A run", subtitle="today").render()
+        >>> page.startswith("<!DOCTYPE html>"), "<title>A run</title>" in page
+        (True, True)
         """
         base = None if path is None else Path(path).parent
         now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -357,6 +578,25 @@ class Report:
         Returns
         -------
         path : pathlib.Path
+
+        Raises
+        ------
+        OutputExistsError
+            When ``path`` exists and ``force`` is False.
+
+        See Also
+        --------
+        render : The page as a string.
+
+        Examples
+        --------
+        >>> from nmfkit.report import Report
+        >>> report = Report("A run")
+        >>> _ = report.section("Data").text("400 images.")
+        >>> report.write("report.html").name
+        'report.html'
+        >>> report.write("report.html", force=True).stat().st_size > 0
+        True
         """
         path = Path(path)
         with atomic_write(path, "w", force=force) as f:

@@ -51,6 +51,24 @@ class SolverResult:
     converged : bool
         Whether ``tol`` stopped the run (rather than ``max_iter`` or
         ``max_time``).
+    info : dict
+        Solver-specific details (empty for most solvers).
+
+    See Also
+    --------
+    ConvergenceMonitor : Records the history a result holds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.solvers import ConvergenceMonitor
+    >>> W, H = np.ones((3, 2)), np.ones((2, 4))
+    >>> monitor = ConvergenceMonitor(tol=0.01, max_iter=10, clock=lambda: 0.0)
+    >>> monitor.start(10.0, W, H)
+    >>> _ = monitor.update(5.0, W, H)
+    >>> result = SolverResult.from_monitor(monitor, W, H)
+    >>> result.n_iter, result.converged, result.history[:, 2].tolist()
+    (1, False, [10.0, 5.0])
     """
 
     W: np.ndarray
@@ -62,7 +80,37 @@ class SolverResult:
 
     @classmethod
     def from_monitor(cls, monitor, W, H, info=None):
-        """The result of a run that ``monitor`` followed, ending at ``(W, H)``."""
+        """The result of a run that ``monitor`` followed, ending at ``(W, H)``.
+
+        Parameters
+        ----------
+        monitor : ConvergenceMonitor
+            The monitor of the run: its iterations, history and convergence.
+        W : ndarray of shape (n_samples, n_components)
+            The final codes.
+        H : ndarray of shape (n_components, n_features)
+            The final dictionary.
+        info : dict, default=None
+            Solver-specific details.
+
+        Returns
+        -------
+        result : SolverResult
+
+        See Also
+        --------
+        ConvergenceMonitor.history : The history copied into the result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit.solvers import ConvergenceMonitor
+        >>> W, H = np.ones((3, 2)), np.ones((2, 4))
+        >>> monitor = ConvergenceMonitor(tol=0.01, max_iter=10, clock=lambda: 0.0)
+        >>> monitor.start(10.0, W, H)
+        >>> SolverResult.from_monitor(monitor, W, H, info={"note": 1}).info
+        {'note': 1}
+        """
         return cls(
             W=W,
             H=H,
@@ -108,6 +156,25 @@ class ConvergenceMonitor:
         same without penalties), or scikit-learn's test of its coordinate
         descent (the solver sets ``violation_source``, a callable returning
         the violation of the iteration just done).
+
+    See Also
+    --------
+    SolverResult : What a solver returns, built from the monitor.
+    nmfkit.solvers.fit_hals : A solver that reports to a monitor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.solvers import ConvergenceMonitor
+    >>> W, H = np.ones((3, 2)), np.ones((2, 4))
+    >>> monitor = ConvergenceMonitor(tol=0.01, max_iter=10, clock=lambda: 0.0)
+    >>> monitor.start(10.0, W, H)
+    >>> monitor.update(5.0, W, H)  # a 50% decrease: go on
+    False
+    >>> monitor.update(4.99, W, H)  # 0.2%, below tol: stop
+    True
+    >>> monitor.converged, monitor.n_iter
+    (True, 2)
     """
 
     def __init__(
@@ -152,6 +219,29 @@ class ConvergenceMonitor:
         ``W`` and ``H`` are kept by reference (``H`` may be a transposed
         view), so that whoever holds the monitor can reach the latest factors,
         for example after an interruption.
+
+        Parameters
+        ----------
+        objective : float
+            The objective of the initial factors, in the solver's units.
+        W : ndarray of shape (n_samples, n_components)
+            The initial codes.
+        H : ndarray
+            The initial dictionary (or its transpose).
+
+        See Also
+        --------
+        update : Record one more iteration.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit.solvers import ConvergenceMonitor
+        >>> W, H = np.ones((3, 2)), np.ones((2, 4))
+        >>> monitor = ConvergenceMonitor(tol=0.01, max_iter=10, clock=lambda: 0.0)
+        >>> monitor.start(10.0, W, H)
+        >>> monitor.history().tolist()
+        [[0.0, 0.0, 10.0]]
         """
         self._start = self.clock()
         objective = float(objective) * self.objective_scale
@@ -178,6 +268,44 @@ class ConvergenceMonitor:
         since the last row without evaluating the objective; the ``tol``
         rule then holds the decrease to ``steps * tol`` (see the module
         text).
+
+        Parameters
+        ----------
+        objective : float
+            The objective after the iteration, in the solver's units.
+        W : ndarray of shape (n_samples, n_components)
+            The codes after the iteration.
+        H : ndarray
+            The dictionary (or its transpose) after the iteration.
+        steps : int, default=1
+            Iterations done since the last row.
+
+        Returns
+        -------
+        stop : bool
+            Whether the run should stop (``tol``, ``max_iter`` or
+            ``max_time`` reached).
+
+        Raises
+        ------
+        ValueError
+            When ``steps`` is below 1.
+
+        See Also
+        --------
+        start : Record the initial objective.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit.solvers import ConvergenceMonitor
+        >>> W, H = np.ones((3, 2)), np.ones((2, 4))
+        >>> monitor = ConvergenceMonitor(tol=0.01, max_iter=10, clock=lambda: 0.0)
+        >>> monitor.start(10.0, W, H)
+        >>> seen = []
+        >>> monitor.callbacks.append(lambda m: seen.append(m.n_iter))
+        >>> monitor.update(9.0, W, H), seen
+        (False, [1])
         """
         steps = int(steps)
         if steps < 1:
@@ -232,5 +360,27 @@ class ConvergenceMonitor:
         return (np.sqrt(2 * before) - error) < self.tol * np.sqrt(2 * first[2])
 
     def history(self):
-        """History as an array of rows ``(iteration, seconds, objective)``."""
+        """History as an array of rows ``(iteration, seconds, objective)``.
+
+        Returns
+        -------
+        history : ndarray of shape (n_iter + 1, 3)
+            One row before the first iteration and one after each.
+
+        See Also
+        --------
+        nmfkit.NMF : Keeps this history in ``history_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit.solvers import ConvergenceMonitor
+        >>> W, H = np.ones((3, 2)), np.ones((2, 4))
+        >>> monitor = ConvergenceMonitor(tol=0.01, max_iter=10, clock=lambda: 0.0)
+        >>> monitor.start(10.0, W, H)
+        >>> _ = monitor.update(8.0, W, H)
+        >>> monitor.history()
+        array([[ 0.,  0., 10.],
+               [ 1.,  0.,  8.]])
+        """
         return np.array(self._rows, dtype=np.float64).reshape(-1, 3)

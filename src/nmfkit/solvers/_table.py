@@ -98,6 +98,18 @@ class SolverSpec:
         The options it uses and their defaults.
     aliases : tuple of str
         Other names selecting it (``"cd"`` is ``"hals"``).
+
+    See Also
+    --------
+    register_solver : Add a row to the table.
+    resolve_solver : The row that runs for a solver, loss and data kind.
+
+    Examples
+    --------
+    >>> from nmfkit.solvers import SolverSpec, fit_mu
+    >>> spec = SolverSpec("my_mu", fit_mu, frozenset({2.0}), frozenset({"dense"}))
+    >>> spec.name, spec.handles(2.0, "dense"), spec.handles(2.0, "sparse")
+    ('my_mu', True, False)
     """
 
     name: str
@@ -108,11 +120,57 @@ class SolverSpec:
     aliases: tuple = ()
 
     def handles(self, beta: float, kind: str) -> bool:
-        """Whether this row runs loss ``beta`` on data of kind ``kind``."""
+        """Whether this row runs loss ``beta`` on data of kind ``kind``.
+
+        Parameters
+        ----------
+        beta : float
+            The numeric beta of the loss (2 is Frobenius).
+        kind : str
+            One of :data:`DATA_KINDS`.
+
+        Returns
+        -------
+        handles : bool
+
+        See Also
+        --------
+        resolve_solver : Picks the first row that handles a request.
+
+        Examples
+        --------
+        >>> from nmfkit.solvers import resolve_solver
+        >>> spec, _ = resolve_solver("hals", 2.0)
+        >>> spec.handles(2.0, "sparse"), spec.handles(1.0, "dense")
+        (True, False)
+        """
         return kind in self.kinds and (self.losses is None or beta in self.losses)
 
     def solver(self, beta: float) -> Callable:
-        """The function to call for ``beta`` (``beta=`` bound for any-beta rows)."""
+        """The function to call for ``beta`` (``beta=`` bound for any-beta rows).
+
+        Parameters
+        ----------
+        beta : float
+            The numeric beta of the loss.
+
+        Returns
+        -------
+        fit : callable
+            ``fit``, or ``functools.partial(fit, beta=beta)`` for a row that
+            handles every beta (``losses=None``).
+
+        See Also
+        --------
+        get_solver : The same with the row's default options bound.
+
+        Examples
+        --------
+        >>> from nmfkit.solvers import resolve_solver
+        >>> spec, _ = resolve_solver("mu", 1.0)  # Kullback-Leibler
+        >>> spec.solver(1.0).keywords
+        {'beta': 1.0}
+        """
         if self.losses is None:
             return partial(self.fit, beta=float(beta))
         return self.fit
@@ -163,6 +221,28 @@ def register_solver(spec: SolverSpec) -> SolverSpec:
         of its data kinds, or a data kind is unknown. A row for every beta
         (``losses=None``) may share its name with rows for given betas; the
         row registered first wins where both apply.
+
+    See Also
+    --------
+    unregister_solver : Remove it again.
+    SolverSpec : What a row holds.
+
+    Examples
+    --------
+    A copy of the multiplicative updates under a new name, used by the
+    estimator, then removed:
+
+    >>> import numpy as np
+    >>> from nmfkit import NMF
+    >>> from nmfkit.solvers import SolverSpec, fit_mu, register_solver
+    >>> from nmfkit.solvers import unregister_solver
+    >>> _ = register_solver(
+    ...     SolverSpec("my_mu", fit_mu, frozenset({2.0}), frozenset({"dense"}))
+    ... )
+    >>> X = np.random.default_rng(0).random((6, 4))
+    >>> NMF(2, solver="my_mu", max_iter=20, tol=0).fit(X).solver_
+    'my_mu'
+    >>> unregister_solver("my_mu")
     """
     _load_builtin()
     unknown = set(spec.kinds) - set(DATA_KINDS)
@@ -190,13 +270,49 @@ def register_solver(spec: SolverSpec) -> SolverSpec:
 
 
 def unregister_solver(name: str) -> None:
-    """Remove every row named ``name`` from the solver table."""
+    """Remove every row named ``name`` from the solver table.
+
+    Parameters
+    ----------
+    name : str
+        The solver's name; nothing happens when no row has it.
+
+    See Also
+    --------
+    register_solver : Add a row.
+
+    Examples
+    --------
+    >>> from nmfkit.solvers import SolverSpec, fit_mu, register_solver
+    >>> from nmfkit.solvers import solver_specs, unregister_solver
+    >>> _ = register_solver(
+    ...     SolverSpec("my_mu", fit_mu, frozenset({2.0}), frozenset({"dense"}))
+    ... )
+    >>> unregister_solver("my_mu")
+    >>> "my_mu" in {spec.name for spec in solver_specs()}
+    False
+    """
     _load_builtin()
     _TABLE[:] = [row for row in _TABLE if row.name != name]
 
 
 def solver_specs() -> tuple:
-    """The rows of the solver table, in registration order."""
+    """The rows of the solver table, in registration order.
+
+    Returns
+    -------
+    specs : tuple of SolverSpec
+
+    See Also
+    --------
+    available : The (solver, loss) combinations, for messages and docs.
+
+    Examples
+    --------
+    >>> from nmfkit.solvers import solver_specs
+    >>> sorted({spec.name for spec in solver_specs()})
+    ['hals', 'mu']
+    """
     _load_builtin()
     return tuple(_TABLE)
 
@@ -258,11 +374,28 @@ def resolve_solver(
     ValueError
         When no row runs that solver with that loss on that kind of data; the
         message lists those that do.
+    TypeError
+        When an option is not one of the solver options
+        (:data:`NEUTRAL_OPTIONS`).
 
     Warns
     -----
     UserWarning
         For each option the user set that the chosen solver does not use.
+
+    See Also
+    --------
+    get_solver : The function, with the options bound.
+    available : What the table holds.
+
+    Examples
+    --------
+    >>> from nmfkit.solvers import resolve_solver
+    >>> spec, options = resolve_solver("auto", 2.0)
+    >>> spec.name, options["inner_iter"], options["extrapolate"]
+    ('hals', 'auto', True)
+    >>> resolve_solver("cd", 2.0, "observed")[0].name
+    'hals'
     """
     _load_builtin()
     beta = float(beta)
@@ -345,7 +478,34 @@ def _is_off(key, value):
 
 
 def data_kind_of(X: Any, *, masked: bool = False) -> str:
-    """The data kind of X for :func:`resolve_solver` (X may be unvalidated)."""
+    """The data kind of X for :func:`resolve_solver` (X may be unvalidated).
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix, Dask array or None
+        The data.
+    masked : bool, default=False
+        Whether X is fitted as partially observed data.
+
+    Returns
+    -------
+    kind : str
+        One of :data:`DATA_KINDS`.
+
+    See Also
+    --------
+    resolve_solver : Takes the kind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from nmfkit.solvers import data_kind_of
+    >>> data_kind_of(np.eye(2)), data_kind_of(sp.csr_matrix(np.eye(2)))
+    ('dense', 'sparse')
+    >>> data_kind_of(np.eye(2), masked=True)
+    'observed'
+    """
     import scipy.sparse as sp
 
     from .._array_api import get_namespace, is_numpy
@@ -367,7 +527,38 @@ def data_kind_of(X: Any, *, masked: bool = False) -> str:
 
 def get_solver(solver: str, beta: float, data_kind: str = "dense") -> Callable:
     """The function that runs ``solver`` for ``beta`` on ``data_kind``, with
-    the row's default options bound (keywords still override them)."""
+    the row's default options bound (keywords still override them).
+
+    Parameters
+    ----------
+    solver : str
+        A name, an alias or ``"auto"``.
+    beta : float
+        The numeric beta of the loss (2 is Frobenius).
+    data_kind : str, default="dense"
+        One of :data:`DATA_KINDS`.
+
+    Returns
+    -------
+    fit : callable
+        Called as ``fit(X, W, H, penalties, monitor=..., update_H=...)``.
+
+    Raises
+    ------
+    ValueError
+        When no row runs that solver with that loss on that kind of data.
+
+    See Also
+    --------
+    resolve_solver : The row and the options, separately.
+
+    Examples
+    --------
+    >>> from nmfkit.solvers import get_solver
+    >>> fit = get_solver("mu", 1.0)
+    >>> fit.func.__name__, fit.keywords["beta"]
+    ('fit_mu_beta', 1.0)
+    """
     spec, options = resolve_solver(solver, beta, data_kind)
     return partial(spec.solver(beta), **options)
 
@@ -379,6 +570,21 @@ def available(data_kind: str | None = None) -> list:
     ----------
     data_kind : str or None
         Only the rows running on that kind; None: every row.
+
+    Returns
+    -------
+    combinations : list of tuple
+        Sorted ``(solver, beta)`` pairs, ``beta`` None for every beta.
+
+    See Also
+    --------
+    solver_specs : The rows themselves.
+
+    Examples
+    --------
+    >>> from nmfkit.solvers import available
+    >>> available("dask")
+    [('auto', None), ('cd', 2.0), ('hals', 2.0), ('mu', 1.0), ('mu', 2.0)]
     """
     _load_builtin()
     combos = set()

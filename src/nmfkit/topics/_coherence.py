@@ -96,6 +96,23 @@ def window_cooccurrence(
         diagonal holds the windows holding each word.
     n_windows : int
         All windows.
+
+    Raises
+    ------
+    ValueError
+        If ``window_size`` is not an integer >= 1.
+
+    See Also
+    --------
+    coherence : The topic coherence computed from these counts.
+
+    Examples
+    --------
+    >>> from nmfkit.topics import window_cooccurrence
+    >>> texts = [["cat", "dog", "sat"], ["cat", "mat"]]
+    >>> counts, n_windows = window_cooccurrence(texts, ["cat", "dog"], window_size=2)
+    >>> counts.tolist(), n_windows
+    ([[2, 1], [1, 2]], 3)
     """
     if not (isinstance(window_size, (int, np.integer)) and window_size >= 1):
         raise ValueError(
@@ -154,6 +171,19 @@ def coherence(
     ValueError
         Unknown measure, a topic with fewer than two words, or a top word
         that never occurs in ``texts``.
+
+    See Also
+    --------
+    top_words : The top words of each topic.
+    window_cooccurrence : The window counts behind the probabilities.
+    nmfkit.plotting.plot_topic_coherence : Plot the scores.
+
+    References
+    ----------
+    .. [1] M. Röder, A. Both and A. Hinneburg, "Exploring the space of topic
+       coherence measures", WSDM 2015, 399-408.
+    .. [2] G. Bouma, "Normalized (pointwise) mutual information in collocation
+       extraction", GSCL 2009 (NPMI).
 
     Examples
     --------

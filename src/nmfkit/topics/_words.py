@@ -38,6 +38,18 @@ def top_words(
     weights : ndarray of shape (n_topics, n_words)
         Their weights (zero where a topic lists fewer words).
 
+    Raises
+    ------
+    ValueError
+        If ``components`` is not 2-D with one column per vocabulary term, or
+        ``n_words`` is not an integer >= 1.
+
+    See Also
+    --------
+    dominant_topics : The heaviest topics of each document.
+    coherence : Score the top words over a corpus.
+    nmfkit.plotting.plot_top_words : Plot them as bar charts.
+
     Examples
     --------
     >>> import numpy as np
@@ -88,6 +100,15 @@ def dominant_topics(
     shares : ndarray of shape (n_documents, n_topics)
         ``W[d, k] / sum(W[d])``, zero where ``topics`` is -1.
 
+    Raises
+    ------
+    ValueError
+        If ``codes`` is not 2-D, or ``n_topics`` is not an integer >= 1.
+
+    See Also
+    --------
+    top_words : The heaviest terms of each topic.
+
     Examples
     --------
     >>> import numpy as np
@@ -101,6 +122,8 @@ def dominant_topics(
         raise ValueError(
             f"codes must be 2-D (documents x topics), got shape {W.shape}."
         )
+    if not (isinstance(n_topics, (int, np.integer)) and n_topics >= 1):
+        raise ValueError(f"n_topics={n_topics!r} is not valid; give an integer >= 1.")
     n_topics = min(int(n_topics), W.shape[1])
     order = np.argsort(-W, axis=1, kind="stable")[:, :n_topics]
     values = np.take_along_axis(W, order, axis=1)

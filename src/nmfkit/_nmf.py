@@ -629,7 +629,7 @@ class NMF(_BaseNMF):
                 **{k: v for k, v in values.items() if k not in rules},
             )
             resolved = {
-                "update_order": self._update_order_rule(spec.name),
+                "update_order": self._update_order_rule(spec.name, kind),
                 "l1_placement": self._l1_placement_rule(),
             }
             for name in rules:
@@ -668,20 +668,20 @@ class NMF(_BaseNMF):
             return "decrease"
         if solver == "mu":
             return "scikit-learn"
-        in_memory = kind in ("dense", "sparse")
-        return "violation" if in_memory and self._is_sklearn_cd(solver) else "decrease"
+        return "violation" if self._is_sklearn_cd(solver, kind) else "decrease"
 
-    def _is_sklearn_cd(self, solver):
+    def _is_sklearn_cd(self, solver, kind):
         """``solver="cd"`` as scikit-learn runs it: plain sweeps, no inner
-        loops or extrapolation."""
+        loops or extrapolation, on complete NumPy or sparse data."""
         plain = self.inner_iter in (None, 1) and not self.extrapolate
-        return self.solver == "cd" and solver == "hals" and plain
+        in_memory = kind in ("dense", "sparse")
+        return self.solver == "cd" and solver == "hals" and plain and in_memory
 
     def _uses_course_penalties(self):
         names = ("l1_W", "l2_W", "l1_H", "l2_H")
         return any(getattr(self, name) != 0 for name in names)
 
-    def _update_order_rule(self, solver="mu"):
+    def _update_order_rule(self, solver="mu", kind="dense"):
         """``update_order`` with ``"auto"`` resolved for the solver that runs
         (see the class docstring): scikit-learn's order for the multiplicative
         updates, whose iterates are scikit-learn's, unless the course's
@@ -692,7 +692,7 @@ class NMF(_BaseNMF):
             return self.update_order
         if self._uses_course_penalties():
             return "HW"
-        return "WH" if solver == "mu" or self._is_sklearn_cd(solver) else "HW"
+        return "WH" if solver == "mu" or self._is_sklearn_cd(solver, kind) else "HW"
 
     def _l1_placement_rule(self):
         """``l1_placement`` with ``"auto"`` resolved (see the class docstring)."""

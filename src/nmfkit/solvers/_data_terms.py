@@ -173,8 +173,7 @@ class ObservedSubproblem:
 
     def _times_other(self, values):
         """``O (M * A)^T`` for ``W^T`` (``O = H``), ``O (M * A)`` for H
-        (``O = W^T``): ``r x m``, one sparse product per component, so no
-        transposed copy of a factor is made."""
+        (``O = W^T``): ``r x m``."""
         observed = self.data.observed
         sparse = (
             observed.with_values(values)
@@ -184,11 +183,10 @@ class ObservedSubproblem:
         return self._rows_times(sparse)
 
     def _rows_times(self, sparse):
-        other = self.other
-        out = np.empty((other.shape[0], self.size), dtype=other.dtype)
-        for k in range(other.shape[0]):
-            out[k] = sparse @ other[k]
-        return out
+        # one sparse-times-dense product (the sparse matrix read once); the
+        # other factor's transposed copy is O((n + p) r), small beside it
+        product = sparse @ np.ascontiguousarray(self.other.T)
+        return np.ascontiguousarray(np.asarray(product).T)
 
     def data_product(self):
         """``H (M * X)^T`` for ``W^T``, ``W^T (M * X)`` for H (``r x m``)."""

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 
 from .._rank import _TIE, _check_rank
 from .._typing import MatrixLike, RandomStateLike
-from .._validation import check_data_matrix, check_finite_output
+from .._validation import check_data, check_finite_output
 from ._clustering import cluster_components, unit_rows
 from ._replicates import fit_replicates
 
@@ -491,10 +491,11 @@ def consensus_nmf(
     >>> bool(cosine.min() > 0.99)
     True
     """
-    ranks, n_replicates, density_threshold, n_neighbors = _check_settings(
+    checked, n_replicates, density_threshold, n_neighbors = _check_settings(
         ranks, n_replicates, density_threshold, n_neighbors, nmf_params
     )
-    X = check_data_matrix(X)
+    ranks = list(checked)
+    X = check_data(X)
     if ranks[-1] > min(X.shape):
         raise ValueError(
             f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "

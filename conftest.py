@@ -30,6 +30,7 @@ DOCTEST_MODULES = (
     "reliability/_persistence.py",
     "_nmf.py",
     "_minibatch.py",
+    "recommend",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

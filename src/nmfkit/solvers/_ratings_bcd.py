@@ -34,23 +34,30 @@ taste factors like ``sqrt(s)``, and ``l2_bias`` is unchanged (its term
 scales like ``s^2``, as the data fit does), so the rescaled problem is
 exactly equivalent.
 
-Each iteration minimizes the objective exactly over one block at a time:
+Each iteration minimizes the objective exactly over one block at a time,
+in two halves:
 
-- the mean: ``mu += mean of the residual`` (when ``update_H``);
-- the user biases, each ``u_i = sum_j (R_ij + u_i) / (n_i + l2_bias)`` over
-  the ``n_i`` ratings of user ``i``;
-- the item biases likewise (when ``update_H``);
-- each row of ``H_taste`` and each column of ``W_taste`` in turn, the HALS
-  update of :mod:`nmfkit.solvers._masked_hals` on the residual.
+- users' half, on the residual in row-major (CSR) order: the mean (``mu +=
+  mean of the residual``, when ``update_H``), every user bias ``u_i =
+  sum_j (R_ij + u_i) / (n_i + l2_bias)`` over the ``n_i`` ratings of user
+  ``i``, then each column of ``W_taste`` in turn (the HALS update on the
+  residual);
+- items' half (when ``update_H``), on the residual permuted to
+  column-major (CSC) order: every item bias likewise, then each row of
+  ``H_taste`` in turn.
 
 Every update is the exact minimizer over its block (under non-negativity
-for the taste factors), so the objective never increases. Each step is a
-pass over the observed entries (gathers and ``np.bincount``): an iteration
-costs O(|observed| x rank + (n + p) x rank) time and O(|observed| + n + p)
-extra memory; the objective comes from the residual the updates maintain,
-recomputed from the factors every ten iterations. A user (item) without
-ratings gets bias 0 and taste 0, so their predictions fall back to the mean
-plus the known biases.
+for the taste factors), so the objective never increases. In each half the
+sums over a user's (an item's) ratings are ``np.add.reduceat`` over
+contiguous segments and a user (item) vector reaches its entries by
+``np.repeat``; only the other side's taste component is gathered
+(``np.take``), once per component and half, and the residual is permuted
+twice per iteration, with orders and scratch arrays precomputed once. An
+iteration costs O(|observed| x rank + (n + p) x rank) time and O(|observed|
++ n + p + rank x (n + p)) memory; the objective comes from the residual the
+updates maintain, recomputed from the factors every ten iterations. A user
+(item) without ratings gets bias 0 and taste 0, so their predictions fall
+back to the mean plus the known biases.
 
 With ``update_H=False`` only the user side (user biases, ``W_taste``) is
 fitted: the codes of new users under fixed items and mean.
@@ -225,40 +232,6 @@ def _factor_update(F, G, R, sums, counts, gather, l1, l2, buffers):
         )
         R -= np.multiply(np.repeat(new - old, counts), g, out=scratch)
         F[k] = new
-
-
-def baseline_fit(X, l2_bias, *, n_sweeps=10, orders=None):
-    """Mean and biases of the model without tastes, by alternating exact updates.
-
-    Minimizes ``1/2 sum (x_ij - mu - u_i - v_j)^2 + l2_bias / 2 (||u||^2 +
-    ||v||^2)`` over the observed entries by ``n_sweeps`` rounds of the exact
-    updates of the mean, the user biases and the item biases (the
-    regularized baseline predictor of Koren 2008, here a start for the full
-    model).
-
-    Returns
-    -------
-    mean : float
-    user_bias : ndarray of shape (n_users,)
-    item_bias : ndarray of shape (n_items,)
-    """
-    orders = _Orders(X) if orders is None else orders
-    R = X.values.astype(np.float64)
-    user_bias = np.zeros(orders.n_users)
-    item_bias = np.zeros(orders.n_items)
-    mean = float(R.mean())
-    R = R - mean
-    for _ in range(n_sweeps):
-        R -= _bias_update(user_bias, R, orders.user_sums, orders.user_counts, l2_bias)
-        R_csc = R[orders.to_csc]
-        R_csc -= _bias_update(
-            item_bias, R_csc, orders.item_sums, orders.item_counts, l2_bias
-        )
-        R = R_csc[orders.to_csr]
-        shift = float(R.mean())
-        mean += shift
-        R -= shift
-    return mean, user_bias, item_bias
 
 
 def fit_ratings_bcd(

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._errors import CommandError
-from ._notes import collect_warnings
+from ._notes import collect_warnings, convergence_note
 
 __all__ = [
     "check_users",
@@ -139,11 +139,11 @@ def fit_ratings(train, test, *, grid, params, validation_fraction, progress):
         seconds = time.perf_counter() - start
     model = selection.model
     notes = collect_warnings(caught, skip=(ConvergenceWarning,))
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        notes.append(
-            f"a fit stopped at max_iter={model.max_iter} before the relative "
-            f"decrease of the objective fell below tol={model.tol}"
-        )
+    note = convergence_note(
+        "the fit", model.n_iter_, model.max_iter, model.tol, model.history_
+    )
+    if note:
+        notes.insert(0, note)
     rows = np.array([user_ids[u] for u in test[0]], dtype=np.int64)
     cols = np.array([item_ids[i] for i in test[1]], dtype=np.int64)
     predictions = model.predict(rows, cols) if len(rows) else np.zeros(0)

@@ -83,7 +83,7 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         split of MovieLens 100K's u1.base among settings of about the same
         cost (rank x iterations near 480, so that a fit costs no more than
         Surprise's SVD; ``benchmarks/bench_movielens.py``): many components
-        and few iterations predicted held-out ratings better than 40
+        and few iterations predicted the validation ratings better than 40
         components fitted to ``tol=1e-3``. The fit then stops after 4
         iterations, before the objective has converged (a fixed budget, no
         :class:`~sklearn.exceptions.ConvergenceWarning`); for a converged

@@ -44,6 +44,12 @@ def ratings_rmse_scorer(estimator, X, y=None):
     --------
     select_ratings_model : The same score on one validation split or folds.
 
+    References
+    ----------
+    .. [1] Y. Koren, R. Bell and C. Volinsky, "Matrix factorization techniques
+       for recommender systems", IEEE Computer 42(8), 2009 (RMSE at held-out
+       ratings as the measure of a ratings model).
+
     Examples
     --------
     >>> import numpy as np

@@ -40,6 +40,7 @@ DOCTEST_MODULES = (
     "solvers/_table.py",
     "distributed/_estimator.py",
     "distributed/_solver.py",
+    "recommend",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

@@ -548,3 +548,73 @@ def test_ctrl_c_keeps_the_last_iteration():
     np.testing.assert_array_equal(model.components_, reference.components_)
     assert model.global_mean_ == reference.global_mean_
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _reference_iteration(X, observed, W, H, u, v, mu, l2_W, l2_H, l2_bias, count):
+    """One iteration of the exact block updates, one scalar at a time (dense).
+
+    The order of :mod:`nmfkit.solvers._ratings_bcd`: the mean, each user
+    bias, each column of W; then each item bias, each row of H. Each update
+    is the closed-form minimizer of the objective over that one block,
+    written from the formula with a Python loop over users and items;
+    ``count`` multiplies each taste penalty by the ratings of its user (item).
+    """
+    W, H, u, v = W.copy(), H.copy(), u.copy(), v.copy()
+    M = observed.astype(float)
+
+    def residual():
+        return (X - mu - u[:, None] - v[None, :] - W @ H) * M
+
+    mu = mu + residual().sum() / M.sum()
+    for i in range(X.shape[0]):
+        n_i = M[i].sum()
+        u[i] = (residual()[i].sum() + n_i * u[i]) / (n_i + l2_bias)
+    for k in range(W.shape[1]):
+        for i in range(X.shape[0]):
+            R = residual()[i] + W[i, k] * H[k] * M[i]
+            weight = M[i].sum() if count else 1.0
+            num, den = (R * H[k]).sum(), (M[i] * H[k] ** 2).sum() + l2_W * weight
+            W[i, k] = max(num, 0.0) / den if den > 0 else 0.0
+    for j in range(X.shape[1]):
+        n_j = M[:, j].sum()
+        v[j] = (residual()[:, j].sum() + n_j * v[j]) / (n_j + l2_bias)
+    for k in range(W.shape[1]):
+        for j in range(X.shape[1]):
+            R = residual()[:, j] + W[:, k] * H[k, j] * M[:, j]
+            weight = M[:, j].sum() if count else 1.0
+            num = (R * W[:, k]).sum()
+            den = (M[:, j] * W[:, k] ** 2).sum() + l2_H * weight
+            H[k, j] = max(num, 0.0) / den if den > 0 else 0.0
+    return W, H, u, v, mu
+
+
+@pytest.mark.parametrize("weighting", ["none", "count"])
+def test_one_iteration_is_the_scalar_reference(weighting):
+    """The vectorized halves are the scalar exact updates (unrated user and item)."""
+    rng = np.random.default_rng(5)
+    n, p, r = 7, 6, 2
+    X = rng.uniform(1, 5, (n, p))
+    observed = rng.random((n, p)) < 0.6
+    observed[3] = False  # a user without ratings
+    observed[:, 4] = False  # an item without ratings
+    rows, cols = np.nonzero(observed)
+    entries = ObservedEntries((n, p), rows, cols, X[rows, cols])
+    W0, H0 = rng.random((n, r)), rng.random((r, p))
+    u0, v0 = rng.normal(0, 0.3, n), rng.normal(0, 0.3, p)
+    l2_W, l2_H, l2_bias = 0.3, 0.2, 1.5
+    result = fit_ratings_bcd(
+        entries,
+        *ratings_factors(W0, H0, u0, v0, 2.5),
+        Penalties(l2_W=l2_W, l2_H=l2_H),
+        monitor=ConvergenceMonitor(tol=0, max_iter=1),
+        l2_bias=l2_bias,
+        weighting=weighting,
+    )
+    expected = _reference_iteration(
+        X, observed, W0, H0, u0, v0, 2.5, l2_W, l2_H, l2_bias, weighting == "count"
+    )
+    got = split_ratings_factors(result.W, result.H)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert got[2][3] == 0 and got[3][4] == 0  # the unrated: bias 0
+    assert np.all(got[0][3] == 0) and np.all(got[1][:, 4] == 0)  # and no taste

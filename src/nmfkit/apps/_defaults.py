@@ -13,6 +13,7 @@ __all__ = [
     "FIT_DEFAULTS",
     "SERIES_DEFAULTS",
     "RANK_DEFAULTS",
+    "RATINGS_CANDIDATES",
     "RATINGS_DEFAULTS",
     "TOPICS_DEFAULTS",
 ]
@@ -69,18 +70,14 @@ RANK_DEFAULTS = dict(
     l2_H=0.0,
 )
 
-#: ``nmfkit ratings``: the MovieLens settings of the README (rank 3, L2 4).
-RATINGS_DEFAULTS = dict(
-    n_components=3,
-    solver="hals",
-    init="random",
-    max_iter=100,
-    tol=1e-5,
-    random_state=0,
-    l1_W=0.0,
-    l2_W=4.0,
-    l1_H=0.0,
-    l2_H=4.0,
+#: ``nmfkit ratings``: the fixed settings of RatingsNMF (its defaults: a fit
+#: costs about as much as Surprise's SVD on MovieLens 100K).
+RATINGS_DEFAULTS = dict(max_iter=4, tol=0.0, random_state=0, l1_W=0.0, l1_H=0.0)
+
+#: ``nmfkit ratings``: the candidates scored on a validation split of the
+#: training ratings (around RatingsNMF's defaults; l2_H = l2_W unless given).
+RATINGS_CANDIDATES = dict(
+    n_components=[120], l2_W=[0.05, 0.07, 0.1], l2_H=None, l2_bias=[2.0, 5.0, 10.0]
 )
 
 #: ``nmfkit audio``: KL on the magnitude spectrogram (see

@@ -200,8 +200,12 @@ FILE_DESCRIPTIONS = {
     "top_words.csv": "top words of each topic with their weights in H",
     "coherence.csv": "NPMI and C_V of each topic",
     "predictions.csv": "the predicted rating of every held-out pair",
-    "recommendations.csv": "the top unseen items of each user, with titles",
-    "ratings.json": "the settings, the held-out errors and the warnings",
+    "recommendations.csv": "the top unseen items of each user, with titles and "
+    "the tastes that drive them",
+    "recommendations.json": "the same, with each driving taste and its top items",
+    "biases.csv": "the mean rating and every user's and item's bias",
+    "ratings.json": "the candidates, what was chosen, the held-out errors and "
+    "the warnings",
     "rank.csv": "the measures of every candidate rank",
     "rank.json": "the measures, the chosen rank and the settings",
     "templates.csv": "the templates, one column each",

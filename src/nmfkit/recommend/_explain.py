@@ -11,7 +11,14 @@ __all__ = ["recommend_with_explanations"]
 
 
 def recommend_with_explanations(
-    model, user, n=10, *, n_components=2, n_top_items=3, item_names=None
+    model,
+    user,
+    n=10,
+    *,
+    n_components=2,
+    n_top_items=3,
+    item_names=None,
+    min_item_ratings=0,
 ):
     """The ``n`` best items for ``user``, each with the tastes behind it.
 
@@ -37,6 +44,12 @@ def recommend_with_explanations(
     item_names : sequence of str or mapping, optional
         Names of the items by index (for example MovieLens titles); each
         item is then reported with its name too.
+    min_item_ratings : int, default=0
+        Only items with at least this many training ratings are listed as
+        loading most on a component (all items when none has that many).
+        An item rated a few times is penalized little and can carry a large
+        loading that says little about the taste; 20 or so on MovieLens
+        lists well-known films.
 
     Returns
     -------
@@ -47,9 +60,43 @@ def recommend_with_explanations(
         contributions) and ``"components"``: a list of dicts with
         ``"component"``, ``"contribution"``, ``"share"`` (of the taste term)
         and ``"top_items"`` (a list of ``{"item", "name", "loading"}``).
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-integer ``n``, ``n_components``,
+        ``n_top_items`` or ``min_item_ratings``, or a negative user index.
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+
+    See Also
+    --------
+    RatingsNMF.recommend : The same items without explanations.
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Learning the parts of objects by
+       non-negative matrix factorization", Nature 401, 1999 (non-negative
+       factors as additive parts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.recommend import RatingsNMF, recommend_with_explanations
+    >>> X = np.array([[5, 5, np.nan, 1], [5, np.nan, 1, 1], [1, 1, 5, np.nan]])
+    >>> model = RatingsNMF(2, max_iter=50, random_state=0).fit(X)
+    >>> recs = recommend_with_explanations(model, 0, n=1, n_top_items=2)
+    >>> [rec["item"] for rec in recs]  # the one item user 0 did not rate
+    [2]
+    >>> sorted(recs[0])
+    ['baseline', 'components', 'item', 'name', 'predicted_rating', 'taste']
     """
     check_is_fitted(model)
-    for name, value in (("n_components", n_components), ("n_top_items", n_top_items)):
+    for name, value in (
+        ("n_components", n_components),
+        ("n_top_items", n_top_items),
+        ("min_item_ratings", min_item_ratings),
+    ):
         if (
             isinstance(value, bool)
             or not isinstance(value, numbers.Integral)
@@ -67,6 +114,9 @@ def recommend_with_explanations(
 
     items, _ = model.recommend(user, n)
     H = model.components_
+    listed = np.flatnonzero(model.item_counts_ >= min_item_ratings)
+    if not listed.size:
+        listed = np.arange(H.shape[1])
     known = int(user) < model.n_users_
     weights = model.user_factors_[int(user)] if known else np.zeros(H.shape[0])
     top_items = {}
@@ -80,7 +130,7 @@ def recommend_with_explanations(
             if contributions[k] <= 0:
                 break
             if k not in top_items:
-                best = np.argsort(-H[k], kind="stable")[:n_top_items]
+                best = listed[np.argsort(-H[k, listed], kind="stable")[:n_top_items]]
                 top_items[k] = [
                     {"item": int(j), "name": named(j), "loading": float(H[k, j])}
                     for j in best

@@ -20,6 +20,52 @@ def ratings_rmse_scorer(estimator, X, y=None):
     with ``X`` the (user, item) pairs and ``y`` the ratings, the split is
     among the observed ratings, so each held-out rating is predicted by a
     model that did not see it. Greater is better.
+
+    Parameters
+    ----------
+    estimator : RatingsNMF
+        A fitted ratings model.
+    X : array-like
+        (user, item) pairs of shape (n, 2) with ``y``, or a ratings matrix.
+    y : array-like of shape (n,), optional
+        The ratings of the pairs.
+
+    Returns
+    -------
+    score : float
+        Minus the root mean squared error of the predictions.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For ratings or indices :meth:`RatingsNMF.fit` would refuse.
+
+    See Also
+    --------
+    select_ratings_model : The same score on one validation split or folds.
+
+    References
+    ----------
+    .. [1] Y. Koren, R. Bell and C. Volinsky, "Matrix factorization techniques
+       for recommender systems", IEEE Computer 42(8), 2009 (RMSE at held-out
+       ratings as the measure of a ratings model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV, KFold
+    >>> from nmfkit.recommend import RatingsNMF, ratings_rmse_scorer
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = np.array([(u, i) for u in range(8) for i in range(6)])
+    >>> ratings = 3 + 0.3 * (pairs[:, 0] % 3) + rng.normal(0, 0.1, len(pairs))
+    >>> search = GridSearchCV(
+    ...     RatingsNMF(max_iter=20, random_state=0, n_users=8, n_items=6),
+    ...     {"n_components": [1, 2]},
+    ...     scoring=ratings_rmse_scorer,
+    ...     cv=KFold(3, shuffle=True, random_state=0),
+    ... ).fit(pairs, ratings)
+    >>> bool(-search.best_score_ < 0.3)
+    True
     """
     return estimator.score(X, y)
 
@@ -111,6 +157,46 @@ def select_ratings_model(
     Returns
     -------
     selection : RatingsSelection
+        What was chosen (``best_params``, ``best_rmse``), every candidate's
+        validation RMSE (``results``), the split (``method``) and the chosen
+        model refitted on all of ``X`` (``model``).
+
+    Raises
+    ------
+    ValueError
+        For ``validation_fraction`` outside (0, 1), too few ratings to hold
+        some out, or ratings :meth:`RatingsNMF.fit` would refuse.
+
+    See Also
+    --------
+    ratings_rmse_scorer : A scorer for GridSearchCV on the same ratings.
+    RatingsNMF : The model.
+
+    References
+    ----------
+    .. [1] Y. Koren, R. Bell and C. Volinsky, "Matrix factorization techniques
+       for recommender systems", IEEE Computer 42(8), 2009 (rank and
+       regularization chosen on held-out training ratings).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.recommend import RatingsNMF, select_ratings_model
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = np.array([(u, i) for u in range(10) for i in range(8)])
+    >>> ratings = 3 + 0.4 * (pairs[:, 1] % 2) + rng.normal(0, 0.1, len(pairs))
+    >>> selection = select_ratings_model(
+    ...     RatingsNMF(max_iter=20, random_state=0),
+    ...     {"n_components": [1, 2], "l2_bias": [0.1, 1.0]},
+    ...     pairs,
+    ...     ratings,
+    ... )
+    >>> sorted(selection.best_params)
+    ['l2_bias', 'n_components']
+    >>> len(selection.results)
+    4
+    >>> selection.model.n_components_ == selection.best_params["n_components"]
+    True
     """
     observed = observed_ratings(
         X,

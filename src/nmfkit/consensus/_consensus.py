@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 
 from .._rank import _TIE, _check_rank
 from .._typing import MatrixLike, RandomStateLike
-from .._validation import check_data_matrix, check_finite_output
+from .._validation import check_data, check_finite_output
 from ._clustering import cluster_components, unit_rows
 from ._replicates import fit_replicates
 
@@ -494,7 +494,7 @@ def consensus_nmf(
     ranks, n_replicates, density_threshold, n_neighbors = _check_settings(
         ranks, n_replicates, density_threshold, n_neighbors, nmf_params
     )
-    X = check_data_matrix(X)
+    X = check_data(X)
     if ranks[-1] > min(X.shape):
         raise ValueError(
             f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "

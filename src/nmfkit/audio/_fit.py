@@ -165,7 +165,8 @@ class SpectralFactors:
         Examples
         --------
         >>> import numpy as np
-        >>> S = np.outer([1.0, 2.0, 0.5], [1.0, 0.0, 3.0]) + np.outer([0, 1, 4], [2, 1, 0])
+        >>> S = np.outer([1.0, 2.0, 0.5], [1.0, 0.0, 3.0])
+        >>> S += np.outer([0, 1, 4], [2, 1, 0])
         >>> f = decompose_spectrogram(S, 2, max_iter=2000, tol=0)
         >>> f.model().shape
         (3, 3)

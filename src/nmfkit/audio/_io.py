@@ -56,7 +56,8 @@ def wav_bytes(signal, sample_rate, *, encoding="float32", peak=None):
     >>> rate, back = scipy.io.wavfile.read(io.BytesIO(wav_bytes(x, 8000)))
     >>> rate, back.dtype, bool(np.allclose(back, x, atol=1e-6))
     (8000, dtype('float32'), True)
-    >>> rate, pcm = scipy.io.wavfile.read(io.BytesIO(wav_bytes(x, 8000, encoding="pcm16")))
+    >>> data = wav_bytes(x, 8000, encoding="pcm16")
+    >>> rate, pcm = scipy.io.wavfile.read(io.BytesIO(data))
     >>> pcm.dtype, int(np.abs(pcm).max())  # divided by its peak of 2
     (dtype('int16'), 32767)
     """

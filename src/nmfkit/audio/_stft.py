@@ -175,7 +175,8 @@ class Spectrogram:
         --------
         >>> import numpy as np
         >>> t = np.arange(2000) / 8000
-        >>> stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.cos(2 * np.pi * 440 * t)], 1)
+        >>> phase = 2 * np.pi * 440 * t
+        >>> stereo = np.stack([np.sin(phase), np.cos(phase)], axis=1)
         >>> spec = spectrogram(stereo, 8000, n_fft=128)
         >>> spec.shape
         (2, 65, 66)

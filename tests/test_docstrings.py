@@ -50,6 +50,7 @@ MODULES = (
     "nmfkit.datasets",
     "nmfkit.recommend",
     "nmfkit.audio",
+    "nmfkit.consensus",
     "nmfkit.topics",
     "nmfkit.plotting",
     "nmfkit.report",

@@ -107,6 +107,21 @@ class SpectralFactors:
         The largest value of the spectrogram (the fit ran on ``X / scale``).
     floor : float
         Relative floor applied before the fit (0 for beta > 0).
+
+    See Also
+    --------
+    decompose_spectrogram : Returns it.
+    nmfkit.audio.separate : Turns it into one signal per source.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.outer([1.0, 2.0, 0.5], [1.0, 0.0, 3.0]) + np.outer([0, 1, 4], [2, 1, 0])
+    >>> f = decompose_spectrogram(S, 2, max_iter=2000, tol=0)
+    >>> f.n_components, f.templates.shape, f.activations.shape, f.beta
+    (2, (2, 3), (3, 2), 1.0)
+    >>> bool(np.allclose(f.templates.max(axis=1), 1))  # learned: peak 1
+    True
     """
 
     templates: np.ndarray
@@ -122,6 +137,7 @@ class SpectralFactors:
 
     @property
     def n_components(self):
+        """Number of templates."""
         return self.templates.shape[0]
 
     @property
@@ -136,6 +152,26 @@ class SpectralFactors:
         ----------
         components : sequence of int, default=None
             All components when None.
+
+        Returns
+        -------
+        V : ndarray of shape (n_freqs, n_frames)
+            ``(activations[:, components] @ templates[components]).T``.
+
+        See Also
+        --------
+        nmfkit.audio.wiener_masks : Masks built from the models of groups.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> S = np.outer([1.0, 2.0, 0.5], [1.0, 0.0, 3.0])
+        >>> S += np.outer([0, 1, 4], [2, 1, 0])
+        >>> f = decompose_spectrogram(S, 2, max_iter=2000, tol=0)
+        >>> f.model().shape
+        (3, 3)
+        >>> bool(np.allclose(f.model([0]) + f.model([1]), f.model()))
+        True
         """
         idx = slice(None) if components is None else np.asarray(components, int)
         return self.templates[idx].T @ self.activations[:, idx].T
@@ -220,8 +256,11 @@ def decompose_spectrogram(
     solver : {"auto", "mu", "cd"}, default="auto"
         nmfkit's solver ("auto": multiplicative updates for KL and IS).
     max_iter : int, default=200
+        Largest number of iterations.
     tol : float, default=1e-4
+        Tolerance of the stopping test (nmfkit's ``tol``).
     random_state : int or None, default=0
+        Seed of the initialization.
     floor : "auto" or float, default="auto"
         Values below ``floor * max(spec)`` are raised to it before the fit;
         "auto" is 1e-6 for beta <= 0 (which needs positive data) and 0 else.
@@ -232,6 +271,30 @@ def decompose_spectrogram(
     Returns
     -------
     factors : SpectralFactors
+        Templates, activations and the fit's objective at the data's scale.
+
+    Raises
+    ------
+    ValueError
+        If the spectrogram is not a non-negative finite 2-D array, is empty
+        or all zeros; if ``floor`` is not valid; if ``n_components`` is
+        missing, or the fixed templates do not fit the spectrogram.
+
+    See Also
+    --------
+    nmfkit.audio.spectrogram : The spectrogram of a signal.
+    learn_templates : Templates from clean examples, to give as ``templates``.
+    nmfkit.audio.separate : One signal per group of components.
+    nmfkit.NMF : The estimator behind the fit.
+
+    References
+    ----------
+    .. [1] P. Smaragdis and J. C. Brown, "Non-negative matrix factorization
+       for polyphonic music transcription", IEEE Workshop on Applications of
+       Signal Processing to Audio and Acoustics (WASPAA), 2003.
+    .. [2] C. Fevotte, N. Bertin and J.-L. Durrieu, "Nonnegative matrix
+       factorization with the Itakura-Saito divergence: with application to
+       music analysis", Neural Computation 21(3), 793-830, 2009.
 
     Examples
     --------
@@ -341,6 +404,19 @@ class SourceTemplates:
     groups : list of ndarray of int
         ``groups[j]``: the rows of ``templates`` that belong to source ``j``.
     names : list of str
+        The sources' names (``"source 1"``... for a list of examples).
+
+    See Also
+    --------
+    learn_templates : Returns it.
+    decompose_spectrogram : Takes ``templates`` as fixed templates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> learned = learn_templates([np.eye(4)[:, :2] + 0.1, np.eye(4)[:, 2:] + 0.1], 1)
+    >>> learned.names, learned.templates.shape, [g.tolist() for g in learned.groups]
+    (['source 1', 'source 2'], (2, 4), [[0], [1]])
     """
 
     templates: np.ndarray
@@ -366,6 +442,35 @@ def learn_templates(examples, n_components, **options):
     learned : SourceTemplates
         Give ``learned.templates`` to :func:`decompose_spectrogram` as fixed
         templates and ``learned.groups`` to :func:`nmfkit.audio.separate`.
+
+    Raises
+    ------
+    TypeError
+        If ``examples`` is not a list or dict, or ``templates`` is passed.
+    ValueError
+        If there is no example, the ranks do not match the examples, the
+        examples have different frequencies, or a fit refuses its example.
+
+    See Also
+    --------
+    decompose_spectrogram : Fits the activations to the learned templates.
+    nmfkit.audio.group_templates : Blind grouping, without examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.audio import spectrogram
+    >>> t = np.arange(2000) / 8000
+    >>> low = spectrogram(np.sin(2 * np.pi * 300 * t), 8000, n_fft=128)
+    >>> high = spectrogram(np.sin(2 * np.pi * 2000 * t), 8000, n_fft=128)
+    >>> learned = learn_templates({"low": low, "high": high}, [1, 2])
+    >>> learned.names, learned.templates.shape, [g.tolist() for g in learned.groups]
+    (['low', 'high'], (3, 65), [[0], [1, 2]])
+    >>> mix = spectrogram(np.sin(2 * np.pi * 300 * t) + np.sin(2 * np.pi * 2000 * t),
+    ...                   8000, n_fft=128)
+    >>> fixed = decompose_spectrogram(mix, templates=learned.templates)
+    >>> fixed.fixed_templates, fixed.activations.shape
+    (True, (66, 3))
     """
     if "templates" in options:
         raise TypeError("learn_templates learns the templates; do not pass templates.")

@@ -34,10 +34,21 @@ def default_n_fft(sample_rate):
     Parameters
     ----------
     sample_rate : float
+        Samples per second.
 
     Returns
     -------
     n_fft : int
+        ``2 ** round(log2(0.064 * sample_rate))``.
+
+    See Also
+    --------
+    spectrogram : Uses it when ``n_fft`` is None.
+
+    Examples
+    --------
+    >>> default_n_fft(8000), default_n_fft(16000), default_n_fft(44100)
+    (512, 1024, 2048)
     """
     return int(2 ** round(math.log2(0.064 * float(sample_rate))))
 
@@ -92,6 +103,22 @@ class Spectrogram:
     n_channels : int or None
         None for a mono (1-D) signal.
     transform : scipy.signal.ShortTimeFFT
+        The transform, which :meth:`istft` inverts.
+
+    See Also
+    --------
+    spectrogram : Builds it from a signal.
+    nmfkit.audio.decompose_spectrogram : Factorizes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.sin(2 * np.pi * 440 * np.arange(2000) / 8000)
+    >>> spec = spectrogram(x, 8000, n_fft=128)
+    >>> spec.shape, spec.n_fft, spec.hop_length, spec.n_channels
+    ((65, 66), 128, 32, None)
+    >>> spec.values_for_nmf().shape  # frames x frequencies
+    (66, 65)
     """
 
     values: np.ndarray
@@ -109,10 +136,12 @@ class Spectrogram:
 
     @property
     def n_fft(self):
+        """Window length and FFT size in samples."""
         return self.transform.mfft
 
     @property
     def hop_length(self):
+        """Samples between the starts of consecutive frames."""
         return self.transform.hop
 
     @property
@@ -127,6 +156,7 @@ class Spectrogram:
 
     @property
     def shape(self):
+        """Shape of :attr:`values`: (n_freqs, n_frames), channels first if any."""
         return self.values.shape
 
     def values_for_nmf(self):
@@ -136,6 +166,23 @@ class Spectrogram:
         -------
         X : ndarray of shape (n_frames, n_freqs)
             ``values.T``, summed over the channels of a multichannel signal.
+
+        See Also
+        --------
+        nmfkit.audio.decompose_spectrogram : Factorizes this matrix.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = np.arange(2000) / 8000
+        >>> phase = 2 * np.pi * 440 * t
+        >>> stereo = np.stack([np.sin(phase), np.cos(phase)], axis=1)
+        >>> spec = spectrogram(stereo, 8000, n_fft=128)
+        >>> spec.shape
+        (2, 65, 66)
+        >>> X = spec.values_for_nmf()
+        >>> X.shape, bool(np.allclose(X, spec.values.sum(axis=0).T))
+        ((66, 65), True)
         """
         v = self.values if self.n_channels is None else self.values.sum(axis=0)
         return np.ascontiguousarray(v.T)
@@ -154,6 +201,27 @@ class Spectrogram:
         signal : ndarray
             ``(n_samples,)`` or ``(n_samples, n_channels)``, with the leading
             source axis kept when ``stft`` has one.
+
+        Raises
+        ------
+        ValueError
+            If ``stft`` is not of this spectrogram's shape (with or without a
+            leading source axis).
+
+        See Also
+        --------
+        nmfkit.audio.separate : Rebuilds one signal per source with it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x = np.sin(2 * np.pi * 440 * np.arange(2000) / 8000)
+        >>> spec = spectrogram(x, 8000, n_fft=128)
+        >>> float(np.max(np.abs(spec.istft() - x))) < 1e-12
+        True
+        >>> halves = spec.istft(np.stack([0.5 * spec.stft, 0.5 * spec.stft]))
+        >>> halves.shape, bool(np.allclose(halves.sum(axis=0), x))
+        ((2, 2000), True)
         """
         S = self.stft if stft is None else np.asarray(stft)
         base = self.stft.shape
@@ -182,6 +250,7 @@ def spectrogram(
     Parameters
     ----------
     signal : array-like of shape (n_samples,) or (n_samples, n_channels)
+        Mono or multichannel samples, real and finite.
     sample_rate : float
         Samples per second.
     n_fft : int, default=None
@@ -199,6 +268,22 @@ def spectrogram(
     spec : Spectrogram
         Frames cover the whole signal (SciPy's ``p_min`` to ``p_max``), so
         :meth:`Spectrogram.istft` rebuilds it to rounding.
+
+    Raises
+    ------
+    TypeError
+        If the signal does not hold real numbers.
+    ValueError
+        If the signal is empty, not 1-D or 2-D, or not finite; if
+        ``sample_rate``, ``kind``, ``n_fft``, ``hop_length`` or ``window``
+        is not valid, or the window and hop cannot rebuild the signal.
+    ImportError
+        If SciPy is older than 1.12 (no :class:`scipy.signal.ShortTimeFFT`).
+
+    See Also
+    --------
+    Spectrogram : The result, with :meth:`Spectrogram.istft`.
+    nmfkit.audio.decompose_spectrogram : Factorizes a spectrogram.
 
     Examples
     --------

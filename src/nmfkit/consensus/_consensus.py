@@ -83,6 +83,23 @@ class ConsensusFactors:
         The final objective of every replicate fit.
     n_unconverged : int
         Fits (replicates and the usage refit) stopped at ``max_iter``.
+
+    See Also
+    --------
+    consensus_nmf : Returns one per candidate rank.
+    ConsensusSelection : Holds them, with the chosen rank.
+
+    Examples
+    --------
+    >>> from nmfkit.consensus import consensus_nmf, make_planted_programs
+    >>> data = make_planted_programs(60, 30, 2, random_state=0)
+    >>> selection = consensus_nmf(data.X, [2, 3], n_replicates=4, random_state=0)
+    >>> import numpy as np
+    >>> factors = selection[2]
+    >>> factors.spectra.shape, factors.usages.shape, factors.components.shape
+    ((2, 30), (60, 2), (8, 30))
+    >>> bool(np.allclose(factors.spectra.sum(axis=1), 1))
+    True
     """
 
     rank: int
@@ -116,11 +133,30 @@ class ConsensusSelection:
     factors : dict
         ``factors[rank]``: the :class:`ConsensusFactors` of the rank (also
         ``selection[rank]``).
-    n_replicates, n_neighbors : int
+    n_replicates : int
+        Fits per rank.
+    n_neighbors : int
+        Neighbours of the local density.
     density_threshold : float
+        The density filter's threshold.
     unconverged : dict
         ``unconverged[rank] = (n_stopped, n_fits)`` for the ranks where some
         fits stopped at ``max_iter`` (their ConvergenceWarning is not issued).
+
+    See Also
+    --------
+    consensus_nmf : Returns it.
+    ConsensusFactors : The model of each rank.
+
+    Examples
+    --------
+    >>> from nmfkit.consensus import consensus_nmf, make_planted_programs
+    >>> data = make_planted_programs(60, 30, 2, random_state=0)
+    >>> selection = consensus_nmf(data.X, [2, 3], n_replicates=4, random_state=0)
+    >>> selection.ranks, selection.best_rank, selection.n_replicates
+    ([2, 3], 2, 4)
+    >>> selection.best is selection[2]
+    True
     """
 
     ranks: list
@@ -145,7 +181,29 @@ class ConsensusSelection:
         return self.factors[self.best_rank]
 
     def table(self) -> list[dict]:
-        """One dict per rank: rank, silhouette, reconstruction_error, n_dropped."""
+        """One dict per rank: rank, silhouette, reconstruction_error, n_dropped.
+
+        Returns
+        -------
+        rows : list of dict
+            In the order of :attr:`ranks`, the fields of each rank's
+            :class:`ConsensusFactors`.
+
+        See Also
+        --------
+        to_markdown : The same table as Markdown.
+
+        Examples
+        --------
+        >>> from nmfkit.consensus import consensus_nmf, make_planted_programs
+        >>> data = make_planted_programs(60, 30, 2, random_state=0)
+        >>> selection = consensus_nmf(data.X, [2, 3], n_replicates=4, random_state=0)
+        >>> [(row["rank"], row["n_dropped"]) for row in selection.table()]
+        [(2, 0), (3, 1)]
+        >>> row = selection.table()[0]
+        >>> row["silhouette"] == selection[2].silhouette
+        True
+        """
         return [
             {
                 "rank": rank,
@@ -157,7 +215,29 @@ class ConsensusSelection:
         ]
 
     def to_markdown(self) -> str:
-        """The table as Markdown, the chosen rank marked with ``*``."""
+        """The table as Markdown, the chosen rank marked with ``*``.
+
+        Returns
+        -------
+        text : str
+            A Markdown table of :meth:`table`, numbers to 4 significant
+            digits.
+
+        See Also
+        --------
+        table : The rows as dicts.
+
+        Examples
+        --------
+        >>> from nmfkit.consensus import consensus_nmf, make_planted_programs
+        >>> data = make_planted_programs(60, 30, 2, random_state=0)
+        >>> selection = consensus_nmf(data.X, [2, 3], n_replicates=4, random_state=0)
+        >>> print(selection.to_markdown())  # doctest: +ELLIPSIS
+        | rank | silhouette | reconstruction_error | n_dropped |
+        |---:|---:|---:|---:|
+        | 2* | ... | ... | 0 |
+        | 3 | ... | ... | 1 |
+        """
         lines = [
             "| rank | silhouette | reconstruction_error | n_dropped |",
             "|---:|---:|---:|---:|",
@@ -180,11 +260,16 @@ def default_n_neighbors(n_replicates: int) -> int:
     Parameters
     ----------
     n_replicates : int
+        Fits per rank.
 
     Returns
     -------
     n_neighbors : int
         ``int(0.3 * n_replicates)``, at least 1.
+
+    See Also
+    --------
+    consensus_nmf : Uses it when ``n_neighbors`` is None.
 
     Examples
     --------

@@ -57,6 +57,11 @@ def make_planted_programs(
         For sizes below 1, fewer features than programs, ``activity``
         outside [0, 1] or a non-positive ``counts_per_sample``.
 
+    See Also
+    --------
+    consensus_nmf : Recovers the programs from ``X``.
+    nmfkit.matching.match_components : Pairs the recovered and the planted.
+
     Examples
     --------
     >>> from nmfkit.consensus import make_planted_programs

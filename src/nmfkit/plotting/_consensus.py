@@ -112,16 +112,39 @@ def plot_local_density(
     density_threshold : float
         The threshold used (``selection.density_threshold``).
     bins : int, default=30
+        Bins of the histogram.
     title : str, default=None
+        Title of the figure.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        One axes: the histogram and the threshold, titled with the number of
+        dropped components.
 
     Raises
     ------
     TypeError
         When ``factors`` has no local densities.
+
+    See Also
+    --------
+    nmfkit.consensus.consensus_nmf : Computes the densities.
+    plot_consensus_stability : The scores of every rank.
+
+    Examples
+    --------
+    >>> from nmfkit.consensus import consensus_nmf, make_planted_programs
+    >>> from nmfkit.plotting import plot_local_density
+    >>> X = make_planted_programs(60, 30, 3, random_state=0).X
+    >>> selection = consensus_nmf(X, [3], n_replicates=4, random_state=0)
+    >>> factors = selection[3]
+    >>> fig = plot_local_density(factors, selection.density_threshold, bins=10)
+    >>> ax = fig.axes[0]
+    >>> ax.get_title() == f"rank 3: {factors.n_dropped} of 12 dropped"
+    True
+    >>> int(sum(patch.get_height() for patch in ax.patches))  # every pooled component
+    12
     """
     if not hasattr(factors, "density") or not hasattr(factors, "rank"):
         raise TypeError(

@@ -230,7 +230,9 @@ def fit_alternating(
     H : ndarray of shape (n_components, n_features)
         Initial dictionary; not modified.
     penalties : Penalties
+        The L1 and L2 weights of W and H.
     monitor : ConvergenceMonitor
+        The stopping rule, history and callbacks.
     update_H : bool
         If False, only W is fitted (H fixed).
     rule : {"hals", "mu"} or FactorRule
@@ -263,6 +265,40 @@ def fit_alternating(
     result : SolverResult
         ``info`` holds ``n_restarts`` and ``mean_inner_W`` / ``mean_inner_H``
         (updates per factor update).
+
+    Raises
+    ------
+    ValueError
+        If the monitor's ``rule="violation"`` is combined with anything but
+        plain HALS on NumPy data, or if extrapolation, shuffling, MU inner
+        loops or a NumPy-only rule is asked for on the arrays of another
+        array-API library.
+
+    See Also
+    --------
+    fit_hals : HALS (coordinate descent) through this driver.
+    fit_mu_accelerated : Multiplicative updates through this driver.
+    nmfkit.solvers.FactorRule : The protocol of a rule object.
+
+    Examples
+    --------
+    Three MU updates of each factor per iteration, reusing the products:
+
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_alternating
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15))
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> res = fit_alternating(X, W0, H0, Penalties(), rule="mu", inner_iter=3,
+    ...                       monitor=ConvergenceMonitor(tol=0, max_iter=50))
+    >>> res.n_iter, round(res.info["mean_inner_H"], 1)
+    (50, 3.0)
+    >>> objective = res.history[:, 2]  # 1/2 ||X - W H||_F^2 (no penalty)
+    >>> bool(np.isclose(objective[-1], 0.5 * np.sum((X - res.W @ res.H) ** 2)))
+    True
+    >>> bool(np.all(np.diff(objective) <= 0))  # never increases
+    True
     """
     xp = get_namespace(X, W, H)
     if isinstance(rule, str):
@@ -425,12 +461,84 @@ def fit_hals(
 
     With ``inner_iter=1`` and no extrapolation this is scikit-learn's
     coordinate descent (one sweep over the components of each factor per
-    iteration; ``update_order="WH"`` is its order). See
-    :func:`fit_alternating` for the parameters.
+    iteration; ``update_order="WH"`` is its order).
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or array-API array
+        The data, of shape (n_samples, n_features), non-negative.
+    W : ndarray of shape (n_samples, n_components)
+        Initial codes; not modified.
+    H : ndarray of shape (n_components, n_features)
+        Initial dictionary; not modified.
+    penalties : Penalties
+        The L1 and L2 weights of W and H.
+    monitor : ConvergenceMonitor
+        The stopping rule, history and callbacks.
+    update_H : bool
+        If False, only W is fitted (H fixed).
+    update_order : {"HW", "WH"}
+        Which factor each iteration updates first.
+    inner_iter : int or "auto"
+        Largest number of updates of a factor per iteration (see
+        :func:`fit_alternating`).
+    inner_tol : float
+        Relative change that ends the inner loop early.
+    extrapolate : bool
+        Ang and Gillis's extrapolation with restarts.
+    shuffle : bool
+        Visit the components in a random order at every sweep.
+    random_state : int, RandomState instance or None
+        Seeds ``shuffle``.
 
     Returns
     -------
     result : SolverResult
+        The fitted W and H, the history and ``info`` (``n_restarts``,
+        ``mean_inner_W``, ``mean_inner_H``).
+
+    Raises
+    ------
+    ValueError
+        For options the data's array library does not support (see
+        :func:`fit_alternating`).
+
+    See Also
+    --------
+    fit_alternating : The driver, with all its options.
+    fit_mu : Multiplicative updates of the same objective.
+    fit_masked_hals : HALS on partially observed data.
+    nmfkit.NMF : ``solver="cd"`` runs it.
+
+    References
+    ----------
+    .. [1] A. Cichocki and A.-H. Phan, "Fast local algorithms for large scale
+       nonnegative matrix and tensor factorizations", IEICE Transactions on
+       Fundamentals E92-A(3), 708-721, 2009.
+    .. [2] N. Gillis and F. Glineur, "Accelerated multiplicative updates and
+       hierarchical ALS algorithms for nonnegative matrix factorization",
+       Neural Computation 24(4), 1085-1105, 2012.
+    .. [3] A. M. S. Ang and N. Gillis, "Accelerating nonnegative matrix
+       factorization algorithms using extrapolation", Neural Computation
+       31(2), 417-439, 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_hals
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15))
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> res = fit_hals(X, W0, H0, Penalties(),
+    ...                monitor=ConvergenceMonitor(tol=0, max_iter=50))
+    >>> res.n_iter
+    50
+    >>> objective = res.history[:, 2]  # 1/2 ||X - W H||_F^2 (no penalty)
+    >>> bool(np.isclose(objective[-1], 0.5 * np.sum((X - res.W @ res.H) ** 2)))
+    True
+    >>> bool(np.all(np.diff(objective) <= 0))  # never increases
+    True
     """
     rng = check_random_state(random_state) if shuffle else None
     return fit_alternating(
@@ -466,12 +574,84 @@ def fit_mu_accelerated(
     """Multiplicative updates, with optional inner loops and extrapolation.
 
     With ``inner_iter=1`` and no extrapolation these are Lee and Seung's
-    updates, one of each factor per iteration (:func:`fit_mu`). See
-    :func:`fit_alternating` for the parameters.
+    updates, one of each factor per iteration (:func:`fit_mu`).
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or array-API array
+        The data, of shape (n_samples, n_features), non-negative.
+    W : ndarray of shape (n_samples, n_components)
+        Initial codes; not modified.
+    H : ndarray of shape (n_components, n_features)
+        Initial dictionary; not modified.
+    penalties : Penalties
+        The L1 and L2 weights of W and H.
+    monitor : ConvergenceMonitor
+        The stopping rule, history and callbacks.
+    update_H : bool
+        If False, only W is fitted (H fixed).
+    l1_placement : {"numerator", "denominator"}
+        Where the L1 weight enters the update (see :func:`mu_step`).
+    update_order : {"HW", "WH"}
+        Which factor each iteration updates first.
+    inner_iter : int or "auto"
+        Largest number of updates of a factor per iteration (see
+        :func:`fit_alternating`).
+    inner_tol : float
+        Relative change that ends the inner loop early.
+    extrapolate : bool
+        Ang and Gillis's extrapolation with restarts.
 
     Returns
     -------
     result : SolverResult
+        The fitted W and H, the history and ``info`` (``n_restarts``,
+        ``mean_inner_W``, ``mean_inner_H``).
+
+    Raises
+    ------
+    ValueError
+        For options the data's array library does not support (see
+        :func:`fit_alternating`).
+
+    See Also
+    --------
+    fit_mu : The plain updates.
+    fit_alternating : The driver, with all its options.
+    fit_hals : HALS, usually faster on the Frobenius objective.
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Algorithms for non-negative matrix
+       factorization", Advances in Neural Information Processing Systems 13,
+       556-562, 2001.
+    .. [2] N. Gillis and F. Glineur, "Accelerated multiplicative updates and
+       hierarchical ALS algorithms for nonnegative matrix factorization",
+       Neural Computation 24(4), 1085-1105, 2012.
+    .. [3] A. M. S. Ang and N. Gillis, "Accelerating nonnegative matrix
+       factorization algorithms using extrapolation", Neural Computation
+       31(2), 417-439, 2019.
+
+    Examples
+    --------
+    Gillis and Glineur's inner budget and Ang and Gillis's extrapolation:
+
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_mu_accelerated
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15))
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> res = fit_mu_accelerated(X, W0, H0, Penalties(), inner_iter="auto",
+    ...                          extrapolate=True,
+    ...                          monitor=ConvergenceMonitor(tol=0, max_iter=50))
+    >>> bool(res.info["mean_inner_H"] > 1)
+    True
+    >>> objective = res.history[:, 2]  # 1/2 ||X - W H||_F^2 (no penalty)
+    >>> bool(np.isclose(objective[-1], 0.5 * np.sum((X - res.W @ res.H) ** 2)))
+    True
+    >>> bool(np.all(np.diff(objective) <= 0))  # never increases
+    True
     """
     return fit_alternating(
         X,
@@ -505,9 +685,67 @@ def fit_mu(
     factor per iteration, on NumPy arrays, SciPy sparse matrices or (with
     array-API dispatch on) PyTorch tensors and CuPy arrays on their device.
 
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or array-API array
+        The data, of shape (n_samples, n_features), non-negative.
+    W : ndarray of shape (n_samples, n_components)
+        Initial codes; not modified.
+    H : ndarray of shape (n_components, n_features)
+        Initial dictionary; not modified.
+    penalties : Penalties
+        The L1 and L2 weights of W and H.
+    monitor : ConvergenceMonitor
+        The stopping rule, history and callbacks.
+    update_H : bool
+        If False, only W is fitted (H fixed).
+    l1_placement : {"numerator", "denominator"}
+        Where the L1 weight enters the update (see :func:`mu_step`).
+    update_order : {"HW", "WH"}
+        Which factor each iteration updates first.
+
     Returns
     -------
     result : SolverResult
+        The fitted W and H, the history and ``info`` (``n_restarts``,
+        ``mean_inner_W``, ``mean_inner_H``).
+
+    Raises
+    ------
+    ValueError
+        For options the data's array library does not support (see
+        :func:`fit_alternating`).
+
+    See Also
+    --------
+    fit_mu_accelerated : With inner loops and extrapolation.
+    fit_mu_beta : Multiplicative updates of any beta-divergence.
+    fit_masked_mu : On partially observed data.
+    nmfkit.NMF : ``solver="mu"`` with the Frobenius loss runs it.
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Algorithms for non-negative matrix
+       factorization", Advances in Neural Information Processing Systems 13,
+       556-562, 2001.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_mu
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15))
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> res = fit_mu(X, W0, H0, Penalties(),
+    ...              monitor=ConvergenceMonitor(tol=0, max_iter=50))
+    >>> res.n_iter
+    50
+    >>> objective = res.history[:, 2]  # 1/2 ||X - W H||_F^2 (no penalty)
+    >>> bool(np.isclose(objective[-1], 0.5 * np.sum((X - res.W @ res.H) ** 2)))
+    True
+    >>> bool(np.all(np.diff(objective) <= 0))  # never increases
+    True
     """
     return fit_mu_accelerated(
         X,

@@ -90,25 +90,60 @@ def fit_masked_hals(X, W, H, penalties, *, monitor, **options):
     H : ndarray of shape (n_components, n_features)
         Initial dictionary; not modified.
     penalties : Penalties
+        The L1 and L2 weights of W and H.
     monitor : ConvergenceMonitor
-    update_H : bool
-        If False, only W is fitted (each row of W is then the exact
-        solution of its non-negative least-squares problem, in the limit).
-    update_order : {"HW", "WH"}
-        Which factor each iteration updates first.
+        The stopping rule, history and callbacks.
     **options
         Keywords of the driver,
-        :func:`~nmfkit.solvers._alternating.fit_alternating`, among them
-        ``update_H``, ``update_order`` and the two below (``inner_iter``,
-        ``inner_tol`` and ``extrapolate`` also apply).
-    fixed_W_columns, fixed_H_rows : sequence of int
-        Columns of W and rows of H kept at their initial values (for example
-        a column of ones in W makes the matching row of H a non-negative
-        per-feature offset).
+        :func:`~nmfkit.solvers._alternating.fit_alternating`: ``update_H`` (if
+        False, only W is fitted: each row of W then tends to the exact solution
+        of its non-negative least-squares problem), ``update_order`` (``"HW"``
+        or ``"WH"``), ``inner_iter``, ``inner_tol``, ``extrapolate``, and
+        ``fixed_W_columns`` and ``fixed_H_rows`` (sequences of int: columns of W
+        and rows of H kept at their initial values; for example a column of ones
+        in W makes the matching row of H a non-negative per-feature offset).
 
     Returns
     -------
     result : SolverResult
+        The fitted W and H and the history.
+
+    See Also
+    --------
+    fit_masked_mu : Multiplicative updates of the same objective.
+    fit_hals : HALS on fully observed data.
+    nmfkit.NMF : Runs it for data with missing entries (``solver="cd"``).
+
+    References
+    ----------
+    .. [1] A. Cichocki and A.-H. Phan, "Fast local algorithms for large scale
+       nonnegative matrix and tensor factorizations", IEICE Transactions on
+       Fundamentals E92-A(3), 708-721, 2009.
+    .. [2] J. Kim, Y. He and H. Park, "Algorithms for nonnegative matrix and
+       tensor factorizations: a unified view based on block coordinate
+       descent framework", Journal of Global Optimization 58(2), 285-319,
+       2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_masked_hals
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15))
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> from nmfkit._validation import check_data
+    >>> X[rng.random(X.shape) < 0.2] = np.nan  # a fifth of the entries missing
+    >>> observed = check_data(X, partially_observed=True, missing_values=np.nan)
+    >>> W0[:, 2] = 1.0  # a column of ones: row 2 of H is a per-feature offset
+    >>> res = fit_masked_hals(observed, W0, H0, Penalties(), fixed_W_columns=[2],
+    ...                       monitor=ConvergenceMonitor(tol=0, max_iter=50))
+    >>> seen = ~np.isnan(X)
+    >>> fit = 0.5 * np.sum((X - res.W @ res.H)[seen] ** 2)  # observed entries only
+    >>> bool(np.isclose(res.history[-1, 2], fit))
+    True
+    >>> bool(np.all(res.W[:, 2] == 1))  # the fixed column
+    True
     """
     return fit_alternating(
         X, W, H, penalties, monitor=monitor, rule=MaskedHALSRule(), **options

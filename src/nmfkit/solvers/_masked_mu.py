@@ -120,24 +120,60 @@ def fit_masked_mu(X, W, H, penalties, *, monitor, l1_placement="numerator", **op
     H : ndarray of shape (n_components, n_features)
         Initial dictionary; not modified.
     penalties : Penalties
+        The L1 and L2 weights of W and H.
     monitor : ConvergenceMonitor
-    update_H : bool
-        If False, only W is fitted.
+        The stopping rule, history and callbacks.
     l1_placement : {"numerator", "denominator"}
-    update_order : {"HW", "WH"}
+        Where the L1 weight enters the update.
     **options
         Keywords of the driver,
-        :func:`~nmfkit.solvers._alternating.fit_alternating`, among them
-        ``update_H``, ``update_order`` and the two below (``inner_iter``,
-        ``inner_tol`` and ``extrapolate`` also apply).
-    fixed_W_columns, fixed_H_rows : sequence of int
-        Columns of W and rows of H kept at their initial values. The
-        majorizer is separable, so updating the other entries only still
-        never increases the objective.
+        :func:`~nmfkit.solvers._alternating.fit_alternating`: ``update_H`` (if
+        False, only W is fitted), ``update_order`` (``"HW"`` or ``"WH"``),
+        ``inner_iter``, ``inner_tol``, ``extrapolate``, and ``fixed_W_columns``
+        and ``fixed_H_rows`` (sequences of int: columns of W and rows of H kept
+        at their initial values; the majorizer is separable, so updating the
+        other entries only still never increases the objective).
 
     Returns
     -------
     result : SolverResult
+        The fitted W and H and the history.
+
+    See Also
+    --------
+    fit_masked_hals : Coordinate descent of the same objective.
+    fit_mu : The updates on fully observed data.
+    nmfkit.NMF : Runs it for data with missing entries (``solver="mu"``).
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Algorithms for non-negative matrix
+       factorization", Advances in Neural Information Processing Systems 13,
+       556-562, 2001.
+    .. [2] S. Zhang, W. Wang, J. Ford and F. Makedon, "Learning from
+       incomplete ratings using non-negative matrix factorization", SIAM
+       International Conference on Data Mining (SDM), 549-553, 2006.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.solvers import ConvergenceMonitor, fit_masked_mu
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 3)) @ rng.random((3, 15))
+    >>> W0, H0 = rng.random((20, 3)) + 0.1, rng.random((3, 15)) + 0.1
+    >>> from nmfkit._validation import check_data
+    >>> X[rng.random(X.shape) < 0.2] = np.nan  # a fifth of the entries missing
+    >>> observed = check_data(X, partially_observed=True, missing_values=np.nan)
+    >>> W0[:, 2] = 1.0  # a column of ones: row 2 of H is a per-feature offset
+    >>> res = fit_masked_mu(observed, W0, H0, Penalties(), fixed_W_columns=[2],
+    ...                     monitor=ConvergenceMonitor(tol=0, max_iter=50))
+    >>> seen = ~np.isnan(X)
+    >>> fit = 0.5 * np.sum((X - res.W @ res.H)[seen] ** 2)  # observed entries only
+    >>> bool(np.isclose(res.history[-1, 2], fit))
+    True
+    >>> bool(np.all(res.W[:, 2] == 1))  # the fixed column
+    True
     """
     return fit_alternating(
         X, W, H, penalties, monitor=monitor, rule=MaskedMURule(l1_placement), **options

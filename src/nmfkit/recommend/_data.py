@@ -69,7 +69,38 @@ def as_index_pairs(users, items=None):
 
 
 def split_triples(triples):
-    """``(pairs, ratings)`` from ``(user, item, rating)`` rows of shape (n, 3)."""
+    """``(pairs, ratings)`` from ``(user, item, rating)`` rows of shape (n, 3).
+
+    Parameters
+    ----------
+    triples : array-like of shape (n, 3)
+        One rating per row: user index, item index, rating.
+
+    Returns
+    -------
+    pairs : ndarray of shape (n, 2)
+        The (user, item) pairs, for :meth:`RatingsNMF.fit` with ``y`` (in
+        the array's dtype: a float array keeps float indices, which ``fit``
+        accepts when they are whole numbers).
+    ratings : ndarray of shape (n,)
+        The ratings (float64).
+
+    Raises
+    ------
+    ValueError
+        When the array is not of shape (n, 3).
+
+    See Also
+    --------
+    RatingsNMF.fit : Takes ``fit(pairs, ratings)``.
+
+    Examples
+    --------
+    >>> from nmfkit.recommend import split_triples
+    >>> pairs, ratings = split_triples([[0, 1, 4.0], [2, 0, 3.5]])
+    >>> pairs.astype(int).tolist(), ratings.tolist()
+    ([[0, 1], [2, 0]], [4.0, 3.5])
+    """
     triples = np.asarray(triples)
     if triples.ndim != 2 or triples.shape[1] != 3:
         raise ValueError(

@@ -334,6 +334,22 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
             the fix).
         TypeError
             For non-numeric ratings or indices.
+
+        See Also
+        --------
+        predict : Ratings of (user, item) pairs from the fitted model.
+        nmfkit.recommend.select_ratings_model : Choose the parameters first.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import RatingsNMF
+        >>> X = np.array([[5, 4, np.nan], [4, np.nan, 1], [np.nan, 2, 1.0]])
+        >>> model = RatingsNMF(n_components=1, random_state=0, max_iter=50).fit(X)
+        >>> model.user_factors_.shape, model.components_.shape
+        ((3, 1), (1, 3))
+        >>> bool(np.all(model.components_ >= 0))  # the tastes are non-negative
+        True
         """
         self._check_params()
         observed = observed_ratings(
@@ -416,7 +432,35 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         )
 
     def baseline(self, users, items=None):
-        """``mean + user bias + item bias`` (unknown sides contribute 0)."""
+        """``mean + user bias + item bias`` (unknown sides contribute 0).
+
+        Parameters
+        ----------
+        users : array-like of int
+            User indices, or (user, item) pairs of shape (n, 2) when ``items``
+            is None.
+        items : array-like of int, optional
+            Item indices, the same length as ``users``.
+
+        Returns
+        -------
+        ratings : ndarray of shape (n,)
+            The ratings without the tastes (not clipped).
+
+        See Also
+        --------
+        predict : The baseline plus the tastes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import RatingsNMF
+        >>> X = np.array([[5, 4, np.nan], [4, np.nan, 1], [np.nan, 2, 1.0]])
+        >>> model = RatingsNMF(n_components=1, random_state=0, max_iter=50).fit(X)
+        >>> b = model.baseline([0, 7], [0, 0])  # user 7 was never seen
+        >>> bool(np.isclose(b[1], model.global_mean_ + model.item_bias_[0]))
+        True
+        """
         check_is_fitted(self)
         users, items = as_index_pairs(users, items)
         u, i, known_user, known_item = self._known(users, items)
@@ -442,6 +486,26 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         ratings : ndarray of shape (n,)
             Clipped to ``rating_range_`` when ``clip``. Unseen users or items
             fall back to the mean plus the known biases (class docstring).
+
+        Raises
+        ------
+        ValueError
+            For negative or non-integer indices, or users and items of
+            different lengths.
+
+        See Also
+        --------
+        baseline : The mean plus the biases alone.
+        recommend : The best unseen items of one user.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import RatingsNMF
+        >>> X = np.array([[5, 4, np.nan], [4, np.nan, 1], [np.nan, 2, 1.0]])
+        >>> model = RatingsNMF(n_components=1, random_state=0, max_iter=50).fit(X)
+        >>> model.predict([[0, 2], [2, 0]]).shape  # (user, item) pairs
+        (2,)
         """
         check_is_fitted(self)
         users, items = as_index_pairs(users, items)
@@ -455,7 +519,31 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
         return ratings
 
     def rated_items(self, user):
-        """Items the user rated in training (empty for an unseen user)."""
+        """Items the user rated in training (empty for an unseen user).
+
+        Parameters
+        ----------
+        user : int
+            A user index.
+
+        Returns
+        -------
+        items : ndarray of int64
+            In increasing order.
+
+        See Also
+        --------
+        recommend : Leaves these out by default.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import RatingsNMF
+        >>> X = np.array([[5, 4, np.nan], [4, np.nan, 1], [np.nan, 2, 1.0]])
+        >>> model = RatingsNMF(n_components=1, random_state=0, max_iter=50).fit(X)
+        >>> model.rated_items(1).tolist(), model.rated_items(9).tolist()
+        ([0, 2], [])
+        """
         check_is_fitted(self)
         user = int(as_index_pairs([user], [0])[0][0])
         if user >= self.n_users_:
@@ -482,6 +570,26 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
             Best first (ties by smaller index).
         ratings : ndarray of float
             Their predicted (unclipped) ratings.
+
+        Raises
+        ------
+        ValueError
+            When ``n`` is not an integer >= 1, or ``user`` not a valid index.
+
+        See Also
+        --------
+        nmfkit.recommend.recommend_with_explanations : The same, with the
+            tastes that drive each item.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import RatingsNMF
+        >>> X = np.array([[5, 4, np.nan], [4, np.nan, 1], [np.nan, 2, 1.0]])
+        >>> model = RatingsNMF(n_components=1, random_state=0, max_iter=50).fit(X)
+        >>> items, ratings = model.recommend(0, n=2)
+        >>> items.tolist()  # user 0 rated items 0 and 1
+        [2]
         """
         check_is_fitted(self)
         if (
@@ -506,8 +614,37 @@ class RatingsNMF(PersistenceMixin, BaseEstimator):
     def score(self, X, y=None):
         """Negative RMSE of the predictions at the observed ratings of X.
 
-        ``X`` and ``y`` are as in :meth:`fit` (a ratings matrix, or pairs and
-        ratings). Greater is better, as scikit-learn's model selection expects.
+        Greater is better, as scikit-learn's model selection expects.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            As in :meth:`fit`: a ratings matrix, or (user, item) pairs.
+        y : array-like of shape (n,), optional
+            The ratings of the pairs.
+
+        Returns
+        -------
+        score : float
+            Minus the root mean squared error.
+
+        Raises
+        ------
+        ValueError
+            For ratings or indices :meth:`fit` would refuse.
+
+        See Also
+        --------
+        nmfkit.recommend.ratings_rmse_scorer : The same as a scorer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit import RatingsNMF
+        >>> X = np.array([[5, 4, np.nan], [4, np.nan, 1], [np.nan, 2, 1.0]])
+        >>> model = RatingsNMF(n_components=1, random_state=0, max_iter=50).fit(X)
+        >>> bool(-model.score(X) < 0.5)  # RMSE at the training ratings
+        True
         """
         observed = observed_ratings(X, y, missing_values=self.missing_values)
         predictions = self.predict(observed.rows, observed.cols)

@@ -85,6 +85,22 @@ class RatingsSelection:
         How the candidates were scored (the split), for reports.
     model : RatingsNMF
         ``best_params`` refitted on all the ratings given.
+
+    See Also
+    --------
+    select_ratings_model : What returns it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.recommend import RatingsNMF, select_ratings_model
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = np.array([(u, i) for u in range(8) for i in range(6)])
+    >>> ratings = 3 + 0.3 * (pairs[:, 0] % 3) + rng.normal(0, 0.1, len(pairs))
+    >>> base = RatingsNMF(max_iter=20, random_state=0, n_users=8, n_items=6)
+    >>> selection = select_ratings_model(base, {"n_components": [1, 2]}, pairs, ratings)
+    >>> sorted(selection.best_params)
+    ['n_components']
     """
 
     best_params: dict
@@ -94,7 +110,22 @@ class RatingsSelection:
     model: object = field(repr=False)
 
     def summary(self):
-        """One line: what was chosen, on what split, with what RMSE."""
+        """One line: what was chosen, on what split, with what RMSE.
+
+        Returns
+        -------
+        line : str
+
+        See Also
+        --------
+        select_ratings_model : What makes the selection.
+
+        Examples
+        --------
+        >>> from nmfkit.recommend import RatingsSelection
+        >>> RatingsSelection({"n_components": 2}, 0.91, [{}], "10% split", None).summary()
+        'chose n_components=2 (validation RMSE 0.9100, 1 candidates, 10% split)'
+        """
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(self.best_params.items()))
         return (
             f"chose {params} (validation RMSE {self.best_rmse:.4f}, "

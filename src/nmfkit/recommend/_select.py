@@ -123,7 +123,8 @@ class RatingsSelection:
         Examples
         --------
         >>> from nmfkit.recommend import RatingsSelection
-        >>> RatingsSelection({"n_components": 2}, 0.91, [{}], "10% split", None).summary()
+        >>> chosen = RatingsSelection({"n_components": 2}, 0.91, [{}], "10% split", None)
+        >>> chosen.summary()
         'chose n_components=2 (validation RMSE 0.9100, 1 candidates, 10% split)'
         """
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(self.best_params.items()))

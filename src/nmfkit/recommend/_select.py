@@ -123,9 +123,9 @@ class RatingsSelection:
         Examples
         --------
         >>> from nmfkit.recommend import RatingsSelection
-        >>> chosen = RatingsSelection({"n_components": 2}, 0.91, [{}], "10% split", None)
+        >>> chosen = RatingsSelection({"n_components": 2}, 0.91, [{}], "split", None)
         >>> chosen.summary()
-        'chose n_components=2 (validation RMSE 0.9100, 1 candidates, 10% split)'
+        'chose n_components=2 (validation RMSE 0.9100, 1 candidates, split)'
         """
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(self.best_params.items()))
         return (

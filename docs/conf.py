@@ -91,6 +91,7 @@ if (DOCS / "_static" / "mathjax" / "tex-svg.js").exists():
 html_theme = "pydata_sphinx_theme"
 html_title = f"nmfkit {release}"
 html_static_path = ["_static"]
+html_css_files = ["nmfkit.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,

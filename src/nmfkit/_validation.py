@@ -623,8 +623,10 @@ def warn_max_iter_reached(max_iter, tol, stacklevel=3):
     """scikit-learn's ``ConvergenceWarning`` after ``max_iter`` iterations."""
     warnings.warn(
         f"Maximum number of iterations {max_iter} reached. Increase it to improve "
-        "convergence. nmfkit stops earlier only when the relative decrease of the "
-        f"objective falls below tol={tol}; raise max_iter (or tol), or set tol=0 "
+        f"convergence. nmfkit stops earlier only when its tol={tol} test is met "
+        "(the objective's decrease, or scikit-learn's tests for solver='mu' and "
+        "'cd'; see tol in NMF's documentation); raise max_iter (or tol), or set "
+        "tol=0 "
         "to run exactly max_iter iterations without this warning.",
         ConvergenceWarning,
         stacklevel=stacklevel + 1,

@@ -40,6 +40,7 @@ DOCTEST_MODULES = (
     "solvers/_table.py",
     "distributed/_estimator.py",
     "distributed/_solver.py",
+    "distributed/_blocks.py",
     "recommend",
 )
 

@@ -42,6 +42,7 @@ DOCTEST_MODULES = (
     "distributed/_solver.py",
     "distributed/_blocks.py",
     "recommend",
+    "apps/_outputs.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

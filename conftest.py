@@ -43,6 +43,9 @@ DOCTEST_MODULES = (
     "distributed/_blocks.py",
     "recommend",
     "apps/_outputs.py",
+    "apps/_errors.py",
+    "apps/_progress.py",
+    "apps/_table.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

@@ -46,6 +46,8 @@ DOCTEST_MODULES = (
     "apps/_errors.py",
     "apps/_progress.py",
     "apps/_table.py",
+    "apps/_compare.py",
+    "apps/_sections.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

@@ -48,6 +48,8 @@ DOCTEST_MODULES = (
     "apps/_table.py",
     "apps/_compare.py",
     "apps/_sections.py",
+    "apps/_faces.py",
+    "apps/_topics.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

@@ -66,9 +66,10 @@ class FitRecord:
     ----------
     label : str
         The model's name in tables and legends.
-    W, H : ndarray
-        The fitted codes (n_samples x n_components) and dictionary
-        (n_components x n_features).
+    W : ndarray of shape (n_samples, n_components)
+        The fitted codes.
+    H : ndarray of shape (n_components, n_features)
+        The fitted dictionary.
     seconds : float
         Wall-clock time of the fit.
     n_iter : int

@@ -50,6 +50,8 @@ DOCTEST_MODULES = (
     "apps/_sections.py",
     "apps/_faces.py",
     "apps/_topics.py",
+    "apps/_audio.py",
+    "apps/_series.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).

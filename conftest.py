@@ -52,6 +52,7 @@ DOCTEST_MODULES = (
     "apps/_topics.py",
     "apps/_audio.py",
     "apps/_series.py",
+    "cli/__init__.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).
@@ -59,6 +60,7 @@ REQUIRES = {
     "plotting": "matplotlib",
     "audio/_plots.py": "matplotlib",
     "distributed": "dask",
+    "apps/_faces.py": "PIL",
 }
 
 

@@ -44,7 +44,19 @@ DOCTEST_MODULES = (
     "solvers/_table.py",
     "distributed/_estimator.py",
     "distributed/_solver.py",
+    "distributed/_blocks.py",
     "recommend",
+    "apps/_outputs.py",
+    "apps/_errors.py",
+    "apps/_progress.py",
+    "apps/_table.py",
+    "apps/_compare.py",
+    "apps/_sections.py",
+    "apps/_faces.py",
+    "apps/_topics.py",
+    "apps/_audio.py",
+    "apps/_series.py",
+    "cli/__init__.py",
 )
 
 #: Optional dependencies of some of them (package path prefix -> module).
@@ -52,6 +64,7 @@ REQUIRES = {
     "plotting": "matplotlib",
     "audio/_plots.py": "matplotlib",
     "distributed": "dask",
+    "apps/_faces.py": "PIL",
 }
 
 

@@ -136,13 +136,7 @@ PENDING_FILES: dict[str, str] = {}
 
 #: Files whose public names are not documented to these rules yet (each
 #: with its reason); reported, not failed.
-NOT_YET_FILES: dict[str, str] = {
-    "apps/": "the applications behind the command line: not yet documented "
-    "to these rules (Examples, See Also)",
-    "cli/": "the command line's entry points: not yet documented to these rules",
-    "distributed/_blocks.py": "the Dask solvers' row rules (a protocol of "
-    "fit_dask): not yet documented to these rules",
-}
+NOT_YET_FILES: dict[str, str] = {}
 
 
 def _defined_in_nmfkit(cls) -> bool:

@@ -161,6 +161,7 @@ def separate_audio(
         Number of spectral templates; taken from ``templates`` when given.
     beta_loss : {"kullback-leibler", "itakura-saito", "frobenius"} or float, \
             default="kullback-leibler"
+        The divergence the spectrogram is factorized under.
     n_sources : int, default=None
         Group the components into this many sources by clustering the
         templates (:func:`nmfkit.audio.group_templates`). None: as many as
@@ -222,6 +223,40 @@ def separate_audio(
         summary), ``rows`` and ``header`` (a per-source table), ``files``
         (the names written, relative to the output set; empty without
         outputs) and ``report`` (the Report or None).
+
+    Raises
+    ------
+    ValueError
+        Neither ``rank`` nor ``templates`` is given, ``n_sources`` is not an
+        integer from 1 to the rank, or the number of ``references`` or
+        ``source_names`` differs from the number of sources.
+
+    See Also
+    --------
+    nmfkit.audio.decompose_spectrogram : The factorization.
+    nmfkit.audio.separate : The Wiener masks and the inverse STFT.
+    nmfkit.audio.evaluate_separation : The BSS Eval scores.
+    decompose_series : Templates of a set of recordings instead.
+
+    Examples
+    --------
+    A low tone followed by a high one: two components, two sources, and the
+    sources add up to the recording:
+
+    >>> import numpy as np
+    >>> from nmfkit.apps import separate_audio
+    >>> rate = 8000
+    >>> t = np.arange(rate // 2) / rate
+    >>> low = np.sin(2 * np.pi * 220 * t) * (t < 0.25)
+    >>> high = np.sin(2 * np.pi * 1760 * t) * (t >= 0.25)
+    >>> result = separate_audio(low + high, 2, sample_rate=rate, max_iter=50, tol=0,
+    ...                         report=False)
+    >>> result.separation.signals.shape
+    (2, 4000)
+    >>> bool(np.allclose(result.separation.signals.sum(axis=0), low + high))
+    True
+    >>> bool(abs(np.corrcoef(result.separation.signals[0], low)[0, 1]) > 0.99)
+    True
     """
     signal, rate, name, builtin_refs, reference_names = _as_recording(
         source, sample_rate, mono

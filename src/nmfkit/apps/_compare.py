@@ -60,11 +60,54 @@ REPLAY_RTOL = 1e-7
 class FitRecord:
     """One fitted model and how it did.
 
-    ``history`` is what the estimator recorded (its own objective, None for
-    scikit-learn); ``curve`` has rows ``(iteration, seconds, objective)`` on
-    the comparison's shared penalized objective (None when it could not be
-    recomputed, with the reason in ``curve_note``); ``model`` is the fitted
-    estimator itself (nmfkit's saves as ``model.npz``).
+    Built by :func:`compare_with_sklearn`, one per fit.
+
+    Attributes
+    ----------
+    label : str
+        The model's name in tables and legends.
+    W : ndarray of shape (n_samples, n_components)
+        The fitted codes.
+    H : ndarray of shape (n_components, n_features)
+        The fitted dictionary.
+    seconds : float
+        Wall-clock time of the fit.
+    n_iter : int
+        Iterations the fit ran.
+    reconstruction_error : float
+        ``||X - W H||_F``.
+    objective : float
+        The comparison's shared penalized objective at ``(W, H)``.
+    history : ndarray or None
+        What the estimator recorded (its own objective; None for
+        scikit-learn).
+    curve : ndarray of shape (n_points, 3) or None
+        Rows ``(iteration, seconds, objective)`` on the shared objective;
+        None when it could not be recomputed.
+    curve_note : str
+        How ``curve`` was obtained, or why it is missing.
+    model : estimator
+        The fitted estimator itself (nmfkit's saves as ``model.npz``).
+
+    See Also
+    --------
+    Comparison : Holds the records of one comparison.
+    compare_with_sklearn : Makes them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.apps import compare_with_sklearn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((12, 3)) @ rng.random((3, 8))
+    >>> settings = dict(n_components=3, max_iter=30, curves=False)
+    >>> comparison = compare_with_sklearn(X, **settings)
+    >>> record = comparison.fits["sklearn"]
+    >>> record.label, record.n_iter, record.curve is None
+    ('scikit-learn MU', 30, True)
+    >>> residual = np.linalg.norm(X - record.W @ record.H)
+    >>> bool(np.isclose(record.reconstruction_error, residual))
+    True
     """
 
     label: str
@@ -81,12 +124,49 @@ class FitRecord:
 
     @property
     def zero_share(self):
+        """Share of the entries of W that are exactly zero (in [0, 1])."""
         return zero_share(self.W)
 
 
 @dataclass
 class Comparison:
-    """The fits of :func:`compare_with_sklearn` and their matchings."""
+    """The fits of :func:`compare_with_sklearn` and their matchings.
+
+    Attributes
+    ----------
+    settings : dict
+        What every fit shared (``n_components``, ``init``, ``max_iter``,
+        ``tol``, ``random_state``, ``solver``).
+    penalties : Penalties
+        The penalties of the shared objective (those of nmfkit's fit).
+    fits : dict of str to FitRecord
+        Keyed ``"nmfkit"``, ``"sklearn"`` and (with ``check``) ``"check"``.
+    matches : dict of str to tuple
+        ``matches[key] = (order, rows, similarities)`` of
+        :func:`nmfkit.matching.match_components`: fit ``key``'s dictionary
+        against scikit-learn's.
+
+    See Also
+    --------
+    FitRecord : One fit.
+    compare_with_sklearn : Makes a comparison.
+
+    Examples
+    --------
+    nmfkit with scikit-learn's settings finds scikit-learn's dictionary:
+
+    >>> import numpy as np
+    >>> from nmfkit.apps import compare_with_sklearn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((12, 3)) @ rng.random((3, 8))
+    >>> settings = dict(n_components=3, max_iter=30, curves=False)
+    >>> comparison = compare_with_sklearn(X, **settings)
+    >>> sorted(comparison.fits)
+    ['check', 'nmfkit', 'sklearn']
+    >>> order, rows, similarities = comparison.matches["check"]
+    >>> bool(np.allclose(similarities, 1.0))
+    True
+    """
 
     settings: dict
     penalties: Penalties
@@ -94,7 +174,31 @@ class Comparison:
     matches: dict = field(default_factory=dict)
 
     def summary_rows(self):
-        """``(model, ||X - WH||_F, objective, seconds, iterations, zeros in W %)``."""
+        """``(model, ||X - WH||_F, objective, seconds, iterations, zeros in W %)``.
+
+        Returns
+        -------
+        rows : list of tuple
+            One row per fit, in the order of ``fits``.
+
+        See Also
+        --------
+        format_summary : Formats such rows for the terminal.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nmfkit.apps import compare_with_sklearn
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((12, 3)) @ rng.random((3, 8))
+        >>> settings = dict(n_components=3, max_iter=30, curves=False)
+        >>> comparison = compare_with_sklearn(X, **settings)
+        >>> for row in comparison.summary_rows():
+        ...     print(row[0], row[4])
+        nmfkit MU, course penalties 30
+        scikit-learn MU 30
+        nmfkit MU, scikit-learn's settings 30
+        """
         return [
             (
                 r.label,
@@ -114,6 +218,35 @@ def replay_points(n_iter, n_points=30):
     About ``n_points`` integers from 0 to ``n_iter``: half evenly spaced,
     half geometrically (dense where the objective falls fastest), always
     with 0, 1 and ``n_iter``.
+
+    Parameters
+    ----------
+    n_iter : int
+        Iterations of the fit (at least 0).
+    n_points : int, default=30
+        About how many points to return.
+
+    Returns
+    -------
+    points : ndarray of int
+        Sorted, without repeats.
+
+    Raises
+    ------
+    ValueError
+        ``n_iter`` is negative.
+
+    See Also
+    --------
+    objective_path : Evaluates a replayed fit at these points.
+
+    Examples
+    --------
+    >>> from nmfkit.apps import replay_points
+    >>> replay_points(10, n_points=6)
+    array([ 0,  1,  3,  5, 10])
+    >>> replay_points(0)
+    array([0])
     """
     n_iter = int(n_iter)
     if n_iter < 0:
@@ -162,6 +295,43 @@ def objective_path(model, X, W0, H0, penalties=None, *, n_iter, points=None):
         ``(iteration, objective)``.
     W, H : ndarray
         The factors after ``n_iter`` iterations, to check against the fit.
+
+    Raises
+    ------
+    ValueError
+        ``model`` does not have ``init="custom"``, or a point lies outside
+        ``[0, n_iter]``.
+    RuntimeError
+        A chunk ran fewer iterations than asked: the estimator cannot be
+        replayed in chunks.
+
+    See Also
+    --------
+    replay_points : The default points.
+    compare_with_sklearn : Draws the curves of the fits it compares.
+
+    Examples
+    --------
+    Replaying scikit-learn's multiplicative updates in chunks ends at the
+    factors of the uninterrupted fit:
+
+    >>> import numpy as np
+    >>> from sklearn.decomposition import NMF
+    >>> from nmfkit.apps import objective_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((12, 3)) @ rng.random((3, 8))
+    >>> W0, H0 = rng.random((12, 2)), rng.random((2, 8))
+    >>> model = NMF(n_components=2, init="custom", solver="mu", max_iter=20, tol=0)
+    >>> W = model.fit_transform(X, W=W0.copy(), H=H0.copy())
+    >>> rows, W_replay, H_replay = objective_path(model, X, W0, H0, n_iter=20,
+    ...                                           points=[0, 5, 20])
+    >>> rows[:, 0]
+    array([ 0.,  5., 20.])
+    >>> bool(np.allclose(W_replay, W)), bool(np.allclose(H_replay, model.components_))
+    (True, True)
+    >>> objective = 0.5 * np.linalg.norm(X - W @ model.components_) ** 2
+    >>> bool(np.isclose(rows[-1, 1], objective))
+    True
     """
     if model.get_params().get("init") != "custom":
         raise ValueError(
@@ -314,7 +484,9 @@ def compare_with_sklearn(
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The non-negative data.
     n_components : int
+        The rank of every fit.
     l1_W, l2_W, l2_H : float
         The course's lambda, mu and nu for nmfkit's fit.
     init : str, default="nndsvda"
@@ -322,6 +494,7 @@ def compare_with_sklearn(
     max_iter, tol : int, float
         Shared by all fits.
     random_state : int, default=0
+        Seed of the shared initialization.
     check : bool, default=True
         Also fit nmfkit with scikit-learn's settings.
     curves : bool, default=True
@@ -330,6 +503,7 @@ def compare_with_sklearn(
         and one objective per point). When False, only nmfkit's penalized fit
         has a curve.
     progress : Progress, default=None
+        Shows each fit as a stage and its iterations (nothing when None).
 
     Returns
     -------
@@ -338,6 +512,32 @@ def compare_with_sklearn(
         its ``curve`` on the shared penalized objective;
         ``matches[name] = (order, rows, similarities)`` of that fit's
         dictionary against scikit-learn's.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        A fit was interrupted (an interrupted fit is never compared).
+
+    See Also
+    --------
+    objective_path : How the curves of scikit-learn's fit are recomputed.
+    nmfkit.matching.match_components : How the dictionaries are paired.
+    run_faces : The faces command built on it.
+    run_topics : The topics command built on it.
+
+    Examples
+    --------
+    On a penalty-free comparison every fit reaches the same objective:
+
+    >>> import numpy as np
+    >>> from nmfkit.apps import compare_with_sklearn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((12, 3)) @ rng.random((3, 8))
+    >>> settings = dict(n_components=3, max_iter=30, curves=False)
+    >>> comparison = compare_with_sklearn(X, **settings)
+    >>> objectives = [record.objective for record in comparison.fits.values()]
+    >>> bool(np.allclose(objectives, objectives[0]))
+    True
     """
     from sklearn.decomposition import NMF as SklearnNMF
 

@@ -31,6 +31,7 @@ def run_faces(images, report, *, progress=None, prefix="faces", **options):
     report : nmfkit.report.Report or None
         Where the sections go; None for no report.
     progress : Progress, default=None
+        Shows the stages and the fits' iterations (nothing when None).
     prefix : str, default="faces"
         Prefix of the section and figure keys.
     **options
@@ -42,6 +43,28 @@ def run_faces(images, report, *, progress=None, prefix="faces", **options):
     result : Bunch
         ``comparison``, ``rows`` and ``header`` of the terminal table, and
         ``settings`` (the fits' settings).
+
+    See Also
+    --------
+    write_faces_outputs : Writes the model, factors and images of the result.
+    compare_with_sklearn : The comparison it runs.
+    nmfkit.datasets.load_olivetti_faces : The faces the command uses.
+
+    Examples
+    --------
+    Twenty digits, four components, no report:
+
+    >>> from nmfkit.apps import run_faces
+    >>> from nmfkit.datasets import load_digits_images
+    >>> images = load_digits_images()
+    >>> images.data = images.data[:20]
+    >>> images.sample_names = images.sample_names[:20]
+    >>> settings = dict(n_components=4, max_iter=20, curves=False)
+    >>> result = run_faces(images, None, **settings)
+    >>> result.header[:3]
+    ('model', '||X - WH||_F', 'objective')
+    >>> result.comparison.fits["nmfkit"].H.shape
+    (4, 64)
     """
     settings = {**FACES_DEFAULTS, **options}
     comparison = compare_with_sklearn(images.data, progress=progress, **settings)
@@ -101,9 +124,49 @@ def write_faces_outputs(outputs, images, result, *, folder=""):
     ``reconstructions/NNNN-NAME.png`` (``W H`` of every image, on the data's
     scale); ``faces.json`` (the comparison table, settings, notes).
 
+    Parameters
+    ----------
+    outputs : OutputSet or Subfolder
+        Where to write.
+    images : Bunch
+        The images given to :func:`run_faces` (``data``, ``image_shape``,
+        ``sample_names``, ``description``, ``skipped``).
+    result : Bunch
+        What :func:`run_faces` returned; gets ``notes`` (the convergence
+        warnings written to ``faces.json``).
+    folder : str, default=""
+        The folder inside ``outputs`` (``""``: its top).
+
     Returns
     -------
     files : list of str
+        The files written, relative to the output set.
+
+    See Also
+    --------
+    run_faces : Makes ``result``.
+    OutputSet : The all-or-nothing folder.
+    nmfkit.load : Reads ``model.npz`` back.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from nmfkit.apps import OutputSet, write_faces_outputs
+    >>> from nmfkit.apps import run_faces
+    >>> from nmfkit.datasets import load_digits_images
+    >>> images = load_digits_images()
+    >>> images.data = images.data[:20]
+    >>> images.sample_names = images.sample_names[:20]
+    >>> settings = dict(n_components=4, max_iter=20, curves=False)
+    >>> result = run_faces(images, None, **settings)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with OutputSet(pathlib.Path(tmp.name) / "faces") as out:
+    ...     files = write_faces_outputs(out, images, result)
+    >>> files[:5]
+    ['W.npy', 'H.npy', 'W.csv', 'H.csv', 'model.npz']
+    >>> len([name for name in files if name.startswith("reconstructions/")])
+    20
+    >>> tmp.cleanup()
     """
     from ._notes import convergence_note
 

@@ -160,23 +160,137 @@ class _Writer:
         raise NotImplementedError
 
     def write_bytes(self, name, data):
-        """Write ``data`` (bytes) as ``name``."""
+        """Write ``data`` (bytes) as ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders: ``a/b.bin``).
+        data : bytes
+            The file's content.
+
+        See Also
+        --------
+        write_text : Text, as UTF-8.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     out.write_bytes("raw.bin", b"NMF")
+        >>> (root / "out" / "raw.bin").read_bytes()
+        b'NMF'
+        >>> tmp.cleanup()
+        """
         with open(self.path(name), "wb") as f:
             f.write(data)
 
     def write_text(self, name, text):
-        """Write ``text`` (UTF-8) as ``name``."""
+        """Write ``text`` (UTF-8) as ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders).
+        text : str
+            The file's content, written as is (no newline translation).
+
+        See Also
+        --------
+        write_json : An object as JSON.
+        write_bytes : Bytes.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     out.write_text("notes/summary.txt", "rank 3")
+        >>> (root / "out" / "notes" / "summary.txt").read_text()
+        'rank 3'
+        >>> tmp.cleanup()
+        """
         with open(self.path(name), "w", encoding="utf-8", newline="") as f:
             f.write(text)
 
     def write_json(self, name, obj):
-        """Write ``obj`` as indented JSON (NaN and infinities refused)."""
+        """Write ``obj`` as indented JSON (NaN and infinities refused).
+
+        NumPy scalars and arrays are written as numbers and lists, paths as
+        strings.
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders).
+        obj : object
+            A tree of dicts, lists, strings, finite numbers, NumPy values and
+            paths.
+
+        Raises
+        ------
+        ValueError
+            ``obj`` holds NaN or an infinity (see :func:`json_safe_tree`).
+        TypeError
+            ``obj`` holds a value JSON cannot represent.
+
+        See Also
+        --------
+        json_safe_tree : Replaces the non-finite numbers by None first.
+        write_text : Text, as UTF-8.
+
+        Examples
+        --------
+        >>> import json
+        >>> import numpy as np
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     out.write_json("fit.json", {"rank": np.int64(3), "error": 0.5})
+        >>> json.loads((root / "out" / "fit.json").read_text())
+        {'rank': 3, 'error': 0.5}
+        >>> tmp.cleanup()
+        """
         self.write_text(
             name, json.dumps(obj, indent=2, allow_nan=False, default=_json_default)
         )
 
     def write_npy(self, name, array):
-        """Write an array as ``.npy`` (no pickled objects)."""
+        """Write an array as ``.npy`` (no pickled objects).
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders).
+        array : array-like
+            A numeric array (object arrays are refused by NumPy).
+
+        See Also
+        --------
+        write_matrix_csv : A 2-D array as CSV, with row and column names.
+        numpy.save : The format.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     out.write_npy("W.npy", np.eye(2))
+        >>> np.load(root / "out" / "W.npy")
+        array([[1., 0.],
+               [0., 1.]])
+        >>> tmp.cleanup()
+        """
         import numpy as np
 
         with open(self.path(name), "wb") as f:
@@ -187,6 +301,44 @@ class _Writer:
 
         The header is ``corner, column_names...``; each row is its name then
         its values, written exactly (``repr`` of the float64 value).
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders).
+        array : array-like of shape (n_rows, n_columns)
+            The values, converted to float64.
+        row_names : sequence of length n_rows
+            The first column (written with ``str``).
+        column_names : sequence of length n_columns
+            The header after ``corner`` (written with ``str``).
+        corner : str
+            The header's first cell.
+
+        Raises
+        ------
+        ValueError
+            ``array`` is not 2-D or its shape does not match the names.
+
+        See Also
+        --------
+        write_rows_csv : A table of records.
+        write_npy : The array in NumPy's format.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     out.write_matrix_csv("H.csv", [[0.5, 1.0]], row_names=["c0"],
+        ...                          column_names=["a", "b"], corner="component")
+        >>> print((root / "out" / "H.csv").read_text())
+        component,a,b
+        c0,0.5,1.0
+        <BLANKLINE>
+        >>> tmp.cleanup()
         """
         import numpy as np
 
@@ -203,7 +355,38 @@ class _Writer:
                 writer.writerow([str(label), *map(_cell, row)])
 
     def write_rows_csv(self, name, header, rows):
-        """Write a table of records (numbers exact, text quoted where needed)."""
+        """Write a table of records (numbers exact, text quoted where needed).
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders).
+        header : sequence of str
+            The first row.
+        rows : iterable of sequences
+            The records; a float is written with ``repr`` (exactly), any
+            other value as :mod:`csv` writes it.
+
+        See Also
+        --------
+        write_matrix_csv : A 2-D array with row and column names.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     rows = [(2, 0.25), (3, 0.125)]
+        ...     out.write_rows_csv("ranks.csv", ["rank", "error"], rows)
+        >>> print((root / "out" / "ranks.csv").read_text())
+        rank,error
+        2,0.25
+        3,0.125
+        <BLANKLINE>
+        >>> tmp.cleanup()
+        """
         with open(self.path(name), "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(header)
@@ -211,7 +394,35 @@ class _Writer:
                 writer.writerow([_cell(v) if isinstance(v, float) else v for v in row])
 
     def save_model(self, name, estimator):
-        """Save a fitted nmfkit estimator (``estimator.save``) as ``name``."""
+        """Save a fitted nmfkit estimator (``estimator.save``) as ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The file's name inside the set (may hold folders).
+        estimator : NMF or MiniBatchNMF
+            A fitted nmfkit estimator (anything with a ``save(path)`` method).
+
+        See Also
+        --------
+        nmfkit.load : Reads the file back.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import nmfkit
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> model = nmfkit.NMF(n_components=1, random_state=0, max_iter=20)
+        >>> _ = model.fit(np.ones((4, 3)))
+        >>> with OutputSet(root / "out") as out:
+        ...     out.save_model("model.nmfkit", model)
+        >>> nmfkit.load(root / "out" / "model.nmfkit").n_components
+        1
+        >>> tmp.cleanup()
+        """
         estimator.save(self.path(name))
 
 
@@ -264,14 +475,32 @@ class OutputSet(_Writer):
         ``folder`` is a file, is a folder nmfkit did not write (no manifest),
         or its parent cannot be written to.
 
+    See Also
+    --------
+    CommandError : What a bad destination raises.
+    nmfkit.report.Report : The HTML report a command writes into its set.
+
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = pathlib.Path(tmp.name)
     >>> with OutputSet(root / "out", command="demo") as out:
     ...     out.write_json("numbers.json", {"one": 1})
     >>> sorted(p.name for p in (root / "out").iterdir())
     ['manifest.json', 'numbers.json']
+
+    Nothing appears when the block raises:
+
+    >>> try:
+    ...     with OutputSet(root / "failed") as out:
+    ...         out.write_text("half.txt", "half")
+    ...         raise KeyboardInterrupt
+    ... except KeyboardInterrupt:
+    ...     pass
+    >>> (root / "failed").exists()
+    False
+    >>> tmp.cleanup()
     """
 
     def __init__(self, folder, *, force=False, command="nmfkit"):
@@ -347,6 +576,41 @@ class OutputSet(_Writer):
         """The temporary path of the file ``name`` (may hold folders: ``a/b.png``).
 
         Write the file there; it is part of the set from now on.
+
+        Parameters
+        ----------
+        name : str
+            A relative name inside the set (no ``..``); its folders are
+            created.
+
+        Returns
+        -------
+        path : pathlib.Path
+            Inside the set's temporary folder, until :meth:`commit`.
+
+        Raises
+        ------
+        RuntimeError
+            The set is already committed or aborted.
+        ValueError
+            ``name`` is absolute or goes outside the set (``..``).
+
+        See Also
+        --------
+        final_path : Where the file will be after :meth:`commit`.
+        written_path : The same place, without adding a file.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     _ = out.path("plots/W.txt").write_text("W")
+        >>> (root / "out" / "plots" / "W.txt").read_text()
+        'W'
+        >>> tmp.cleanup()
         """
         if self._tmp is None or self._committed:
             raise RuntimeError("this output set is closed")
@@ -359,7 +623,36 @@ class OutputSet(_Writer):
         return target
 
     def subfolder(self, name):
-        """A view of the folder ``name`` of the set (``""``: the set itself)."""
+        """A view of the folder ``name`` of the set (``""``: the set itself).
+
+        Parameters
+        ----------
+        name : str
+            The folder, relative to the set.
+
+        Returns
+        -------
+        folder : Subfolder
+            Writes with names relative to that folder; its ``files`` lists
+            what it wrote, relative to the set.
+
+        See Also
+        --------
+        path : Where a file of the set is written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     faces = out.subfolder("faces")
+        ...     faces.write_text("notes.txt", "ok")
+        >>> faces.files
+        ['faces/notes.txt']
+        >>> tmp.cleanup()
+        """
         return Subfolder(self, name)
 
     @property
@@ -371,18 +664,106 @@ class OutputSet(_Writer):
         """Where the already written ``name`` is now (for links from the report).
 
         Unlike :meth:`path`, this adds nothing to the set.
+
+        Parameters
+        ----------
+        name : str
+            A name inside the set.
+
+        Returns
+        -------
+        path : pathlib.Path
+            Its place inside the set's temporary folder.
+
+        Raises
+        ------
+        RuntimeError
+            The set is already committed or aborted.
+
+        See Also
+        --------
+        path : Adds a file to the set.
+        final_path : Where it will be after :meth:`commit`.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> with OutputSet(root / "out") as out:
+        ...     out.write_text("a.txt", "A")
+        ...     print(out.written_path("a.txt").read_text())
+        A
+        >>> tmp.cleanup()
         """
         if self._tmp is None or self._committed:
             raise RuntimeError("this output set is closed")
         return self._tmp / Path(name)
 
     def final_path(self, name):
-        """Where ``name`` will be once the set is committed."""
+        """Where ``name`` will be once the set is committed.
+
+        Parameters
+        ----------
+        name : str
+            A name inside the set.
+
+        Returns
+        -------
+        path : pathlib.Path
+            ``folder / name``.
+
+        See Also
+        --------
+        written_path : Where it is before :meth:`commit`.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> out = OutputSet(root / "out")
+        >>> out.final_path("W.npy") == root / "out" / "W.npy"
+        True
+        >>> out.abort()
+        >>> tmp.cleanup()
+        """
         return self.folder / name
 
     # ------------------------------------------------------------ finishing
     def commit(self):
-        """Put the set in place in one step; return the destination folder."""
+        """Put the set in place in one step; return the destination folder.
+
+        Writes ``manifest.json``, flushes the files to disk and renames the
+        temporary folder to the destination (exchanging it atomically with
+        an earlier set under ``force``). A second call does nothing. Leaving
+        a ``with`` block normally commits.
+
+        Returns
+        -------
+        folder : pathlib.Path
+            The destination folder.
+
+        See Also
+        --------
+        abort : Removes the set instead.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> out = OutputSet(root / "out", command="demo")
+        >>> out.write_text("a.txt", "A")
+        >>> out.commit() == root / "out"
+        True
+        >>> sorted(p.name for p in (root / "out").iterdir())
+        ['a.txt', 'manifest.json']
+        >>> tmp.cleanup()
+        """
         if self._committed:
             return self.folder
         manifest = {
@@ -420,7 +801,28 @@ class OutputSet(_Writer):
         shutil.rmtree(aside, ignore_errors=True)
 
     def abort(self):
-        """Remove everything written; the destination stays as it was."""
+        """Remove everything written; the destination stays as it was.
+
+        Also removes the parent folders the set created. Does nothing after
+        :meth:`commit`. Leaving a ``with`` block by an exception aborts.
+
+        See Also
+        --------
+        commit : Puts the set in place instead.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from nmfkit.apps import OutputSet
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = pathlib.Path(tmp.name)
+        >>> out = OutputSet(root / "new" / "out")
+        >>> out.write_text("a.txt", "A")
+        >>> out.abort()
+        >>> sorted(root.iterdir())
+        []
+        >>> tmp.cleanup()
+        """
         if self._tmp is not None and not self._committed:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -56,7 +56,32 @@ class Progress:
     total : int
         Number of stages (0 for a command that only watches fits).
     description : str
+        The bar's description (the command's name).
     quiet : bool, default=False
+        Draw nothing.
+
+    See Also
+    --------
+    nmfkit.solvers.ConvergenceMonitor : Calls the callbacks a bar reads.
+
+    Examples
+    --------
+    Without a terminal on stderr (as here) nothing is drawn; the fit is
+    the same:
+
+    >>> import numpy as np
+    >>> import nmfkit
+    >>> from nmfkit.apps import Progress
+    >>> X = np.arange(20.0).reshape(5, 4)
+    >>> model = nmfkit.NMF(n_components=2, random_state=0, max_iter=30, tol=0)
+    >>> with Progress(2, "demo") as progress:
+    ...     progress.step("fitting")
+    ...     with progress.watch(model):
+    ...         W = model.fit_transform(X)
+    ...     progress.step("done")
+    >>> reference = nmfkit.NMF(n_components=2, random_state=0, max_iter=30, tol=0)
+    >>> bool(np.allclose(W, reference.fit_transform(X)))
+    True
     """
 
     def __init__(self, total, description, *, quiet=False):
@@ -69,7 +94,24 @@ class Progress:
             )
 
     def step(self, description):
-        """Announce the stage about to run (after completing the previous one)."""
+        """Announce the stage about to run (after completing the previous one).
+
+        Parameters
+        ----------
+        description : str
+            The stage, shown after the bar.
+
+        See Also
+        --------
+        watch : A bar for one fit's iterations.
+
+        Examples
+        --------
+        >>> from nmfkit.apps import Progress
+        >>> with Progress(2, "demo", quiet=True) as progress:
+        ...     progress.step("loading")
+        ...     progress.step("fitting")
+        """
         if self._bar is not None:
             self._bar.set_postfix_str(description, refresh=False)
             self._bar.update(1)
@@ -85,6 +127,27 @@ class Progress:
             duration (the model's parameters and saved file are unchanged).
         label : str, default=None
             The bar's description (default: the command's).
+
+        Yields
+        ------
+        None
+            The block runs with the bar shown; the model's own
+            ``_solver_options`` is restored when it ends.
+
+        See Also
+        --------
+        step : Counts a command's stages.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import nmfkit
+        >>> from nmfkit.apps import Progress
+        >>> model = nmfkit.NMF(n_components=1, random_state=0, max_iter=20, tol=0)
+        >>> with Progress(0, "fit", quiet=True).watch(model, label="rank 1"):
+        ...     _ = model.fit(np.ones((4, 3)))
+        >>> "_solver_options" in vars(model)  # nothing left on the model
+        False
         """
         if not hasattr(model, "_solver_options"):  # not nmfkit's: no monitor
             yield
@@ -127,6 +190,20 @@ class Progress:
             bar.close()
 
     def close(self):
+        """Remove the stage bar (also on leaving a ``with`` block).
+
+        See Also
+        --------
+        step : Counts a stage.
+
+        Examples
+        --------
+        >>> from nmfkit.apps import Progress
+        >>> progress = Progress(3, "demo", quiet=True)
+        >>> progress.step("loading")
+        >>> progress.close()
+        >>> progress.close()  # a second close does nothing
+        """
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -72,7 +72,47 @@ def summary_rows(comparison):
 
 
 def format_summary(title, rows, header=SUMMARY_HEADER, *, digits=4):
-    """A plain-text table for the terminal, numbers by ``format_number``."""
+    """A plain-text table for the terminal, numbers by ``format_number``.
+
+    Parameters
+    ----------
+    title : str
+        The first line.
+    rows : sequence of sequences
+        One row per model, in the order of ``header``; text is kept as is.
+    header : sequence of str, default=SUMMARY_HEADER
+        The column names (those of :func:`summary_rows` by default).
+    digits : int, default=4
+        Significant digits of the numbers
+        (:func:`nmfkit.report.format_number`).
+
+    Returns
+    -------
+    text : str
+        The title, the header, a rule and one line per row; the first column
+        left-aligned, the others right-aligned.
+
+    Raises
+    ------
+    ValueError
+        ``digits`` is not an integer in [1, 17].
+
+    See Also
+    --------
+    format_table : A table that splits into blocks to fit the terminal.
+    Comparison.summary_rows : Rows for this table.
+
+    Examples
+    --------
+    >>> from nmfkit.apps import format_summary
+    >>> rows = [("nmfkit", 0.123456, 12, "reference")]
+    >>> header = ("model", "error", "iterations", "match")
+    >>> print(format_summary("Faces", rows, header=header))
+    Faces
+    model    error  iterations      match
+    ------  ------  ----------  ---------
+    nmfkit  0.1235          12  reference
+    """
     table = [tuple(header)] + [
         tuple(format_number(v, digits) for v in row) for row in rows
     ]
@@ -168,14 +208,33 @@ def add_result_files(report, files, *, title="Result files", key="files"):
     Parameters
     ----------
     report : Report
+        The report to add the section to.
     files : iterable of (path, description)
         Paths as the command writes them; the links are relative to the
         report's folder when it is written.
     title, key : str
+        The section's title and its ``data-section`` (and ``data-table``)
+        key.
 
     Returns
     -------
     section : Section
+        The new section.
+
+    See Also
+    --------
+    nmfkit.report.Section.files : The table of links it adds.
+    OutputSet.written_path : Where a file of an output set is before commit.
+
+    Examples
+    --------
+    >>> from nmfkit.report import Report
+    >>> from nmfkit.apps import add_result_files
+    >>> report = Report("A run")
+    >>> _ = add_result_files(report, [("W.npy", "the codes")])
+    >>> html = report.render()
+    >>> 'data-section="files"' in html, 'href="W.npy"' in html
+    (True, True)
     """
     section = report.section(title, key=key)
     section.text(
@@ -395,9 +454,33 @@ def topic_coherence_rows(comparison, words, scores):
     Returns
     -------
     header : tuple of str
+        The column names.
     rows : list of tuple
         One row per nmfkit topic, heaviest first: topic, share %, top words,
         NPMI, C_V, matched scikit-learn topic, its NPMI and C_V, cosine.
+
+    See Also
+    --------
+    score_topics : The words and scores it reads.
+    run_topics : The topics command that shows the table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit.apps import compare_with_sklearn, topic_coherence_rows
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((12, 2)) @ rng.random((2, 6))
+    >>> comparison = compare_with_sklearn(X, n_components=2, max_iter=20,
+    ...                                   check=False, curves=False)
+    >>> topics = [["goal", "match"], ["vote", "law"]]
+    >>> words = {"nmfkit": topics, "sklearn": topics}
+    >>> per_topic = {"c_npmi": np.array([0.5, 0.25]), "c_v": np.array([0.75, 0.5])}
+    >>> scores = {"nmfkit": per_topic, "sklearn": per_topic}
+    >>> header, rows = topic_coherence_rows(comparison, words, scores)
+    >>> header[:5]
+    ('topic', 'share %', 'nmfkit top words', 'NPMI', 'C_V')
+    >>> [(row[0], row[2], row[5]) for row in rows]
+    [(0, 'goal match', '0: goal match'), (1, 'vote law', '1: vote law')]
     """
     from ..plotting import component_shares
 

@@ -114,6 +114,7 @@ def decompose_series(
         Number of templates.
     beta_loss : {"frobenius", "kullback-leibler", "itakura-saito"} or float, \
             default="frobenius"
+        The loss of the fit.
     names : list of str, default=None
         Recording names (else the file's, or "row 1"...).
     times : list of str, default=None
@@ -154,6 +155,34 @@ def decompose_series(
         ``truth_similarity`` (matched cosine with given templates, or None),
         ``summary``, ``files`` (the names written, relative to the output
         set) and ``report``.
+
+    See Also
+    --------
+    nmfkit.datasets.make_load_profiles : Built-in recordings with known
+        templates.
+    nmfkit.datasets.load_recordings : Reads a file of recordings.
+    separate_audio : Spectral templates of one recording instead.
+
+    Examples
+    --------
+    A month of daily load profiles; the templates match the generating
+    shapes:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from nmfkit.apps import decompose_series
+    >>> from nmfkit.datasets import make_load_profiles
+    >>> profiles = make_load_profiles(n_days=30)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> result = decompose_series(profiles, 3, max_iter=100, tol=0, report=False,
+    ...                           output_dir=pathlib.Path(tmp.name) / "series")
+    >>> result.templates.shape, result.activations.shape
+    ((3, 24), (30, 3))
+    >>> bool(np.all(result.truth_similarity["cosine"] > 0.9))
+    True
+    >>> result.files[:3]
+    ['templates.csv', 'activations.csv', 'reconstruction.csv']
+    >>> tmp.cleanup()
     """
     from ..report import Report
 

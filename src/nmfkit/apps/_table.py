@@ -46,6 +46,7 @@ def format_table(header, rows, *, title=None, width=None):
     Parameters
     ----------
     header : sequence of str
+        The column names; the first names the rows.
     rows : sequence of sequences
         Numbers are shortened by :func:`format_number`.
     title : str, default=None
@@ -58,6 +59,33 @@ def format_table(header, rows, *, title=None, width=None):
     text : str
         Each block repeats the first column (the row's name); a cell too wide
         for the width is cut with "...".
+
+    See Also
+    --------
+    format_summary : A table of summary rows for the report and terminal.
+    nmfkit.report.Report : The HTML counterpart.
+
+    Examples
+    --------
+    >>> from nmfkit.apps import format_table
+    >>> print(format_table(["rank", "error", "seconds"], [[2, 0.123456, 1.5],
+    ...                    [3, 0.0, 2.25]], title="Ranks"))
+    Ranks
+    rank   error  seconds
+    ----  ------  -------
+    2     0.1235      1.5
+    3          0     2.25
+
+    A narrow width splits the columns into blocks that repeat the first:
+
+    >>> print(format_table(["rank", "error", "seconds"], [[2, 0.5, 1.5]], width=14))
+    rank  error
+    ----  -----
+    2       0.5
+    <BLANKLINE>
+    rank  seconds
+    ----  -------
+    2         1.5
     """
     width = terminal_width() if width is None else width
     table = [[str(h) for h in header]] + [[_cell(v) for v in row] for row in rows]

@@ -35,7 +35,9 @@ def run_topics(
     n_words : int, default=10
         Top words per topic (also the words scored by coherence).
     progress : Progress, default=None
+        Shows the stages and the fits' iterations (nothing when None).
     prefix : str, default="topics"
+        Prefix of the section and figure keys.
     **options
         Overrides of :data:`TOPICS_DEFAULTS` and the other arguments of
         :func:`compare_with_sklearn`.
@@ -46,6 +48,29 @@ def run_topics(
         ``comparison``; ``rows`` and ``header`` of the terminal table (with
         each model's mean NPMI and C_V); ``words`` and ``coherence``
         (``{"c_npmi": ..., "c_v": ...}``) keyed like ``comparison.fits``.
+
+    See Also
+    --------
+    write_topics_outputs : Writes the model, factors and topics of the result.
+    compare_with_sklearn : The comparison it runs.
+    nmfkit.topics.coherence : The NPMI and C_V scores.
+
+    Examples
+    --------
+    Six sentences, two topics, no report:
+
+    >>> from nmfkit.apps import run_topics
+    >>> from nmfkit.datasets import vectorize_texts
+    >>> texts = ["the goal of the match", "a late goal wins the match",
+    ...          "the vote on the law", "the law passes after a vote",
+    ...          "the match ends in a draw", "a new law and a new vote"]
+    >>> corpus = vectorize_texts(texts, min_df=1)
+    >>> result = run_topics(corpus, None, n_words=3, n_components=2, max_iter=30,
+    ...                     curves=False)
+    >>> [sorted(words) for words in result.words["nmfkit"]]
+    [['law', 'passes', 'vote'], ['goal', 'late', 'match']]
+    >>> result.header[-2:]
+    ('mean NPMI', 'mean C_V')
     """
     settings = {**TOPICS_DEFAULTS, **options}
     X = corpus.data
@@ -117,9 +142,47 @@ def write_topics_outputs(outputs, corpus, result, *, folder=""):
     word, weight in H); ``coherence.csv`` (NPMI and C_V per topic, with its
     top words); ``topics.json`` (the comparison table, settings, notes).
 
+    Parameters
+    ----------
+    outputs : OutputSet or Subfolder
+        Where to write.
+    corpus : Bunch
+        The corpus given to :func:`run_topics` (``data``, ``doc_ids``,
+        ``vocabulary``).
+    result : Bunch
+        What :func:`run_topics` returned; gets ``notes`` (the convergence
+        warnings written to ``topics.json``).
+    folder : str, default=""
+        The folder inside ``outputs`` (``""``: its top).
+
     Returns
     -------
     files : list of str
+        The files written, relative to the output set.
+
+    See Also
+    --------
+    run_topics : Makes ``result``.
+    OutputSet : The all-or-nothing folder.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from nmfkit.apps import OutputSet, write_topics_outputs
+    >>> from nmfkit.apps import run_topics
+    >>> from nmfkit.datasets import vectorize_texts
+    >>> texts = ["the goal of the match", "a late goal wins the match",
+    ...          "the vote on the law", "the law passes after a vote",
+    ...          "the match ends in a draw", "a new law and a new vote"]
+    >>> corpus = vectorize_texts(texts, min_df=1)
+    >>> result = run_topics(corpus, None, n_words=3, n_components=2, max_iter=30,
+    ...                     curves=False)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with OutputSet(pathlib.Path(tmp.name) / "topics") as out:
+    ...     files = write_topics_outputs(out, corpus, result)
+    >>> files[5:]
+    ['document_topics.csv', 'top_words.csv', 'coherence.csv', 'topics.json']
+    >>> tmp.cleanup()
     """
     comparison, settings = result.comparison, result.settings
     record = comparison.fits["nmfkit"]

@@ -43,7 +43,28 @@ BAD_INPUT = (ValueError, OSError, ImportError, OverflowError)
 
 
 def build_parser():
-    """Return the argument parser of the ``nmfkit`` command."""
+    """Return the argument parser of the ``nmfkit`` command.
+
+    Every subcommand of :data:`SUBCOMMANDS` is registered; parsing sets
+    ``command`` and ``func`` (the subcommand's ``run(args)``). Building it
+    imports nothing heavy.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Its errors are one line on stderr and exit code 2.
+
+    See Also
+    --------
+    main : Parses and runs a command.
+
+    Examples
+    --------
+    >>> from nmfkit.cli import build_parser
+    >>> args = build_parser().parse_args(["fit", "X.npy", "--rank", "3"])
+    >>> args.command, args.input, args.n_components, args.solver
+    ('fit', 'X.npy', 3, 'auto')
+    """
     parser = OneLineErrorParser(
         prog="nmfkit",
         description="Non-negative matrix factorization: faces, topics, ratings, "
@@ -64,7 +85,62 @@ def _one_line(exc):
 
 
 def main(argv=None):
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Bad input (:data:`BAD_INPUT`) ends the command with one line on stderr
+    and its exit code (2 unless the error gives another); Ctrl-C with 130.
+    Warnings are printed on stderr, once each.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after ``nmfkit`` (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    code : int
+        0 on success, 2 for bad input, 130 when interrupted.
+
+    Raises
+    ------
+    SystemExit
+        From the parser: for ``--help`` and ``--version`` (code 0) and for
+        arguments it cannot parse (code 2).
+
+    See Also
+    --------
+    build_parser : The parser of the command.
+    nmfkit.apps : The applications the commands call.
+
+    Examples
+    --------
+    Factorize a small matrix file into a new folder:
+
+    >>> import os, pathlib, tempfile
+    >>> import numpy as np
+    >>> from nmfkit.cli import main
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> rng = np.random.default_rng(0)
+    >>> np.save(folder / "X.npy", rng.random((10, 2)) @ rng.random((2, 6)))
+    >>> main(["fit", os.fspath(folder / "X.npy"), "--rank", "2", "--max-iter", "50",
+    ...       "--tol", "0", "-o", os.fspath(folder / "out")])
+    fit 10 x 6, rank 2: ...
+    results in .../out/: model.npz, W.npy, H.npy, W.csv, H.csv, fit.json
+    0
+    >>> W = np.load(folder / "out" / "W.npy")
+    >>> W.shape
+    (10, 2)
+
+    Bad input is one line on stderr and exit code 2; nothing is written:
+
+    >>> main(["fit", os.fspath(folder / "missing.npy"), "--rank", "2",
+    ...       "-o", os.fspath(folder / "other")])
+    2
+    >>> (folder / "other").exists()
+    False
+    >>> tmp.cleanup()
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings(record=True) as caught:

@@ -672,9 +672,10 @@ class NMF(_BaseNMF):
 
     def _is_sklearn_cd(self, solver, kind):
         """``solver="cd"`` as scikit-learn runs it: plain sweeps, no inner
-        loops or extrapolation, on complete NumPy or sparse data."""
+        loops or extrapolation, on complete data in memory (NumPy, sparse or
+        arrays of other array-API libraries; not Dask)."""
         plain = self.inner_iter in (None, 1) and not self.extrapolate
-        in_memory = kind in ("dense", "sparse")
+        in_memory = kind in ("dense", "sparse", "array_api")
         return self.solver == "cd" and solver == "hals" and plain and in_memory
 
     def _uses_course_penalties(self):
@@ -1041,7 +1042,7 @@ class NMF(_BaseNMF):
         options = self._solver_options(masked=masked, X=X_internal)
         options["monitor"].objective_scale = scale.objective_factor
         if options["monitor"].rule == "violation" and not self.bias:
-            W0 = np.zeros_like(W0)  # scikit-learn's coordinate descent starts at 0
+            W0 = W0 * 0  # scikit-learn's coordinate descent starts at 0
         result = solver_fn(
             X_internal,
             W0,

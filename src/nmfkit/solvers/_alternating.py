@@ -305,10 +305,10 @@ def fit_alternating(
         rule = _builtin_rule(rule, X, shuffle, random_state, l1_placement)
     if monitor.rule == "violation":
         # scikit-learn's coordinate descent test: the sweeps measure it
-        if not isinstance(rule, HALSRule) or not is_numpy(xp) or inner_iter != 1:
+        if not isinstance(rule, HALSRule) or inner_iter != 1:
             raise ValueError(
                 "The monitor's rule='violation' (scikit-learn's coordinate "
-                "descent test) needs plain HALS on NumPy data: rule='hals', "
+                "descent test) needs plain HALS on complete data: rule='hals', "
                 "inner_iter=1."
             )
         monitor.violation_source = rule.track_violation()

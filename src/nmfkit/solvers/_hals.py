@@ -72,7 +72,7 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
     xp : namespace or None
         The array namespace of ``F``; found from the arrays when None.
     violation : list of one float or None
-        When given (NumPy), ``violation[0]`` is increased by scikit-learn's
+        When given, ``violation[0]`` is increased by scikit-learn's
         projected-gradient violation of the sweep: ``sum |g|`` over the
         entries, each gradient ``g`` taken just before its entry's update,
         and only its negative part where the entry is zero (the stopping test
@@ -105,7 +105,7 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
         new = G2[k, ...] @ F  # (G + l2 I)[k] F, including the current row
         new = Q[k, ...] - new  # minus the gradient of row k
         if violation is not None:
-            violation[0] += _projected_gradient_norm1(new, row)
+            violation[0] = violation[0] + _projected_gradient_norm1(xp, new, row)
         new *= F.dtype.type(1.0 / hess) if numpy else 1.0 / hess
         new += row
         new = _clip_at_zero(xp, new)
@@ -114,12 +114,19 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
     return float(change)
 
 
-def _projected_gradient_norm1(minus_gradient, row):
+def _projected_gradient_norm1(xp, minus_gradient, row):
     """``sum |pg|``: the gradient where the entry is positive, its negative
-    part where the entry is zero (NumPy vectors)."""
-    at_zero = row == 0
-    total = float(np.abs(minus_gradient[~at_zero]).sum(dtype=np.float64))
-    return total + float(np.maximum(minus_gradient[at_zero], 0).sum(dtype=np.float64))
+    part where the entry is zero (a float, or a 0-d array on the device)."""
+    if is_numpy(xp):
+        at_zero = row == 0
+        total = float(np.abs(minus_gradient[~at_zero]).sum(dtype=np.float64))
+        return total + float(
+            np.maximum(minus_gradient[at_zero], 0).sum(dtype=np.float64)
+        )
+    projected = xp.where(
+        row == 0, xp.clip(minus_gradient, min=0), xp.abs(minus_gradient)
+    )
+    return xp.sum(projected)
 
 
 def _clip_at_zero(xp, a):
@@ -162,7 +169,7 @@ class HALSRule(FactorRule):
     def take_violation(self):
         """The violation accumulated since the last call, and reset it."""
         value, self._violation[0] = self._violation[0], 0.0
-        return value
+        return float(value)
 
     def prepare(self, P, G, l1, l2, xp):
         return prepare_hals(P, G, l1, l2, xp=xp)

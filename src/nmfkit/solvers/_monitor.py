@@ -16,7 +16,11 @@ and says when to stop:
   ``e = sqrt(2 L)``, stop when ``(e[k-10] - e[k]) / e[0] < tol``; with
   ``rule="violation"`` (scikit-learn's coordinate descent) after every
   iteration when its projected-gradient violation, measured by the sweeps
-  (``violation_source``), is at most ``tol`` times the first iteration's;
+  (``violation_source``), is at most ``tol`` times the first iteration's,
+  and the objective's relative decrease is below ``tol`` too (on ordinary
+  data the violation test is the later one, so the run stops where
+  scikit-learn's does; with one dominant entry scikit-learn's test alone
+  stops after two iterations, far from the minimum);
 - ``max_iter``: stop after that many iterations (then ``converged`` is False);
 - ``max_time``: stop after that many seconds of solver time.
 """
@@ -345,7 +349,12 @@ class ConvergenceMonitor:
             if self._first_violation is None:
                 self._first_violation = violation
             first = self._first_violation
-            return first == 0 or violation <= self.tol * first
+            if not (first == 0 or violation <= self.tol * first):
+                return False
+            # and the objective must have stopped falling too: a dominant
+            # entry makes the first violation huge, and scikit-learn's test
+            # alone then stops a fit far from its minimum
+            return (previous - objective) < steps * self.tol * previous
         first = self._rows[0]
         if (iteration - first[0]) % 10:
             return False

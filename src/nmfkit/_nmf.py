@@ -257,8 +257,12 @@ class NMF(_BaseNMF):
         when the error ``e = sqrt(2 L)`` has fallen by less than
         ``tol * e[0]`` in the last 10; ``solver="cd"`` (plain sweeps) stops
         when the projected-gradient violation of an iteration is at most
-        ``tol`` times the first iteration's, and its code solves
-        (:meth:`transform`) start from zero codes, as scikit-learn's do.
+        ``tol`` times the first iteration's and, a safeguard scikit-learn
+        lacks, the objective's relative decrease is below ``tol`` too (with
+        one dominant entry scikit-learn's test alone stops after two
+        iterations, far from the minimum; on ordinary data the violation
+        test is the later one), and its code solves (:meth:`transform`)
+        start from zero codes, as scikit-learn's do.
     max_iter : int, default=200
         Largest number of iterations; reaching it with ``tol > 0`` warns with
         :class:`~sklearn.exceptions.ConvergenceWarning`.

@@ -251,8 +251,9 @@ class NMF(_BaseNMF):
         Stop when the relative decrease of the objective in one iteration,
         ``(L[k-1] - L[k]) / L[k-1]``, is below ``tol``. ``0`` runs
         ``max_iter`` iterations. Where scikit-learn's solvers run with its
-        parameters (none of the course's penalties), its tests are used, so
-        that ``n_iter_`` and the factors are scikit-learn's: the
+        parameters (``solver="mu"`` or ``"cd"`` named, none of the course's
+        penalties; ``"auto"`` keeps the decrease test), its tests are used,
+        so that ``n_iter_`` and the factors are scikit-learn's: the
         multiplicative updates (``solver="mu"``) stop every 10th iteration
         when the error ``e = sqrt(2 L)`` has fallen by less than
         ``tol * e[0]`` in the last 10; ``solver="cd"`` (plain sweeps) stops
@@ -665,12 +666,12 @@ class NMF(_BaseNMF):
 
     def _stopping_rule(self, solver, kind="dense"):
         """scikit-learn's tests where its parameters are used (its
-        multiplicative updates; its coordinate descent, ``solver="cd"``), the
-        decrease of each iteration otherwise (see ``tol`` in the class
-        docstring)."""
+        multiplicative updates, ``solver="mu"``; its coordinate descent,
+        ``solver="cd"``), the decrease of each iteration otherwise, with
+        ``solver="auto"`` included (see ``tol`` in the class docstring)."""
         if self._uses_course_penalties():
             return "decrease"
-        if solver == "mu":
+        if solver == "mu" and self.solver == "mu":
             return "scikit-learn"
         return "violation" if self._is_sklearn_cd(solver, kind) else "decrease"
 

@@ -225,7 +225,9 @@ class NMF(_BaseNMF):
         mean the masked ``"hals"`` (``inner_iter`` and ``extrapolate`` apply to
         complete data only). On Dask arrays ``"auto"`` is plain HALS
         (``"cd"``) for the Frobenius loss and ``"mu"`` for KL
-        (``docs/scaling.md``). Combinations not implemented raise a
+        (``docs/scaling.md``); there ``"cd"`` is nmfkit's plain HALS (the
+        course's order and the decrease test of ``tol``), not scikit-learn's
+        coordinate descent. Combinations not implemented raise a
         ValueError listing what is. Which solver runs on which data with which
         options is declared in one table (:mod:`nmfkit.solvers._table`;
         ``solver_`` and ``solver_options_`` report what ran); an option the

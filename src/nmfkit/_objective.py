@@ -30,7 +30,7 @@ instead. In float32 that a-priori bound is about a thousand times the
 error BLAS makes in practice, which would mean a direct evaluation every
 iteration; there ``||X||^2`` (accumulated in float64) is left out of it and
 the products' factor ``sqrt(k)`` is replaced by a measured one: the fit
-term is computed both ways at the first evaluation and every 16th, and the
+term is computed both ways at the first evaluation and every 32nd, and the
 identity is trusted while 4 times the largest error seen, in units of
 ``eps (2 <X H^T, W> + <W^T W, H H^T>) / 2`` (at least 1), stays within the
 tolerance. Where it does not, the fit term is computed directly,
@@ -331,7 +331,7 @@ FIT_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
 #: Largest ``n p`` for which a cancelling sparse remainder is summed densely.
 DENSE_REMAINDER_ENTRIES = 1 << 24
 #: Low precision: the identity's error is measured every this many evaluations,
-MEASURE_EVERY = 16
+MEASURE_EVERY = 32
 #: and trusted up to this multiple of the largest error measured.
 MEASURE_SAFETY = 4.0
 _EPS64 = float(np.finfo(np.float64).eps)

@@ -230,15 +230,19 @@ def fit_transform_dask(est, X, W=None, H=None):
 def _transform_block(X_b, H, mean, penalties, options):
     """Codes of one block under a fixed H, by the in-memory solver."""
     from .._objective import constant_start
-    from ..solvers import ConvergenceMonitor, resolve_solver
+    from ..solvers import NEUTRAL_OPTIONS, ConvergenceMonitor, resolve_solver
 
     options = dict(options)  # the task may run again (recomputation)
     X_b = np.asarray(X_b)
     value = constant_start(mean, H.shape[0])
     W0 = np.full((X_b.shape[0], H.shape[0]), value, dtype=X_b.dtype)
     beta = options.pop("beta")
+    # the estimator's options only: the in-memory row sets its own schedule
+    chosen = {
+        k: v for k, v in options.pop("options").items() if k in NEUTRAL_OPTIONS
+    }
     spec, solver_options = resolve_solver(
-        options.pop("solver"), beta, "dense", warn=False, **options.pop("options")
+        options.pop("solver"), beta, "dense", warn=False, **chosen
     )
     monitor = ConvergenceMonitor(**options.pop("monitor"))
     result = spec.solver(beta)(

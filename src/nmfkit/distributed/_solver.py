@@ -136,6 +136,7 @@ def fit_dask(
     update_order="HW",
     split_every=8,
     checkpoint_every=10,
+    objective_every=1,
 ):
     """Fit ``X ~ W H`` for a Dask array X chunked by rows.
 
@@ -165,6 +166,12 @@ def fit_dask(
     checkpoint_every : int
         Gather W to the driver every this many iterations (bounds the lineage);
         0 keeps the whole lineage instead.
+    objective_every : int, default=1
+        Record the objective (and apply ``tol``, ``max_time`` and the
+        callbacks) every this many iterations and at the last one, with the
+        monitor's rule over several iterations: the in-memory beta MU's
+        schedule, which the estimator's KL row follows so that both give the
+        same history and the same ``n_iter_``.
 
     Returns
     -------
@@ -249,6 +256,21 @@ def fit_dask(
     def objective():
         return rule.objective(data, totals, Ht, HHt)
 
+    pending = [0]
+
+    def last_iteration():
+        return monitor.n_iter + pending[0] + 1 >= monitor.max_iter
+
+    def report():
+        """Record the objective every ``objective_every`` iterations and at
+        the last one (as the in-memory beta MU does); True to stop."""
+        pending[0] += 1
+        iteration = monitor.n_iter + pending[0]
+        if pending[0] < objective_every and iteration < monitor.max_iter:
+            return False
+        steps, pending[0] = pending[0], 0
+        return monitor.update(objective(), as_array(W_blocks), Ht.T, steps=steps)
+
     def checkpoint(blocks):
         if checkpoint_every and monitor.n_iter % checkpoint_every == 0:
             return _persist(_split_rows(_gather(blocks), chunks))
@@ -265,8 +287,8 @@ def fit_dask(
             W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=True)
             if update_order != "HW":
                 update_columns()
-            stop = monitor.update(objective(), as_array(W_blocks), Ht.T)
-            if not stop:
+            stop = report()
+            if not stop and not pending[0]:
                 W_blocks = checkpoint(W_blocks)
     else:
         # W first, objective from a pass over X: each pass evaluates the
@@ -280,13 +302,13 @@ def fit_dask(
         while not stop:
             W_blocks = W_next
             update_columns()
-            if monitor.n_iter + 1 >= monitor.max_iter:
+            if last_iteration():
                 _, totals = run_pass(W_blocks, Ht, HHt, update=False)
-                monitor.update(objective(), as_array(W_blocks), Ht.T)
+                report()
                 break
             W_next, totals = run_pass(W_blocks, Ht, HHt, update=True, obj_at="before")
-            stop = monitor.update(objective(), as_array(W_blocks), Ht.T)
-            if not stop:
+            stop = report()
+            if not stop and not pending[0]:
                 W_next = checkpoint(W_next)
     return SolverResult(
         W=as_array(W_blocks),

@@ -674,7 +674,7 @@ def _load_builtin():
             partial(fit_dask, rule=partial(BetaMURule, beta=1.0)),
             frozenset({1.0}),
             frozenset({"dask"}),
-            dict(order),
+            beta_mu,
         ),
     ]
     for row in rows:

@@ -45,8 +45,9 @@ fig_stability = plot_consensus_stability(selection)
 # ------------------
 # Each pooled component's local density is its mean distance to its nearest
 # other components (30% of the replicates). At rank 7 the two extra
-# components differ from fit to fit and lie far from the rest; the dashed
-# threshold drops the farthest before the clustering.
+# components differ from fit to fit and spread out (the right tail of the
+# histogram); components beyond the dashed threshold, if any, are dropped
+# before the clustering (``selection[7].n_dropped`` says how many).
 fig_density = plot_local_density(selection[7], selection.density_threshold)
 
 # %%

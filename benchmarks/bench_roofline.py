@@ -175,7 +175,9 @@ def seconds_per_iteration(X, rank, threads, iterations, repeats):
 def _markdown(meta, rows):
     lines = [
         f"Machine: {meta['cpu']}, {meta['cores']} cores, L3 {meta['l3_mib']:.0f} MiB; "
-        f"Python {meta['python']}, BLAS {meta['blas']}. Measured here: streaming "
+        f"Python {meta['python']}, BLAS "
+        + ", ".join(f"{b['internal_api']} {b['version']}" for b in meta["blas"])
+        + ". Measured here: streaming "
         "bandwidth (X @ v over 512 MiB) and FMA peak (2048^3 matrix product), per "
         "thread count:",
         "",
@@ -277,11 +279,15 @@ def main(argv=None):
         cpu=_cpu_name(),
         cores=cores,
         l3_mib=_l3_bytes() / MIB,
-        blas=", ".join(
-            f"{i.get('internal_api')} {i.get('version')}"
+        machine=platform.machine(),
+        processor=_cpu_name(),
+        cpu_count=cores,
+        threads=f"1 and {cores} (BLAS, set per row through threadpoolctl)",
+        blas=[
+            {k: i.get(k) for k in ("internal_api", "version", "architecture")}
             for i in threadpool_info()
             if i.get("user_api") == "blas"
-        ),
+        ],
         iterations=args.iterations,
         repeats=args.repeats,
         machine_bounds={str(t): b for t, b in bounds.items()},

@@ -68,15 +68,21 @@ def process_client():
         # one chunk read in flight per worker thread (see docs/scaling.md)
         "distributed.scheduler.worker-saturation": 1.0,
     }
-    with dask.config.set(config):
-        cluster = distributed.LocalCluster(
+    # the configuration stays set for the cluster's whole life: a worker that
+    # a test kills is restarted by its nanny with the configuration of that
+    # moment (set only at creation, a restarted worker paused at 80% memory
+    # and the out-of-core fit waited on it forever)
+    with (
+        dask.config.set(config),
+        distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             processes=True,
             memory_limit=MEMORY_LIMIT,
             dashboard_address=":0",
-        )
-    with cluster, distributed.Client(cluster) as client:
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 

@@ -342,19 +342,19 @@ class ConvergenceMonitor:
     def _tol_test(self, iteration, previous, objective, steps):
         if objective == 0.0:
             return True
+        decreased = (previous - objective) < steps * self.tol * previous
         if self.rule == "decrease":
-            return (previous - objective) < steps * self.tol * previous
+            return decreased
         if self.rule == "violation":
+            # the sweeps' violation is taken (and reset) every iteration; the
+            # objective must have stopped falling too: a dominant entry makes
+            # the first violation huge, and scikit-learn's test alone then
+            # stops a fit far from its minimum
             violation = self.violation_source()
             if self._first_violation is None:
                 self._first_violation = violation
             first = self._first_violation
-            if not (first == 0 or violation <= self.tol * first):
-                return False
-            # and the objective must have stopped falling too: a dominant
-            # entry makes the first violation huge, and scikit-learn's test
-            # alone then stops a fit far from its minimum
-            return (previous - objective) < steps * self.tol * previous
+            return (first == 0 or violation <= self.tol * first) and decreased
         first = self._rows[0]
         if (iteration - first[0]) % 10:
             return False

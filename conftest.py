@@ -65,6 +65,7 @@ REQUIRES = {
     "audio/_plots.py": "matplotlib",
     "distributed": "dask",
     "apps/_faces.py": "PIL",
+    "consensus/_anndata.py": "anndata",
 }
 
 

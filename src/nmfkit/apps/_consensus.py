@@ -70,14 +70,20 @@ def _table_rows(selection):
 TABLE_HEADER = ["rank", "silhouette", "reconstruction_error", "n_dropped", "chosen"]
 
 
-def write_consensus_outputs(outputs, table, result, *, source, report):
+#: The AnnData file written with the results (``nmfkit consensus --h5ad``).
+H5AD_FILE = "consensus.h5ad"
+
+
+def write_consensus_outputs(outputs, table, result, *, source, report, anndata=None):
     """Write the spectra and usages of every rank, the table, the plot, the JSON.
 
     Files: ``spectra_k{rank}.csv`` (components x features, the feature
     names of the input's header) and ``usages_k{rank}.csv`` (samples x
     components, the sample names of its index) for every rank,
     ``consensus.csv`` (the selection table), ``stability.png``,
-    ``consensus.json`` and, with ``report``, ``report.html``.
+    ``consensus.json``, with ``report`` ``report.html``, and with
+    ``anndata`` (the AnnData factorized) ``consensus.h5ad``: it, with the
+    results written by :func:`nmfkit.consensus.store_consensus`.
 
     Returns
     -------
@@ -110,6 +116,12 @@ def write_consensus_outputs(outputs, table, result, *, source, report):
     figure = plot_consensus_stability(selection)
     outputs.write_bytes("stability.png", figure_to_png(figure))
     files += ["consensus.csv", "stability.png", "consensus.json"]
+    if anndata is not None:
+        from ..consensus import store_consensus
+
+        store_consensus(anndata, selection)
+        anndata.write_h5ad(outputs.path(H5AD_FILE))
+        files.append(H5AD_FILE)
     if report:
         files.append("report.html")
     summary = {
@@ -135,6 +147,8 @@ def _descriptions(selection):
         "of every rank",
         "consensus.json": "the table, the chosen rank, the settings and the warnings",
         "stability.png": "silhouette and error against the rank",
+        H5AD_FILE: "the input AnnData with the usages (obsm), spectra (varm) and "
+        "scores (uns) of every rank",
     }
     for rank in selection.ranks:
         spectra, usages = _rank_files(rank)

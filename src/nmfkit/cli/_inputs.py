@@ -16,6 +16,7 @@ __all__ = [
     "add_face_options",
     "add_matrix_options",
     "add_text_options",
+    "load_anndata_table",
     "load_faces",
     "load_table",
     "load_texts",
@@ -44,12 +45,19 @@ def add_cache_options(group):
 
 
 # -------------------------------------------------------------------- matrix
-def add_matrix_options(parser):
-    """The matrix file and how to read it (``fit``, ``rank``)."""
+def add_matrix_options(parser, *, anndata=False):
+    """The matrix file and how to read it (``fit``, ``rank``, ``consensus``).
+
+    ``anndata``: the command also reads ``.h5ad`` files (:func:`load_anndata_table`).
+    """
+    formats = ".npy, .npz (dense or SciPy sparse), .csv/.tsv/.txt (delimiter "
+    "detected, a header row of names kept)"
+    if anndata:
+        formats += ", .mtx or .h5ad (AnnData, cells x genes)"
+    else:
+        formats += " or .mtx"
     parser.add_argument(
-        "input",
-        help="the matrix file: .npy, .npz (dense or SciPy sparse), .csv/.tsv/.txt "
-        "(delimiter detected, a header row of names kept) or .mtx; rows are samples",
+        "input", help=f"the matrix file: {formats}; rows are samples"
     )
     group = parser.add_argument_group("input")
     group.add_argument("--key", help="array to use from a .npz archive")
@@ -66,6 +74,53 @@ def add_matrix_options(parser):
         "entries: fit only the observed ones (Frobenius loss)",
     )
     return group
+
+
+#: The file name ending of AnnData files.
+H5AD = ".h5ad"
+
+
+def load_anndata_table(path, *, layer=None, highly_variable=False):
+    """The AnnData of an ``.h5ad`` file and its matrix with cell and gene names.
+
+    Returns
+    -------
+    adata : anndata.AnnData
+        The whole file, in memory.
+    table : Bunch
+        ``data`` (``X`` or ``layers[layer]``, only the highly variable genes
+        with ``highly_variable``; sparse stays sparse), ``row_names`` (the
+        ``obs_names``), ``column_names`` (the kept ``var_names``) and
+        ``features`` (the kept genes' indices, None for all).
+    """
+    from sklearn.utils import Bunch
+
+    from .._optional import import_optional
+    from ..consensus import anndata_matrix
+
+    anndata = import_optional(
+        "anndata", purpose="reading .h5ad files", extra="anndata"
+    )
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; give an .h5ad file.")
+    try:
+        adata = anndata.read_h5ad(path)
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{path} is not a readable .h5ad file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); write it "
+            "again with anndata's write_h5ad."
+        ) from exc
+    X, features = anndata_matrix(adata, layer=layer, highly_variable=highly_variable)
+    genes = adata.var_names if features is None else adata.var_names[features]
+    table = Bunch(
+        data=X,
+        row_names=[str(name) for name in adata.obs_names],
+        column_names=[str(name) for name in genes],
+        features=features,
+    )
+    return adata, table
 
 
 def load_table(args):

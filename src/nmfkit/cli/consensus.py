@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..apps._defaults import CONSENSUS_DEFAULTS
-from ._inputs import add_matrix_options, load_table
+from ._inputs import H5AD, add_matrix_options, load_anndata_table, load_table
 from ._options import (
     CommandError,
     add_command,
@@ -56,9 +56,29 @@ def add_parser(subparsers):
         "Prints the stability (silhouette) and error of every rank and chooses "
         "the most stable; writes spectra_kK.csv and usages_kK.csv for every "
         "rank (with the input's row and column names), consensus.csv, "
-        "stability.png, consensus.json and report.html.",
+        "stability.png, consensus.json and report.html. An .h5ad input (AnnData) "
+        "gives its X or a --layer, optionally only its highly variable genes, "
+        "and its cell and gene names; --h5ad writes it back with the results.",
     )
-    add_matrix_options(parser)
+    group = add_matrix_options(parser, anndata=True)
+    group.add_argument(
+        "--layer",
+        metavar="NAME",
+        help=".h5ad input: factorize the layer NAME (e.g. counts) instead of X",
+    )
+    group.add_argument(
+        "--highly-variable",
+        action="store_true",
+        help=".h5ad input: only the genes marked in var['highly_variable']",
+    )
+    group.add_argument(
+        "--h5ad",
+        action="store_true",
+        help=".h5ad input: also write consensus.h5ad, the input with the usages "
+        "of every rank K in obsm['consensus_usages_kK'], the spectra in "
+        "varm['consensus_spectra_kK'] (NaN for genes not factorized) and the "
+        "scores in uns['consensus']",
+    )
     parser.add_argument(
         "--ranks",
         type=parse_ranks,
@@ -100,10 +120,35 @@ def add_parser(subparsers):
     return parser
 
 
+def _check_input_options(args, source):
+    """The options of one kind of input are refused with the other."""
+    if source.suffix.lower() == H5AD:
+        for option, value in (("--key", args.key), ("--index-col", args.index_col)):
+            if value is not None:
+                raise CommandError(
+                    f"{option} is for .npz and CSV files; an .h5ad file has its "
+                    "own names (obs_names, var_names): leave it out"
+                )
+        return True
+    for option, value in (
+        ("--layer", args.layer),
+        ("--highly-variable", args.highly_variable),
+        ("--h5ad", args.h5ad),
+    ):
+        if value:
+            raise CommandError(
+                f"{option} is for an .h5ad (AnnData) input, not {source.name}; "
+                "give an .h5ad file or leave it out"
+            )
+    return False
+
+
 def run(args):
     """Run ``nmfkit consensus``; return the exit code."""
     from ..apps._table import format_table
 
+    source = Path(args.input)
+    h5ad = _check_input_options(args, source)
     if args.missing:
         raise CommandError(
             "--missing is not available for nmfkit consensus (its fits need "
@@ -122,7 +167,6 @@ def run(args):
             f"--neighbors {args.neighbors} is more than the {largest} other "
             f"components of rank {ranks[0]}; give --neighbors {largest} or less"
         )
-    source = Path(args.input)
     folder = output_folder(args, source.with_name(source.stem + "-consensus"))
     with open_outputs(
         args, folder, "consensus", stages=len(ranks) + 1, packages=("matplotlib",)
@@ -130,7 +174,14 @@ def run(args):
         from ..apps._consensus import consensus_matrix, write_consensus_outputs
 
         progress.step("reading the matrix")
-        table = load_table(args)
+        adata, anndata_settings = None, {}
+        if h5ad:
+            anndata_settings = dict(
+                layer=args.layer, highly_variable=args.highly_variable
+            )
+            adata, table = load_anndata_table(source, **anndata_settings)
+        else:
+            table = load_table(args)
         X = table.data
         if ranks[-1] > min(X.shape):
             raise CommandError(
@@ -138,17 +189,23 @@ def run(args):
                 f"({X.shape[0]} x {X.shape[1]}); give ranks up to {min(X.shape)}"
             )
         result = consensus_matrix(
-            X,
+            X if adata is None else adata,
             ranks,
             progress=progress,
             n_replicates=args.replicates,
             density_threshold=args.density_threshold,
             n_neighbors=args.neighbors,
             beta_loss=args.beta_loss,
+            **anndata_settings,
             **params,
         )
         summary = write_consensus_outputs(
-            outputs, table, result, source=source, report=args.report
+            outputs,
+            table,
+            result,
+            source=source,
+            report=args.report,
+            anndata=adata if args.h5ad else None,
         )
     selection = result.selection
     print_lines(

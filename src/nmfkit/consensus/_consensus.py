@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state
 from .._rank import _TIE, _check_rank
 from .._typing import MatrixLike, RandomStateLike
 from .._validation import check_data, check_finite_output
+from ._anndata import anndata_matrix, is_anndata
 from ._clustering import cluster_components, unit_rows
 from ._replicates import fit_replicates
 
@@ -142,6 +143,10 @@ class ConsensusSelection:
     unconverged : dict
         ``unconverged[rank] = (n_stopped, n_fits)`` for the ranks where some
         fits stopped at ``max_iter`` (their ConvergenceWarning is not issued).
+    features : ndarray of int or None
+        For an AnnData input with ``highly_variable=True``: the indices into
+        its ``var_names`` of the genes factorized (the columns of every
+        rank's spectra); None when every column of the input was.
 
     See Also
     --------
@@ -166,6 +171,7 @@ class ConsensusSelection:
     n_neighbors: int
     density_threshold: float
     unconverged: dict = field(default_factory=dict)
+    features: np.ndarray | None = None
 
     def __getitem__(self, rank: int) -> ConsensusFactors:
         try:
@@ -367,6 +373,19 @@ def _check_settings(ranks, n_replicates, density_threshold, n_neighbors, nmf_par
     return ranks, n_replicates, float(density_threshold), n_neighbors
 
 
+def _consensus_input(X, layer, highly_variable):
+    """The validated matrix, and the genes kept of an AnnData (None: all)."""
+    features = None
+    if is_anndata(X):
+        X, features = anndata_matrix(X, layer=layer, highly_variable=highly_variable)
+    elif layer is not None or highly_variable:
+        raise ValueError(
+            "layer and highly_variable select the matrix of an anndata.AnnData; "
+            f"X is a {type(X).__name__}: pass the AnnData, or leave them unset."
+        )
+    return check_data(X), features
+
+
 def _refit_usages(X, spectra, nmf_params, tally):
     """Codes of X with the spectra fixed (``update_H=False``); counts unconverged.
 
@@ -450,6 +469,8 @@ def consensus_nmf(
     max_iter: int = 1000,
     tol: float = 1e-4,
     callback: Callable[[int, ConsensusFactors], Any] | None = None,
+    layer: str | None = None,
+    highly_variable: bool = False,
     **nmf_params: Any,
 ) -> ConsensusSelection:
     """Consensus NMF: merge many fits per rank, score its stability, choose a rank.
@@ -485,9 +506,13 @@ def consensus_nmf(
 
     Parameters
     ----------
-    X : array-like or sparse matrix of shape (n_samples, n_features)
+    X : array-like, sparse matrix or anndata.AnnData of shape \
+            (n_samples, n_features)
         Non-negative data, for example cells x genes. Sparse input stays
-        sparse (the fits, the refit and the error never densify it).
+        sparse (the fits, the refit and the error never densify it). An
+        AnnData gives its ``X`` (or ``layers[layer]``), optionally only its
+        highly variable genes; write the results back into it with
+        :func:`store_consensus`.
     ranks : int or iterable of int
         Candidate ranks, each at least 2 and at most ``min(X.shape)``.
     n_replicates : int, default=20
@@ -512,6 +537,14 @@ def consensus_nmf(
         Stopping tolerance of each fit (:class:`nmfkit.NMF`'s).
     callback : callable, default=None
         Called as ``callback(rank, factors)`` after each rank (for progress).
+    layer : str, default=None
+        AnnData input only: factorize ``X.layers[layer]`` instead of
+        ``X.X`` (for example the raw ``"counts"``).
+    highly_variable : bool, default=False
+        AnnData input only: factorize only the genes marked True in
+        ``X.var["highly_variable"]`` (scanpy's
+        ``scanpy.pp.highly_variable_genes``); ``selection.features`` then
+        holds their indices.
     **nmf_params
         Other parameters of :class:`nmfkit.NMF` for every fit (``solver``,
         penalties, ``init``; default ``init="random"``: the replicates need
@@ -533,7 +566,9 @@ def consensus_nmf(
         ``n_replicates < 2``, ``density_threshold`` outside (0, 2],
         ``n_neighbors`` out of range, a refused NMF parameter, invalid data
         (negative, NaN, ...), or a rank where too few components pass the
-        density filter.
+        density filter; for an AnnData, an unknown layer or a missing
+        ``var["highly_variable"]``; ``layer`` or ``highly_variable`` with
+        an input that is not an AnnData.
 
     See Also
     --------
@@ -543,6 +578,7 @@ def consensus_nmf(
         the rank.
     nmfkit.matching.match_components : Pair the consensus spectra with other
         components.
+    store_consensus : Write the usages and spectra into an AnnData.
 
     Notes
     -----
@@ -580,7 +616,7 @@ def consensus_nmf(
         ranks, n_replicates, density_threshold, n_neighbors, nmf_params
     )
     ranks = list(checked)
-    X = check_data(X)
+    X, features = _consensus_input(X, layer, highly_variable)
     if ranks[-1] > min(X.shape):
         raise ValueError(
             f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "
@@ -612,4 +648,5 @@ def consensus_nmf(
         n_neighbors=n_neighbors,
         density_threshold=density_threshold,
         unconverged=unconverged,
+        features=features,
     )

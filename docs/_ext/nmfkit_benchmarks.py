@@ -150,6 +150,14 @@ def _bound(name, data):
             "unit of that work (it falls as the fixed O((n + p) x rank) cost "
             "is spread over more entries).\n"
         )
+    if name == "bench_many_fits":
+        return (
+            "\nPhysical bound: none applies; these are times of whole runs "
+            "(restarts to convergence, consensus pipelines), which depend on "
+            "the iterations each fit takes, not a rate. The batched restarts "
+            "share every pass over X, so their floor is one fit's reads of X "
+            "per iteration, against one per restart for the sequential fits.\n"
+        )
     if name == "bench_solvers":
         return (
             "\nPhysical bound: none applies; this is a time to a target "

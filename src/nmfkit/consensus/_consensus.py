@@ -569,6 +569,8 @@ def consensus_nmf(
         density filter; for an AnnData, an unknown layer or a missing
         ``var["highly_variable"]``; ``layer`` or ``highly_variable`` with
         an input that is not an AnnData.
+    TypeError
+        For non-numeric data, or a ``highly_variable`` that is not a bool.
 
     See Also
     --------

@@ -1,10 +1,13 @@
-"""Time per multiplicative-update iteration: PyTorch on a GPU against NumPy on the CPU.
+"""Time per iteration of MU and of ``solver="auto"``: PyTorch on a GPU against NumPy on the CPU.
 
 Runs as is on a machine with CUDA (``pip install 'nmfkit[array-api]'`` with a
 CUDA build of torch): every problem is fitted from the same initialization
-by the same solver code (:func:`nmfkit.solvers.fit_mu`), once on NumPy
-and once on PyTorch through scikit-learn's array API dispatch, and the script
-prints and writes the median time per iteration and the ratio. Without a
+by the same solver code, once on NumPy and once on PyTorch through
+scikit-learn's array API dispatch, and the script prints and writes the
+median time per iteration, the ratio and the objectives' relative
+difference. Solvers: the multiplicative updates (:func:`nmfkit.solvers.fit_mu`)
+and what ``solver="auto"`` runs on both (:func:`nmfkit.solvers.fit_hals` with
+Gillis and Glineur's inner loops and Ang and Gillis's extrapolation). Without a
 GPU it says so and compares PyTorch on the CPU with NumPy instead.
 
     python benchmarks/bench_gpu.py                 # default problems
@@ -31,9 +34,10 @@ import sklearn  # noqa: E402
 
 from nmfkit._atomic import atomic_write  # noqa: E402
 from nmfkit._objective import Penalties  # noqa: E402
-from nmfkit.solvers import (
-    ConvergenceMonitor,  # noqa: E402
-    fit_mu,  # noqa: E402
+from nmfkit.solvers import (  # noqa: E402
+    ConvergenceMonitor,
+    fit_hals,
+    fit_mu,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,19 +58,28 @@ def _data(n, p, k, dtype, seed=0):
     return X.astype(dtype), W0.astype(dtype), H0.astype(dtype)
 
 
-def _time_per_iteration(X, W0, H0, n_iter, sync):
-    """Seconds per iteration of fit_mu (from its own history), and the objective."""
+#: The solvers timed: MU, and what ``solver="auto"`` runs for the Frobenius loss.
+SOLVERS = {
+    "mu": lambda X, W0, H0, pen, monitor: fit_mu(X, W0, H0, pen, monitor=monitor),
+    "auto": lambda X, W0, H0, pen, monitor: fit_hals(
+        X, W0, H0, pen, monitor=monitor, inner_iter="auto", extrapolate=True
+    ),
+}
+
+
+def _time_per_iteration(X, W0, H0, n_iter, sync, solver="mu"):
+    """Seconds per iteration of a solver (from its own history), and the objective."""
     sync()
     monitor = ConvergenceMonitor(tol=0, max_iter=n_iter)
     start = time.perf_counter()
-    result = fit_mu(X, W0, H0, Penalties(l1_W=0.01, l2_H=0.01), monitor=monitor)
+    result = SOLVERS[solver](X, W0, H0, Penalties(l1_W=0.01, l2_H=0.01), monitor)
     sync()
     total = time.perf_counter() - start
     history = result.history
     return history[-1, 1] / result.n_iter, total, float(history[-1, 2])
 
 
-def run(problems, device, dtypes, repeats, n_iter):
+def run(problems, device, dtypes, repeats, n_iter, solvers=tuple(SOLVERS)):
     import torch
 
     def sync():
@@ -75,22 +88,25 @@ def run(problems, device, dtypes, repeats, n_iter):
 
     rows = []
     for name, n, p, k in problems:
-        for dtype in dtypes:
+        for dtype, solver in ((d, s) for d in dtypes for s in solvers):
             X, W0, H0 = _data(n, p, k, dtype)
             Xt, Wt, Ht = (torch.asarray(A, device=device) for A in (X, W0, H0))
             numpy_times, torch_times = [], []
             # warm up both (BLAS threads, CUDA context and kernels)
-            _time_per_iteration(X, W0, H0, 2, lambda: None)
+            _time_per_iteration(X, W0, H0, 2, lambda: None, solver)
             with sklearn.config_context(array_api_dispatch=True):
-                _time_per_iteration(Xt, Wt, Ht, 2, sync)
+                _time_per_iteration(Xt, Wt, Ht, 2, sync, solver)
             for _ in range(repeats):  # alternate, so load changes hit both
-                t, _, obj_np = _time_per_iteration(X, W0, H0, n_iter, lambda: None)
+                t, _, obj_np = _time_per_iteration(
+                    X, W0, H0, n_iter, lambda: None, solver
+                )
                 numpy_times.append(t)
                 with sklearn.config_context(array_api_dispatch=True):
-                    t, _, obj_t = _time_per_iteration(Xt, Wt, Ht, n_iter, sync)
+                    t, _, obj_t = _time_per_iteration(Xt, Wt, Ht, n_iter, sync, solver)
                 torch_times.append(t)
             row = dict(
                 problem=name,
+                solver=solver,
                 shape=[n, p],
                 rank=k,
                 dtype=np.dtype(dtype).name,
@@ -104,7 +120,7 @@ def run(problems, device, dtypes, repeats, n_iter):
             row["speedup"] = row["numpy_ms_per_iter"] / row["torch_ms_per_iter"]
             rows.append(row)
             print(
-                f"{name:24s} {row['dtype']:8s} numpy {row['numpy_ms_per_iter']:9.2f} "
+                f"{name:24s} {solver:5s} {row['dtype']:8s} numpy {row['numpy_ms_per_iter']:9.2f} "
                 f"ms/it  torch[{device}] {row['torch_ms_per_iter']:9.2f} ms/it  "
                 f"speedup {row['speedup']:6.2f}x  objective rel. diff "
                 f"{row['objective_rel_diff']:.1e}",
@@ -120,13 +136,13 @@ def _markdown(rows, meta):
         f"Median of {rows[0]['repeats']} runs of "
         f"{rows[0]['iterations']} iterations, same initialization.",
         "",
-        "| problem | rank | dtype | NumPy ms/iter | PyTorch ms/iter | speedup | "
-        "objective rel. diff |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| problem | rank | solver | dtype | NumPy ms/iter | PyTorch ms/iter | "
+        "speedup | objective rel. diff |",
+        "|---|---:|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['problem']} | {r['rank']} | {r['dtype']} | "
+            f"| {r['problem']} | {r['rank']} | {r.get('solver', 'mu')} | {r['dtype']} | "
             f"{r['numpy_ms_per_iter']:.2f} | {r['torch_ms_per_iter']:.2f} | "
             f"{r['speedup']:.2f}x | {r['objective_rel_diff']:.1e} |"
         )

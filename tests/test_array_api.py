@@ -57,10 +57,10 @@ CASES = [
 @pytest.mark.parametrize("params", CASES, ids=lambda d: "-".join(map(str, d.values())))
 def test_fit_matches_numpy(dispatch, device, params):
     X = _data()
-    # on tensors solver="auto" (the default) runs "mu", the array-API solver:
-    # compare with NumPy's "mu"
-    kwargs = dict(n_components=4, random_state=0, max_iter=60, tol=0, **params)
-    ref = NMF(solver="mu", **kwargs)
+    kwargs = dict(
+        n_components=4, random_state=0, max_iter=60, tol=0, solver="mu", **params
+    )
+    ref = NMF(**kwargs)
     W_ref = ref.fit_transform(X)
     model = NMF(**kwargs)
     Xt = torch.asarray(X, device=device)
@@ -90,7 +90,7 @@ def test_custom_init_numpy_factors_and_tolerance_stop(dispatch):
     W0, H0 = rng.random((40, 3)), rng.random((3, 25))
     ref = NMF(3, init="custom", tol=1e-3, max_iter=500, solver="mu")
     W_ref = ref.fit_transform(X, W=W0, H=H0)
-    model = NMF(3, init="custom", tol=1e-3, max_iter=500)
+    model = NMF(3, init="custom", tol=1e-3, max_iter=500, solver="mu")
     # initial factors may be NumPy arrays or tensors
     W = model.fit_transform(torch.asarray(X), W=W0, H=torch.asarray(H0))
     assert model.n_iter_ == ref.n_iter_ < 500
@@ -100,10 +100,11 @@ def test_custom_init_numpy_factors_and_tolerance_stop(dispatch):
 
 def test_float32_stays_float32(dispatch):
     X = _data().astype(np.float32)
-    model = NMF(4, init="random", random_state=0, max_iter=30, tol=0)
+    kwargs = dict(n_components=4, init="random", random_state=0, max_iter=30, tol=0)
+    model = NMF(**kwargs)
     W = model.fit_transform(torch.asarray(X))
     assert W.dtype == torch.float32 and model.components_.dtype == torch.float32
-    ref = NMF(4, init="random", random_state=0, max_iter=30, tol=0, solver="mu").fit(X)
+    ref = NMF(**kwargs).fit(X)
     _close(model.components_, ref.components_, rtol=1e-3)
 
 
@@ -197,7 +198,6 @@ def test_non_negative_factorization_on_tensors(dispatch):
         random_state=0,
         max_iter=20,
         tol=0,
-        solver="mu",  # what "auto" runs on tensors
     )
     assert isinstance(H, torch.Tensor)
     _close(W, W_ref)
@@ -248,10 +248,44 @@ def test_hals_float32_on_tensors(dispatch):
     _close(model.components_, ref.components_, rtol=1e-3)
 
 
-def test_hals_on_tensors_names_what_is_not_available(dispatch):
-    X = torch.asarray(_data())
-    match = "plain HALS and plain MU: set extrapolate=False"
-    with pytest.raises(ValueError, match=match):
-        NMF(3, solver="cd", extrapolate=True, max_iter=5).fit(X)
-    with pytest.raises(ValueError, match="plain HALS"):
-        NMF(3, solver="cd", shuffle=True, max_iter=5).fit(X)
+AUTO_CASES = [
+    dict(),  # solver="auto": HALS, inner loops, extrapolation
+    dict(l1_W=0.3, l2_H=0.2, update_order="WH"),
+    dict(alpha_W=0.02, l1_ratio=0.5),
+    dict(solver="hals", shuffle=True),
+    dict(solver="mu", inner_iter="auto", extrapolate=True, l1_H=0.1),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(
+    "params", AUTO_CASES, ids=lambda d: "-".join(map(str, d.values())) or "auto"
+)
+def test_auto_inner_loops_and_extrapolation_match_numpy(dispatch, device, params):
+    # solver="auto" on tensors runs what it runs on NumPy arrays (HALS with
+    # inner loops and extrapolation with restarts, rebalancing the
+    # components): the same iterates, the same restarts, the same n_iter_
+    X = _data(seed=6)
+    kwargs = dict(n_components=4, init="random", random_state=0, max_iter=60, tol=1e-6)
+    kwargs.update(params)
+    ref = NMF(**kwargs)
+    W_ref = ref.fit_transform(X)
+    model = NMF(**kwargs)
+    W = model.fit_transform(torch.asarray(X, device=device))
+    assert isinstance(W, torch.Tensor) and W.device.type == device
+    assert model.solver_ == ref.solver_
+    assert model.solver_options_ == ref.solver_options_
+    assert model.n_iter_ == ref.n_iter_
+    _close(W, W_ref, rtol=1e-9)
+    _close(model.components_, ref.components_, rtol=1e-9)
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=1e-10)
+
+
+def test_auto_on_tensors_is_hals_with_inner_loops():
+    from nmfkit.solvers import resolve_solver
+
+    spec, options = resolve_solver("auto", 2.0, "array_api")
+    assert spec.name == "hals"
+    assert options["inner_iter"] == "auto" and options["extrapolate"] is True
+
+

@@ -42,7 +42,7 @@ def _data(n=30, p=20, r=3, seed=0):
         ("auto", 2.0, "observed", "hals", fit_masked_hals),
         ("mu", 2.0, "observed", "mu", fit_masked_mu),
         ("auto", 0.5, "dense", "mu", None),
-        ("auto", 2.0, "array_api", "mu", None),
+        ("auto", 2.0, "array_api", "hals", fit_hals),
         ("auto", 2.0, "dask", "hals", None),
     ],
 )

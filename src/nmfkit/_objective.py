@@ -176,14 +176,14 @@ class Penalties:
         return total
 
 
-def penalty_change_of_rescaling(penalties, Wt, H, s, norms_W_sq, norms_H_sq):
+def penalty_change_of_rescaling(penalties, sums_W, sums_H, s, norms_W_sq, norms_H_sq):
     """How the penalties change when component k becomes ``(W[:, k] s_k, H[k] / s_k)``.
 
     Parameters
     ----------
     penalties : Penalties
-    Wt, H : ndarray of shape (r, m)
-        The factors, component-major (``W^T`` and ``H``).
+    sums_W, sums_H : ndarray of shape (r,)
+        ``sum W[:, k]`` and ``sum H[k]`` (float64).
     s : ndarray of shape (r,)
         The scale of each component.
     norms_W_sq, norms_H_sq : ndarray of shape (r,)
@@ -198,8 +198,8 @@ def penalty_change_of_rescaling(penalties, Wt, H, s, norms_W_sq, norms_H_sq):
     p = penalties
     change = np.zeros_like(s)
     if p.l1_W or p.l1_H:
-        change += p.l1_W * Wt.sum(axis=1, dtype=np.float64) * (s - 1)
-        change += p.l1_H * H.sum(axis=1, dtype=np.float64) * (1 / s - 1)
+        change += p.l1_W * sums_W * (s - 1)
+        change += p.l1_H * sums_H * (1 / s - 1)
     if p.l2_W or p.l2_H:
         change += 0.5 * p.l2_W * norms_W_sq * (s**2 - 1) + 0.5 * p.l2_H * norms_H_sq * (
             s**-2 - 1

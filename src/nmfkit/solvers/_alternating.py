@@ -47,7 +47,14 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._array_api import contiguous_copy, get_namespace, is_numpy
+from .._array_api import (
+    accumulation_dtype,
+    contiguous_copy,
+    device_of,
+    get_namespace,
+    is_numpy,
+    to_numpy,
+)
 from .._objective import penalty_change_of_rescaling
 from ._data_terms import data_term
 from ._hals import HALSRule
@@ -159,7 +166,7 @@ def _builtin_rule(name, X, shuffle, random_state, l1_placement):
 def _extrapolate(new, prev, beta, rule):
     if beta == 0.0:
         return new
-    return rule.project(new + new.dtype.type(beta) * (new - prev), new)
+    return rule.project(new + float(beta) * (new - prev), new)
 
 
 def _rebalance(Wt, H, Wt_prev, H_prev, penalties, fixed=()):
@@ -178,12 +185,14 @@ def _rebalance(Wt, H, Wt_prev, H_prev, penalties, fixed=()):
     decrease : float
         How much the penalties, hence the objective, went down.
     """
-    a = np.sqrt(np.einsum("ij,ij->i", Wt, Wt, dtype=np.float64))
-    b = np.sqrt(np.einsum("ij,ij->i", H, H, dtype=np.float64))
+    xp = get_namespace(Wt, H)
+    a_sq, sums_W = _row_norms_and_sums(xp, Wt)
+    b_sq, sums_H = _row_norms_and_sums(xp, H)
+    a, b = np.sqrt(a_sq), np.sqrt(b_sq)
     ok = (a > 0) & (b > 0)
     s = np.ones_like(a)
     s[ok] = np.sqrt(b[ok] / a[ok])
-    change = penalty_change_of_rescaling(penalties, Wt, H, s, a**2, b**2)
+    change = penalty_change_of_rescaling(penalties, sums_W, sums_H, s, a_sq, b_sq)
     s[change > 0] = 1.0
     s[list(fixed)] = 1.0
     if np.all(s == 1.0):
@@ -192,8 +201,37 @@ def _rebalance(Wt, H, Wt_prev, H_prev, penalties, fixed=()):
     for array, scale in ((Wt, s), (H, 1 / s), (Wt_prev, s), (H_prev, 1 / s)):
         if id(array) not in seen:
             seen.add(id(array))
-            array *= scale.astype(array.dtype)[:, None]
+            array *= _to_device_column(xp, scale, array)
     return float(-np.sum(change[s != 1.0]))
+
+
+def _all_finite(xp, A):
+    """Whether every entry of ``A`` is finite (one host read for a tensor)."""
+    if is_numpy(xp):
+        return bool(np.isfinite(A).all())
+    return bool(xp.all(xp.isfinite(A)))
+
+
+def _row_norms_and_sums(xp, F):
+    """``||F[k]||^2`` and ``sum F[k]`` of every component, on the host (float64)."""
+    if is_numpy(xp):
+        return np.einsum("ij,ij->i", F, F, dtype=np.float64), F.sum(
+            axis=1, dtype=np.float64
+        )
+    wide = F if F.dtype == accumulation_dtype(xp, F) else xp.astype(
+        F, accumulation_dtype(xp, F)
+    )
+    both = xp.stack([xp.sum(wide * wide, axis=1), xp.sum(wide, axis=1)])
+    host = np.asarray(to_numpy(both), dtype=np.float64)  # one transfer
+    return host[0], host[1]
+
+
+def _to_device_column(xp, scale, like):
+    """``scale[:, None]`` in ``like``'s dtype, on its device."""
+    column = scale.astype(np.float64)[:, None]
+    if is_numpy(xp):
+        return column.astype(like.dtype)
+    return xp.asarray(column, dtype=like.dtype, device=device_of(like))
 
 
 def fit_alternating(
@@ -270,9 +308,8 @@ def fit_alternating(
     ------
     ValueError
         If the monitor's ``rule="violation"`` is combined with anything but
-        plain HALS on NumPy data, or if extrapolation, shuffling, MU inner
-        loops or a NumPy-only rule is asked for on the arrays of another
-        array-API library.
+        plain HALS, or if a NumPy-only rule (``array_api`` False) is given
+        the arrays of another array-API library.
 
     See Also
     --------
@@ -312,12 +349,11 @@ def fit_alternating(
                 "inner_iter=1."
             )
         monitor.violation_source = rule.track_violation()
-    mu_inner = isinstance(rule, MURule) and inner_iter != 1
-    if not is_numpy(xp) and (extrapolate or shuffle or mu_inner or not rule.array_api):
+    if not is_numpy(xp) and not rule.array_api:
         raise ValueError(
-            "On arrays of other array-API libraries (PyTorch, CuPy) the "
-            "alternating solvers run plain HALS and plain MU: set "
-            "extrapolate=False, shuffle=False and inner_iter=1 for solver='mu'."
+            f"The rule {type(rule).__name__} runs on NumPy arrays only; on arrays "
+            "of other array-API libraries (PyTorch, CuPy) use rule='hals' or "
+            "rule='mu', or a rule whose array_api is True."
         )
     data = data_term(
         X, W.dtype, fixed_W_columns=fixed_W_columns, fixed_H_rows=fixed_H_rows
@@ -427,7 +463,7 @@ def fit_alternating(
         with np.errstate(**_QUIET):
             if not stop and first is not None:
                 P1, S1, G2 = subproblem(first, Y2)
-        if extrapolate and not stop and first is not None and not np.isfinite(G2).all():
+        if extrapolate and not stop and first is not None and not _all_finite(xp, G2):
             Y2 = new2  # the extrapolated point overflowed: start plain
             P1, S1, G2 = subproblem(first, Y2)
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array_api import device_of, get_namespace, is_numpy
+from .._array_api import contiguous_copy, device_of, get_namespace, is_numpy
 from .._objective import EPSILON, squared_norm
 from ._rule import FactorRule
 
@@ -128,12 +128,15 @@ class MURule(FactorRule):
         self.l1_placement = l1_placement
 
     def update(self, F, P, G, prepared, l1, l2, xp, need_change):
-        old = F.copy() if need_change else None
+        old = contiguous_copy(xp, F) if need_change else None
         mu_step(F.T, P.T, G, l1, l2, self.l1_placement, xp=xp)
         if old is None:
             return 0.0
         old -= F
-        return squared_norm(old)
+        return float(squared_norm(old))
 
     def project(self, Y, new):
-        return np.maximum(Y, new * new.dtype.type(self.keep), out=Y)
+        if isinstance(Y, np.ndarray):
+            return np.maximum(Y, new * new.dtype.type(self.keep), out=Y)
+        xp = get_namespace(Y, new)
+        return xp.maximum(Y, new * self.keep)

@@ -198,4 +198,8 @@ class FactorRule:
         >>> FactorRule().project(np.array([[-1.0, 2.0]]), None)
         array([[0., 2.]])
         """
-        return np.maximum(Y, 0, out=Y)
+        if isinstance(Y, np.ndarray):
+            return np.maximum(Y, 0, out=Y)
+        from .._array_api import get_namespace
+
+        return get_namespace(Y).clip(Y, min=0)

@@ -183,11 +183,18 @@ class SolverSpec:
 #: Olivetti faces, the synthetic matrix and 20 Newsgroups at rank 10 (at rank
 #: 50 on 20 Newsgroups HALS with extrapolation alone did better: the
 #: solvers settle on different stationary points, and two initializations
-#: cannot separate the configurations). Options the user sets are kept.
-#: Partially observed and Dask data run plain HALS; every other loss, and
-#: arrays of other array-API libraries, the multiplicative updates.
+#: cannot separate the configurations). Arrays of other array-API libraries
+#: (PyTorch, CuPy) run the same HALS: the driver's inner loops and
+#: extrapolation are written with array-API operations. Options the user sets
+#: are kept. Partially observed and Dask data run plain HALS; every other
+#: loss the multiplicative updates.
 AUTO_RULES: tuple = (
-    (frozenset({2.0}), _IN_MEMORY, "hals", {"inner_iter": "auto", "extrapolate": True}),
+    (
+        frozenset({2.0}),
+        _IN_MEMORY | {"array_api"},
+        "hals",
+        {"inner_iter": "auto", "extrapolate": True},
+    ),
     (frozenset({2.0}), frozenset({"observed", "dask"}), "hals", {}),
     (None, frozenset(DATA_KINDS), "mu", {}),
 )

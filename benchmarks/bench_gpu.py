@@ -1,4 +1,4 @@
-"""Time per iteration of MU and of ``solver="auto"``: PyTorch on a GPU against NumPy on the CPU.
+"""Time per iteration of MU and ``solver="auto"``: PyTorch on a GPU against NumPy.
 
 Runs as is on a machine with CUDA (``pip install 'nmfkit[array-api]'`` with a
 CUDA build of torch): every problem is fitted from the same initialization
@@ -120,8 +120,8 @@ def run(problems, device, dtypes, repeats, n_iter, solvers=tuple(SOLVERS)):
             row["speedup"] = row["numpy_ms_per_iter"] / row["torch_ms_per_iter"]
             rows.append(row)
             print(
-                f"{name:24s} {solver:5s} {row['dtype']:8s} numpy {row['numpy_ms_per_iter']:9.2f} "
-                f"ms/it  torch[{device}] {row['torch_ms_per_iter']:9.2f} ms/it  "
+                f"{name:24s} {solver:5s} {row['dtype']:8s} "
+                f"numpy {row['numpy_ms_per_iter']:9.2f} ms/it  torch[{device}] {row['torch_ms_per_iter']:9.2f} ms/it  "
                 f"speedup {row['speedup']:6.2f}x  objective rel. diff "
                 f"{row['objective_rel_diff']:.1e}",
                 flush=True,
@@ -142,7 +142,8 @@ def _markdown(rows, meta):
     ]
     for r in rows:
         lines.append(
-            f"| {r['problem']} | {r['rank']} | {r.get('solver', 'mu')} | {r['dtype']} | "
+            f"| {r['problem']} | {r['rank']} | {r.get('solver', 'mu')} | "
+            f"{r['dtype']} | "
             f"{r['numpy_ms_per_iter']:.2f} | {r['torch_ms_per_iter']:.2f} | "
             f"{r['speedup']:.2f}x | {r['objective_rel_diff']:.1e} |"
         )

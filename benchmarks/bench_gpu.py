@@ -121,7 +121,8 @@ def run(problems, device, dtypes, repeats, n_iter, solvers=tuple(SOLVERS)):
             rows.append(row)
             print(
                 f"{name:24s} {solver:5s} {row['dtype']:8s} "
-                f"numpy {row['numpy_ms_per_iter']:9.2f} ms/it  torch[{device}] {row['torch_ms_per_iter']:9.2f} ms/it  "
+                f"numpy {row['numpy_ms_per_iter']:9.2f} ms/it  "
+                f"torch[{device}] {row['torch_ms_per_iter']:9.2f} ms/it  "
                 f"speedup {row['speedup']:6.2f}x  objective rel. diff "
                 f"{row['objective_rel_diff']:.1e}",
                 flush=True,

@@ -25,6 +25,9 @@ Memory: the fits are alive together, so their factors and iterates are
 held at once, about ``R x (n + p) x r`` numbers per copy (each fit holds a
 few copies: iterates, extrapolated and accepted points, its products), plus
 one stacked factor and one stacked product (``sum_i r_i`` rows) per round.
+Each fit gets a copy of its rows of the stacked product (O(r m), small
+beside the product's O(nnz(X) r)): a reduction over a view starting inside
+the stacked array could sum in another order, by its alignment.
 ``max_batch`` bounds how many fits run together: the fits run in batches
 of at most that many, one batch after the other.
 
@@ -41,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array_api import get_namespace, is_numpy
+from .._array_api import contiguous_copy, get_namespace, is_numpy
 from .._objective import Penalties
 from ._alternating import (
     _QUIET,
@@ -244,7 +247,7 @@ def fit_alternating_batched(
     for begin in range(0, n_fits, size):
         batch = fits[begin : begin + size]
         steps = [
-            alternating_steps(data, X, W0, H0, p, monitor=m, **opts)
+            alternating_steps(data.replica(), X, W0, H0, p, monitor=m, **opts)
             for W0, H0, p, m, opts in batch
         ]
         results.extend(run_lockstep(steps, data))
@@ -265,7 +268,9 @@ def run_lockstep(steps: Sequence[Any], data: Any) -> list[SolverResult]:
     steps : sequence of generator
         Coroutines made with the same ``data``.
     data : CompleteData
-        The data term of X.
+        The data term of X (each coroutine holds a
+        :meth:`~nmfkit.solvers._data_terms.CompleteData.replica` of it: the
+        objective keeps state per fit).
 
     Returns
     -------
@@ -318,8 +323,8 @@ def stacked_products(data: Any, requests: Sequence[Any], is_W: bool) -> list[Any
     Returns
     -------
     products : list of array
-        ``products[i]``: the rows of request ``i`` (``r_i x m``, views of
-        the stacked product, C-contiguous).
+        ``products[i]``: the rows of request ``i`` (``r_i x m``, copied
+        out of the stacked product, C-contiguous).
     """
     others = [request.other for request in requests]
     quiet = any(request.quiet for request in requests)
@@ -331,4 +336,9 @@ def stacked_products(data: Any, requests: Sequence[Any], is_W: bool) -> list[Any
         product = data.product(stacked, is_W)
     del stacked
     bounds = np.cumsum([0] + [int(other.shape[0]) for other in others])
-    return [product[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    # copies, not views: a reduction over a view that starts inside the
+    # stacked product (the objective) may sum in another order (alignment)
+    return [
+        contiguous_copy(xp, product[a:b])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]

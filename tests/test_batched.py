@@ -364,3 +364,74 @@ def test_interrupt_stops_the_batch_and_keeps_each_last_iteration(how):
                 break
         else:
             pytest.fail(f"run {seed} kept no iteration boundary")
+
+
+# ------------------------------------------------- consensus and select_rank
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fit_replicates_batched_equals_sequential(sparse):
+    from nmfkit.consensus._replicates import fit_replicates
+
+    X = _sparse() if sparse else _low_rank()
+    params = dict(max_iter=150, tol=1e-4, alpha_H=0.01)
+    from nmfkit._rank import _make_nmf
+
+    assert batching_refusal([_make_nmf(3, 0, params)], X) is None  # it batches
+    batched = fit_replicates(X, 3, 6, 0, max_batch=4, **params)
+    sequential = fit_replicates(X, 3, 6, 0, batched=False, **params)
+    np.testing.assert_array_equal(batched.seeds, sequential.seeds)
+    rtol = 0 if sparse else 1e-9
+    np.testing.assert_allclose(batched.losses, sequential.losses, rtol=rtol)
+    np.testing.assert_allclose(
+        batched.components, sequential.components, rtol=rtol, atol=1e-12
+    )
+    assert batched.n_unconverged == sequential.n_unconverged
+    assert len(set(batched.losses)) > 1
+
+
+def test_consensus_nmf_batched_equals_sequential(monkeypatch):
+    from functools import partial
+
+    from nmfkit.consensus import _consensus, consensus_nmf, make_planted_programs
+    from nmfkit.consensus._replicates import fit_replicates
+
+    data = make_planted_programs(80, 50, 3, random_state=0)
+    kwargs = dict(n_replicates=5, random_state=0, max_iter=200)
+    batched = consensus_nmf(data.X, [2, 3], **kwargs)
+    monkeypatch.setattr(
+        _consensus, "fit_replicates", partial(fit_replicates, batched=False)
+    )
+    sequential = consensus_nmf(data.X, [2, 3], **kwargs)
+    assert batched.best_rank == sequential.best_rank
+    for rank in (2, 3):
+        a, b = batched[rank], sequential[rank]
+        np.testing.assert_allclose(a.replicate_losses, b.replicate_losses, rtol=1e-9)
+        np.testing.assert_allclose(a.spectra, b.spectra, rtol=1e-7, atol=1e-12)
+        assert a.silhouette == pytest.approx(b.silhouette, rel=1e-9)
+        assert a.n_unconverged == b.n_unconverged
+
+
+def test_select_rank_batched_equals_sequential(monkeypatch):
+    import nmfkit._rank as rank_module
+    from nmfkit import select_rank
+
+    X = _low_rank(n=30, p=20, rank=3)
+    kwargs = dict(
+        method=("consensus", "cv"), n_runs=3, n_folds=3, random_state=0, max_iter=80
+    )
+    fit = rank_module._make_nmf(2, 0, dict(max_iter=80))
+    assert batching_refusal([fit], X) is None  # the fits of X batch
+    batched = select_rank(X, [2, 3, 4], **kwargs)
+    monkeypatch.setattr(rank_module, "_BATCH_FITS", False)
+    sequential = select_rank(X, [2, 3, 4], **kwargs)
+    assert batched.best_rank_by == sequential.best_rank_by
+    assert batched.unconverged == sequential.unconverged
+    for rank in (2, 3, 4):
+        for name, value in sequential.scores[rank].items():
+            np.testing.assert_allclose(
+                batched.scores[rank][name], value, rtol=1e-8, err_msg=name
+            )
+        np.testing.assert_array_equal(
+            batched.consensus[rank], sequential.consensus[rank]
+        )

@@ -435,3 +435,19 @@ def test_select_rank_batched_equals_sequential(monkeypatch):
         np.testing.assert_array_equal(
             batched.consensus[rank], sequential.consensus[rank]
         )
+
+
+def test_n_init_on_torch_tensors_is_batched(monkeypatch):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    import sklearn
+
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")  # scikit-learn asks for it
+    X = torch.asarray(_low_rank(n=40, p=30))
+    params = dict(n_components=3, solver="mu", max_iter=60, tol=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        assert batching_refusal([NMF(**params)], X) is None
+        a, Wa, b, Wb = _n_init_pair(X, **params)
+    assert isinstance(Wa, torch.Tensor) and isinstance(a.components_, torch.Tensor)
+    np.testing.assert_allclose(a.n_init_losses_, b.n_init_losses_, rtol=1e-10)
+    np.testing.assert_allclose(Wa.numpy(), Wb.numpy(), rtol=1e-9, atol=1e-12)

@@ -355,7 +355,14 @@ class NMF(_BaseNMF):
         lowest objective is kept. Their seeds are drawn from ``random_state``,
         and ``init=None`` means ``"random"`` when ``n_init > 1``. The seeds
         and final objectives of all runs are kept in ``n_init_seeds_`` and
-        ``n_init_losses_``.
+        ``n_init_losses_``. The runs share X: they run together, one pass
+        over X per step for all (:func:`nmfkit.solvers.fit_alternating_batched`;
+        the same fits as one after another, to rounding), except for
+        partially observed data, Dask arrays, other beta-divergences,
+        ``max_time`` and ``verbose``, where they run one after another.
+        Memory then holds the factors of all the runs at once, about
+        ``n_init x (n_samples + n_features) x n_components`` numbers per
+        copy, in batches of at most 1 GiB.
     inner_iter : int, "auto" or None, default=None
         Largest number of updates of one factor per iteration, reusing the
         products with X (Gillis and Glineur's accelerated MU and HALS).

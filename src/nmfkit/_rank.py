@@ -25,6 +25,12 @@ methods:
 
 For every rank it also reports the objective, the explained variance and the
 Hoyer sparseness of W and H of its best fit.
+
+The fits of X itself (every rank's best-of-``n_runs`` fits, all ranks
+together) share X and run batched, one pass over X per step for all
+(:mod:`nmfkit._batched_fits`; the same fits as one after another, to
+rounding). The cross-validation fits are not batched: each fold hides other
+entries, so they fit different partially observed matrices.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ DOCTEST_MODULES = (
     "consensus",
     "sparsity.py",
     "solvers/_alternating.py",
+    "solvers/_batched.py",
     "solvers/_masked_hals.py",
     "solvers/_masked_mu.py",
     "solvers/_monitor.py",

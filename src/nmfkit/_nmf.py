@@ -31,6 +31,7 @@ from ._array_api import (
     get_namespace,
     is_numpy,
 )
+from ._batched_fits import fit_transform_batched
 from ._init import initialize_factors, resolve_init
 from ._objective import (
     Penalties,
@@ -81,8 +82,9 @@ class _BaseNMF(
     """What :class:`NMF` and :class:`~nmfkit.MiniBatchNMF` share: input
     validation, initialization, ``inverse_transform`` and the estimator tags."""
 
-    def _validate_X(self, X, *, reset):
-        X_checked = check_data(X)
+    def _validate_X(self, X, *, reset, checked=None):
+        """The validated X (``checked``: X already through ``check_data``)."""
+        X_checked = check_data(X) if checked is None else checked
         # feature names come from the original object (a DataFrame's columns)
         validate_data(self, X, skip_check_array=True, reset=reset)
         X = X_checked
@@ -353,7 +355,14 @@ class NMF(_BaseNMF):
         lowest objective is kept. Their seeds are drawn from ``random_state``,
         and ``init=None`` means ``"random"`` when ``n_init > 1``. The seeds
         and final objectives of all runs are kept in ``n_init_seeds_`` and
-        ``n_init_losses_``.
+        ``n_init_losses_``. The runs share X: they run together, one pass
+        over X per step for all (:func:`nmfkit.solvers.fit_alternating_batched`;
+        the same fits as one after another, to rounding), except for
+        partially observed data, Dask arrays, other beta-divergences,
+        ``max_time`` and ``verbose``, where they run one after another.
+        Memory then holds the factors of all the runs at once, about
+        ``n_init x (n_samples + n_features) x n_components`` numbers per
+        copy, in batches of at most 1 GiB.
     inner_iter : int, "auto" or None, default=None
         Largest number of updates of one factor per iteration, reusing the
         products with X (Gillis and Glineur's accelerated MU and HALS).
@@ -861,8 +870,14 @@ class NMF(_BaseNMF):
         )
         return result.W
 
-    def _fit_best_of_several(self, X, W, H, mask):
-        """``n_init`` fits from seeds drawn from ``random_state``; keep the best."""
+    def _fit_best_of_several(self, X, W, H, mask, *, batched=True):
+        """``n_init`` fits from seeds drawn from ``random_state``; keep the best.
+
+        The fits share X: where the batched driver applies they run together
+        (:func:`~nmfkit._batched_fits.fit_transform_batched`), otherwise, or
+        with ``batched=False``, one after another; the results are the same
+        to rounding.
+        """
         check_parameters(self, ["n_init"])
         if self.init == "custom" or W is not None or H is not None:
             raise ValueError(
@@ -878,13 +893,22 @@ class NMF(_BaseNMF):
             np.iinfo(np.int32).max, size=self.n_init
         )
         init = "random" if self.init is None else self.init
+
+        def run(seed):
+            return clone(self).set_params(n_init=1, random_state=int(seed), init=init)
+
+        codes = None
+        if batched and mask is None:
+            runs = [run(seed) for seed in seeds]
+            codes = fit_transform_batched(runs, X)
+        if codes is None:  # one after another, keeping only the best codes
+            runs, codes = iter(run(seed) for seed in seeds), None
         best_W, best, losses = None, None, []
-        for seed in seeds:
-            run = clone(self).set_params(n_init=1, random_state=int(seed), init=init)
-            W_run = run.fit_transform(X, mask=mask)
-            losses.append(run.loss_)
-            if best is None or run.loss_ < best.loss_:
-                best_W, best = W_run, run
+        for i, run_i in enumerate(runs):
+            W_run = run_i.fit_transform(X, mask=mask) if codes is None else codes[i]
+            losses.append(run_i.loss_)
+            if best is None or run_i.loss_ < best.loss_:
+                best_W, best = W_run, run_i
         for name, value in vars(best).items():
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)

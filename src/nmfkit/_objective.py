@@ -347,6 +347,9 @@ class FrobeniusFit:
     Parameters
     ----------
     X : ndarray, sparse matrix or array-API array of shape (n, p)
+    sq_norm : float or None
+        ``||X||_F^2`` when already known (another fit of the same X), else
+        computed.
 
     Attributes
     ----------
@@ -356,9 +359,9 @@ class FrobeniusFit:
         Evaluations that needed the direct computation.
     """
 
-    def __init__(self, X):
+    def __init__(self, X, sq_norm=None):
         self.X = X
-        self.sq_norm = squared_norm(X)
+        self.sq_norm = squared_norm(X) if sq_norm is None else float(sq_norm)
         # tensors: the accuracy of the NumPy dtype of the same width
         dtype = np.dtype(np.float32 if "32" in str(X.dtype) else np.float64)
         self._eps = float(np.finfo(dtype).eps)

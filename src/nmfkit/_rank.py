@@ -25,6 +25,12 @@ methods:
 
 For every rank it also reports the objective, the explained variance and the
 Hoyer sparseness of W and H of its best fit.
+
+The fits of X itself (every rank's best-of-``n_runs`` fits, all ranks
+together) share X and run batched, one pass over X per step for all
+(:mod:`nmfkit._batched_fits`; the same fits as one after another, to
+rounding). The cross-validation fits are not batched: each fold hides other
+entries, so they fit different partially observed matrices.
 """
 
 from __future__ import annotations
@@ -203,6 +209,10 @@ class RankSelection:
         return self.to_markdown()
 
 
+#: Whether the fits of X itself run batched (:func:`_quiet_fit_many`); the
+#: sequential loop stays reachable for comparison.
+_BATCH_FITS = True
+
 #: Defaults of the fits, overridden by ``**nmf_params``.
 FIT_DEFAULTS = dict(init="random", max_iter=500, tol=1e-4)
 
@@ -231,6 +241,43 @@ def _quiet_fit(model, X, tally=None):
         tally[0] += stopped
         tally[1] += 1
     return W
+
+
+def _quiet_fit_many(models, X, *, batched=True, max_batch=None):
+    """Fit models of one X without their ConvergenceWarning, batched if possible.
+
+    The fits run together where the batched driver applies
+    (:func:`~nmfkit._batched_fits.fit_transform_batched`: models that differ
+    only in rank and seed, complete data, the Frobenius loss), else, or
+    with ``batched=False``, one after another (:func:`_quiet_fit`); the
+    results are the same to rounding.
+
+    Returns
+    -------
+    codes : list of ndarray
+        The codes of every model.
+    stopped : list of bool
+        Whether each fit stopped at ``max_iter`` before reaching ``tol``.
+    """
+    from ._batched_fits import fit_transform_batched
+
+    if batched:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            codes = fit_transform_batched(models, X, max_batch=max_batch)
+        for w in caught:
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if codes is not None:
+            # the condition of the ConvergenceWarning (NMF._warn_if_not_converged)
+            stopped = [m.tol > 0 and m.n_iter_ >= m.max_iter for m in models]
+            return codes, stopped
+    codes, stopped = [], []
+    for model in models:
+        tally = [0, 0]
+        codes.append(_quiet_fit(model, X, tally))
+        stopped.append(bool(tally[0]))
+    return codes, stopped
 
 
 def _fold_assignment(shape, n_folds, rng):
@@ -417,14 +464,24 @@ def select_rank(
     folds = _fold_assignment(X.shape, n_folds, rng) if "cv" in methods else None
 
     scores, consensus, unconverged = {}, {}, {}
-    for rank in ranks:
-        tally = [0, 0]
-        runs = n_runs if "consensus" in methods else 1
-        seeds = rng.randint(np.iinfo(np.int32).max, size=max(runs, n_folds))
-        fits = []
-        for seed in seeds[:runs]:
-            model = _make_nmf(rank, int(seed), nmf_params)
-            fits.append((_quiet_fit(model, X, tally), model))
+    runs = n_runs if "consensus" in methods else 1
+    # every rank's seeds, drawn in the order of the ranks; the fits of X
+    # itself (every rank, every run) share X and run batched
+    seeds_of = {
+        rank: rng.randint(np.iinfo(np.int32).max, size=max(runs, n_folds))
+        for rank in ranks
+    }
+    models = [
+        _make_nmf(rank, int(seed), nmf_params)
+        for rank in ranks
+        for seed in seeds_of[rank][:runs]
+    ]
+    codes, stopped = _quiet_fit_many(models, X, batched=_BATCH_FITS)
+    for index, rank in enumerate(ranks):
+        seeds = seeds_of[rank]
+        part = slice(index * runs, (index + 1) * runs)
+        fits = list(zip(codes[part], models[part], strict=True))
+        tally = [sum(stopped[part]), runs]
         W, best = min(fits, key=lambda fit: fit[1].loss_)
         H = best.components_
         rank_scores = {

@@ -588,9 +588,14 @@ def consensus_nmf(
     together over restarts (:func:`nmfkit.select_rank` with
     ``method="consensus"``); Kotliar et al. (2019) cluster the components
     themselves and merge them, which also yields one consensus dictionary
-    that no single fit's local minimum decides. The replicates run one after
-    another; memory holds their components, ``n_replicates * rank *
-    n_features`` numbers per rank, and one fit at a time.
+    that no single fit's local minimum decides. The replicates of a rank run
+    together, sharing every pass over X (the batched engine,
+    :mod:`nmfkit._batched_fits`; complete data with the Frobenius loss and
+    HALS or MU, otherwise one after another, with the same results);
+    memory holds their components, ``n_replicates * rank * n_features``
+    numbers per rank, and the factors of the replicates running together,
+    about ``n_replicates * (n_samples + n_features) * rank`` numbers per
+    copy, batches bounded to 1 GiB.
 
     References
     ----------

@@ -4,8 +4,8 @@
 fits of X at one rank, from random starts whose seeds derive from one seed,
 and keeps only their dictionaries (``components_``), their final objectives
 and how many stopped at ``max_iter``. Consensus NMF needs nothing else from
-the fits, so an engine that runs the replicates together (sharing the
-passes over X) can take its place without changing the callers.
+the fits. The replicates run together through the batched engine
+(:mod:`nmfkit._batched_fits`), which shares every pass over X between them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rank import _make_nmf, _quiet_fit
+from .._rank import _make_nmf, _quiet_fit_many
 
 __all__ = ["Replicates", "fit_replicates", "replicate_seeds"]
 
@@ -53,9 +53,18 @@ def fit_replicates(
     rank: int,
     n_replicates: int,
     random_state: int,
+    *,
+    batched: bool = True,
+    max_batch: int | None = None,
     **nmf_params: Any,
 ) -> Replicates:
     """Fit ``n_replicates`` NMF models of rank ``rank`` from random starts.
+
+    The replicates share X: they run together through the batched driver
+    (:func:`~nmfkit._batched_fits.fit_transform_batched`, one pass over X
+    per step for all of them) where it applies (complete data, the
+    Frobenius loss, HALS or MU; see that module for what is not batched),
+    otherwise one after another. The results are the same to rounding.
 
     Parameters
     ----------
@@ -65,6 +74,13 @@ def fit_replicates(
     n_replicates : int
     random_state : int
         Seed of the replicates' seeds (:func:`replicate_seeds`).
+    batched : bool, default=True
+        False fits the replicates one after another.
+    max_batch : int or None, default=None
+        Largest number of replicates run together (memory: about
+        ``max_batch x (n_samples + n_features) x rank`` numbers per copy of
+        the factors); None: as many as
+        :data:`~nmfkit._batched_fits.BATCH_BYTES` allow.
     **nmf_params
         Parameters of :class:`nmfkit.NMF` (``init="random"`` unless given).
         Their ConvergenceWarning is counted in ``n_unconverged``, not issued.
@@ -74,16 +90,11 @@ def fit_replicates(
     Replicates
     """
     seeds = replicate_seeds(random_state, n_replicates)
-    tally = [0, 0]
-    components, losses = [], []
-    for seed in seeds:
-        model = _make_nmf(rank, int(seed), nmf_params)
-        _quiet_fit(model, X, tally)
-        components.append(model.components_)
-        losses.append(float(model.loss_))
+    models = [_make_nmf(rank, int(seed), nmf_params) for seed in seeds]
+    _, stopped = _quiet_fit_many(models, X, batched=batched, max_batch=max_batch)
     return Replicates(
-        components=np.stack(components),
+        components=np.stack([model.components_ for model in models]),
         seeds=seeds,
-        losses=np.asarray(losses),
-        n_unconverged=int(tally[0]),
+        losses=np.asarray([float(model.loss_) for model in models]),
+        n_unconverged=int(sum(stopped)),
     )

@@ -20,6 +20,7 @@ from ._alternating import (
     fit_mu,
     fit_mu_accelerated,
 )
+from ._batched import fit_alternating_batched
 from ._masked_hals import fit_masked_hals
 from ._masked_mu import fit_masked_mu
 from ._monitor import ConvergenceMonitor, SolverResult
@@ -49,6 +50,7 @@ __all__ = [
     "available",
     "data_kind_of",
     "fit_alternating",
+    "fit_alternating_batched",
     "fit_hals",
     "fit_masked_hals",
     "fit_masked_mu",

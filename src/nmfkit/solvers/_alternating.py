@@ -37,6 +37,13 @@ plain iterate (``MURule.keep``) instead of being clipped at zero.
 Factors are held component-major (``W^T`` and ``H``, both ``r x m``,
 C-contiguous), so every product with X and every row of a HALS sweep runs on
 contiguous memory.
+
+The iterations are a coroutine (:func:`alternating_steps`): its only passes
+over X are the data products, which it requests (a :class:`ProductRequest`)
+instead of computing. :func:`fit_alternating` serves each request at once
+(:func:`run_steps`); the batched driver
+(:func:`~nmfkit.solvers._batched.fit_alternating_batched`) runs many fits of
+one X in lockstep and serves their requests with one stacked product.
 """
 
 from __future__ import annotations
@@ -64,11 +71,14 @@ from ._rule import FactorRule
 
 __all__ = [
     "FactorRule",
+    "ProductRequest",
+    "alternating_steps",
     "fit_alternating",
     "fit_hals",
     "fit_mu",
     "fit_mu_accelerated",
     "inner_budget",
+    "run_steps",
 ]
 
 #: Ang and Gillis's extrapolation parameters.
@@ -146,6 +156,25 @@ class _Block(NamedTuple):
     update: _FactorUpdate
     penalty: Callable  # (factor, gram) -> penalty value
     is_W: bool
+
+
+class ProductRequest(NamedTuple):
+    """A data product that :func:`alternating_steps` asks its driver for.
+
+    Attributes
+    ----------
+    other : array of shape (r, m')
+        The fixed factor, component-major (``H`` when ``is_W``, else ``W^T``).
+    is_W : bool
+        Whether the product is for ``W^T`` (``H X^T``) or for H (``W^T X``).
+    quiet : bool
+        Whether floating-point warnings of the product are silenced (an
+        extrapolated factor may overflow; the step is then rejected).
+    """
+
+    other: object
+    is_W: bool
+    quiet: bool
 
 
 def _builtin_rule(name, X, shuffle, random_state, l1_placement):
@@ -337,6 +366,112 @@ def fit_alternating(
     >>> bool(np.all(np.diff(objective) <= 0))  # never increases
     True
     """
+    data = data_term(
+        X, W.dtype, fixed_W_columns=fixed_W_columns, fixed_H_rows=fixed_H_rows
+    )
+    steps = alternating_steps(
+        data,
+        X,
+        W,
+        H,
+        penalties,
+        monitor=monitor,
+        update_H=update_H,
+        rule=rule,
+        update_order=update_order,
+        inner_iter=inner_iter,
+        inner_tol=inner_tol,
+        extrapolate=extrapolate,
+        shuffle=shuffle,
+        random_state=random_state,
+        l1_placement=l1_placement,
+        fixed_W_columns=fixed_W_columns,
+        fixed_H_rows=fixed_H_rows,
+    )
+    return run_steps(steps, data)
+
+
+def run_steps(steps, data):
+    """Drive one :func:`alternating_steps` coroutine to its end.
+
+    Every product it requests is computed by ``data.product`` at once, with
+    the floating-point warnings the request asks to silence silenced.
+
+    Parameters
+    ----------
+    steps : generator
+        From :func:`alternating_steps`.
+    data : CompleteData or ObservedData
+        The data term the coroutine was made with.
+
+    Returns
+    -------
+    result : SolverResult
+        What the coroutine returns.
+    """
+    try:
+        request = next(steps)
+        while True:
+            with np.errstate(**(_QUIET if request.quiet else {})):
+                product = data.product(request.other, request.is_W)
+            request = steps.send(product)
+    except StopIteration as done:
+        return done.value
+
+
+def alternating_steps(
+    data,
+    X,
+    W,
+    H,
+    penalties,
+    *,
+    monitor,
+    update_H=True,
+    rule="hals",
+    update_order="HW",
+    inner_iter=1,
+    inner_tol=0.1,
+    extrapolate=False,
+    shuffle=False,
+    random_state=None,
+    l1_placement="numerator",
+    fixed_W_columns=(),
+    fixed_H_rows=(),
+):
+    """The iterations of :func:`fit_alternating` as a coroutine.
+
+    A generator that never reads X itself: each time a factor update needs a
+    data product it yields a :class:`ProductRequest` and expects the product
+    ``data.product(request.other, request.is_W)`` to be sent back;
+    everything else (inner loops, extrapolation and restarts, the monitor)
+    runs inside. It returns (``StopIteration.value``) the
+    :class:`SolverResult`. :func:`run_steps` drives one;
+    :func:`~nmfkit.solvers._batched.fit_alternating_batched` drives many in
+    lockstep and serves their requests with stacked products.
+
+    Parameters
+    ----------
+    data : CompleteData or ObservedData
+        The data term of X (:func:`~nmfkit.solvers._data_terms.data_term`).
+    X, W, H, penalties
+        As for :func:`fit_alternating`.
+    monitor, update_H, rule, update_order, inner_iter, inner_tol, \
+extrapolate, shuffle, random_state, l1_placement, fixed_W_columns, \
+fixed_H_rows
+        As for :func:`fit_alternating`.
+
+    Yields
+    ------
+    request : ProductRequest
+        The factor ``other`` (component-major, ``r x m'``) whose product with
+        X is needed, and which one (``is_W``).
+
+    Returns
+    -------
+    result : SolverResult
+        As :func:`fit_alternating`'s.
+    """
     xp = get_namespace(X, W, H)
     if isinstance(rule, str):
         rule = _builtin_rule(rule, X, shuffle, random_state, l1_placement)
@@ -355,9 +490,6 @@ def fit_alternating(
             "of other array-API libraries (PyTorch, CuPy) use rule='hals' or "
             "rule='mu', or a rule whose array_api is True."
         )
-    data = data_term(
-        X, W.dtype, fixed_W_columns=fixed_W_columns, fixed_H_rows=fixed_H_rows
-    )
     fixed = set(fixed_W_columns) | set(fixed_H_rows)
     n_samples, n_features = X.shape
     rank = H.shape[0]
@@ -399,17 +531,15 @@ def fit_alternating(
         Wt_, Ht_ = (A2, A1) if second.is_W else (A1, A2)
         return Wt_.T, Ht_
 
-    def subproblem(block, other):
+    def subproblem(block, other, quiet=False):
         """The data product and subproblem of ``block``'s factor, and the
-        Gram matrix of ``other``."""
-        gram = _gram(other)
-        return (
-            data.product(other, block.is_W),
-            data.subproblem(other, gram, block.is_W),
-            gram,
-        )
+        Gram matrix of ``other``: requests the product (module text)."""
+        with np.errstate(**(_QUIET if quiet else {})):
+            gram = _gram(other)
+        product = yield ProductRequest(other, block.is_W, quiet)
+        return product, data.subproblem(other, gram, block.is_W), gram
 
-    P2, S2, G1 = subproblem(second, F1)
+    P2, S2, G1 = yield from subproblem(second, F1)
     acc_obj = objective(P2, F2, G1, _gram(F2), F1)
     acc1, acc2 = F1, F2
     monitor.start(acc_obj, *as_W_H(acc1, acc2))
@@ -421,20 +551,22 @@ def fit_alternating(
     Y1, Y2, prev1, prev2 = F1, F2, F1, F2
     del Wt, Ht, F1, F2  # held as the iterates from here on, and released with them
     if first is not None:
-        P1, S1, G2 = subproblem(first, Y2)
+        P1, S1, G2 = yield from subproblem(first, Y2)
     stop = monitor.max_iter <= 0
     while not stop:
         step_beta = 0.0 if plain else beta
         # An extrapolated point can make a subproblem nearly singular and
         # overflow; such a step is simply rejected below (a plain step from
         # an accepted pair cannot increase the objective).
-        with np.errstate(**({} if plain else _QUIET)):
-            if first is not None:
+        quiet = {} if plain else _QUIET
+        if first is not None:
+            with np.errstate(**quiet):
                 new1 = first.update(contiguous_copy(xp, Y1), P1, S1)
                 Y1 = _extrapolate(new1, prev1, step_beta, rule)
-                P2, S2, G1 = subproblem(second, Y1)
-            else:
-                new1 = Y1  # the fixed H
+            P2, S2, G1 = yield from subproblem(second, Y1, not plain)
+        else:
+            new1 = Y1  # the fixed H
+        with np.errstate(**quiet):
             new2 = second.update(contiguous_copy(xp, Y2), P2, S2)
             G2_new = _gram(new2)
             obj = objective(P2, new2, G1, G2_new, Y1)
@@ -444,7 +576,7 @@ def fit_alternating(
             beta_bar, beta = beta, beta / ex["eta"]
             Y1, Y2, prev1, prev2 = acc1, acc2, acc1, acc2
             if first is not None:
-                P1, S1, G2 = subproblem(first, Y2)
+                P1, S1, G2 = yield from subproblem(first, Y2)
             plain = True
             continue
         if extrapolate and step_beta > 0.0:
@@ -460,12 +592,11 @@ def fit_alternating(
         with np.errstate(**_QUIET):
             Y2 = _extrapolate(new2, prev2, beta if extrapolate else 0.0, rule)
         prev1, prev2 = new1, new2
-        with np.errstate(**_QUIET):
-            if not stop and first is not None:
-                P1, S1, G2 = subproblem(first, Y2)
+        if not stop and first is not None:
+            P1, S1, G2 = yield from subproblem(first, Y2, True)
         if extrapolate and not stop and first is not None and not _all_finite(xp, G2):
             Y2 = new2  # the extrapolated point overflowed: start plain
-            P1, S1, G2 = subproblem(first, Y2)
+            P1, S1, G2 = yield from subproblem(first, Y2)
 
     W_out, H_out = as_W_H(acc1, acc2)
     info = {

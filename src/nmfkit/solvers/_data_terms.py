@@ -22,6 +22,7 @@ new class here plus the rules that understand its subproblem.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,13 @@ class CompleteData:
     def subproblem(other: Any, gram: Any, is_W: bool) -> Any:
         """The other factor's Gram matrix: all a rule needs besides ``P``."""
         return gram
+
+    def replica(self) -> CompleteData:
+        """The same X for another fit (batched fits): X and its copies
+        shared, the objective's state (:class:`FrobeniusFit`) its own."""
+        twin = copy.copy(self)
+        twin.fit = FrobeniusFit(self.fit.X, sq_norm=self.fit.sq_norm)
+        return twin
 
 
 class ObservedData:

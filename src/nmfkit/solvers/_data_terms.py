@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._objective import FrobeniusFit, masked_fit, sampled_product
+from ._sparse_products import SparseProducts
 
 __all__ = ["CompleteData", "ObservedData", "ObservedSubproblem", "data_term"]
 
@@ -44,9 +45,9 @@ class CompleteData:
     def __init__(self, X: Any) -> None:
         self.sparse = sp.issparse(X)
         if self.sparse:
-            self.X = X.tocsr()
-            self.XT = X.T.tocsr()
-            self.nnz = int(self.X.nnz)
+            self.X = X
+            self.nnz = int(X.nnz)
+            self._sparse = SparseProducts(X)
         else:
             self.X = X
             self.nnz = int(X.shape[0]) * int(X.shape[1])
@@ -54,12 +55,10 @@ class CompleteData:
 
     def product(self, other: Any, is_W: bool) -> Any:
         """``H X^T`` (``r x n``) when ``is_W`` (``other`` is H), else ``W^T X``."""
+        if self.sparse:  # threaded over row blocks (see _sparse_products)
+            return self._sparse.product(other, is_W)
         if is_W:
-            if self.sparse:
-                return np.ascontiguousarray((self.X @ other.T).T)
             return other @ self.X.T
-        if self.sparse:
-            return np.ascontiguousarray((self.XT @ other.T).T)
         return other @ self.X
 
     @staticmethod

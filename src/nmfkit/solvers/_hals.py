@@ -21,7 +21,10 @@ operations over ``m`` contiguous entries.
 
 The sweep is written once with array-API operations (``xp``): NumPy arrays
 and, with scikit-learn's ``array_api_dispatch`` on, PyTorch tensors or CuPy
-arrays on their own device run the same code. The diagonal of ``G + l2 I``
+arrays on their own device run the same code. On NumPy arrays a compiled
+sweep (:mod:`~nmfkit.solvers._kernels`, when numba is installed) replaces
+the Python loop over the components; its iterates equal this code's to
+rounding. The diagonal of ``G + l2 I``
 is read to the host once per sweep and the change is summed on the device,
 so a sweep synchronizes with a GPU once, not once per component.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._array_api import device_of, get_namespace, is_numpy, to_numpy
+from ._kernels import compiled_hals_sweep, kernels_available
 from ._rule import FactorRule
 
 __all__ = ["HALSRule", "hals_sweep", "prepare_hals"]
@@ -85,6 +89,8 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
     """
     if xp is None:
         xp = get_namespace(F, Q, G2)
+    if _compiled(F):  # the same sweep, in one pass over F (see _kernels)
+        return compiled_hals_sweep(F, Q, G2, order, l1_positive, violation)
     r = F.shape[0]
     numpy = is_numpy(xp)
     if not numpy:  # one read of the diagonal per sweep
@@ -112,6 +118,16 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
         change = change + _sq(xp, new - row)
         F[k, ...] = new
     return float(change)
+
+
+def _compiled(F):
+    """Whether the compiled sweep runs on ``F`` (a C-contiguous float NumPy array)."""
+    return (
+        kernels_available()
+        and isinstance(F, np.ndarray)
+        and F.flags.c_contiguous
+        and F.dtype in (np.float32, np.float64)
+    )
 
 
 def _projected_gradient_norm1(xp, minus_gradient, row):

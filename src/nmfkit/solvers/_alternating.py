@@ -49,7 +49,7 @@ one X in lockstep and serves their requests with one stacked product.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -83,7 +83,7 @@ __all__ = [
 
 #: Ang and Gillis's extrapolation parameters.
 EXTRAPOLATION = {"beta0": 0.5, "eta": 1.5, "gamma": 1.01, "gamma_bar": 1.005}
-_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+_QUIET: dict[str, Any] = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 #: The built-in rules by name, for ``fit_alternating(rule="hals" | "mu")``.
 _RULES = {"hals": HALSRule, "mu": MURule}
 

@@ -219,7 +219,7 @@ def fit_alternating_batched(
             f"monitors has {len(monitors)} entries for {n_fits} starts; give "
             "one ConvergenceMonitor per start."
         )
-    penalties = _per_fit(penalties, n_fits, "penalties", Penalties)
+    per_fit_penalties = _per_fit(penalties, n_fits, "penalties", Penalties)
     fit_options = [{}] * n_fits if fit_options is None else list(fit_options)
     if len(fit_options) != n_fits:
         raise ValueError(
@@ -229,7 +229,7 @@ def fit_alternating_batched(
     max_batch = _check_max_batch(max_batch)
     _check_starts(X, starts)
     fits = [
-        (W0, H0, penalties[i], monitors[i], {**options, **fit_options[i]})
+        (W0, H0, per_fit_penalties[i], monitors[i], {**options, **fit_options[i]})
         for i, (W0, H0) in enumerate(starts)
     ]
     from .._observed import ObservedEntries

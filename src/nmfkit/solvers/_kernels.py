@@ -46,7 +46,7 @@ try:  # pragma: no branch - which branch runs depends on the install
     import numba
     from numba import prange
 except ImportError:
-    numba = None
+    numba = None  # type: ignore[assignment]
 else:
     KERNELS = "numba"
 
@@ -92,12 +92,15 @@ else:
             violations[c] = violation
         return changes.sum(), violations.sum()
 
-    _OPTIONS = dict(nogil=True, cache=True, fastmath={"contract"})
     #: Over the threads; numba's default threading layer runs one parallel
     #: kernel at a time in a process, so concurrent callers (Dask's threads)
     #: take the one-thread version (prange is range there).
-    _sweep_parallel = numba.njit(parallel=True, **_OPTIONS)(_sweep_body)
-    _sweep_serial = numba.njit(parallel=False, **_OPTIONS)(_sweep_body)
+    _sweep_parallel = numba.njit(
+        parallel=True, nogil=True, cache=True, fastmath={"contract"}
+    )(_sweep_body)
+    _sweep_serial = numba.njit(
+        parallel=False, nogil=True, cache=True, fastmath={"contract"}
+    )(_sweep_body)
 
 
 def kernels_available() -> bool:
@@ -140,7 +143,7 @@ def compiled_hals_sweep(
     dead = hess < float(np.finfo(dtype).tiny)
     inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
     args = (F, Q, G2, order, inv_diag, dead, bool(l1_positive), violation is not None)
-    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
+    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if threads > 1 and _PARALLEL.acquire(blocking=False):
         try:
             numba.set_num_threads(threads)

@@ -39,6 +39,8 @@ __all__ = ["KERNELS", "compiled_hals_sweep", "kernels_available"]
 KERNELS = "numpy"
 _CHUNK = 256  # columns per chunk: r x 256 entries stay in the L2 cache
 _PARALLEL = threading.Lock()  # one parallel kernel at a time (see below)
+#: Smaller factors run on the calling thread: starting the threads costs more.
+_MIN_PARALLEL = 1 << 16
 
 try:  # pragma: no branch - which branch runs depends on the install
     if os.environ.get("NMFKIT_KERNELS", "numba").lower() == "numpy":
@@ -144,7 +146,7 @@ def compiled_hals_sweep(
     inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
     args = (F, Q, G2, order, inv_diag, dead, bool(l1_positive), violation is not None)
     threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-    if threads > 1 and _PARALLEL.acquire(blocking=False):
+    if threads > 1 and F.size >= _MIN_PARALLEL and _PARALLEL.acquire(blocking=False):
         try:
             numba.set_num_threads(threads)
             change, found = _sweep_parallel(*args)

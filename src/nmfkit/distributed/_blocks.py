@@ -448,7 +448,7 @@ class HALSRule(FrobeniusMURule):
         p = self.penalties
         Wt_b = np.array(W_b.T, order="C", copy=True)
         Q, G2 = prepare_hals(Ht.T @ X_b.T, HHt, p.l1_W, p.l2_W)
-        hals_sweep(Wt_b, Q, G2, l1_positive=p.l1_W > 0)
+        hals_sweep(Wt_b, Q, G2, l1_positive=p.l1_W > 0, compiled=False)
         return np.ascontiguousarray(Wt_b.T)
 
     def update_columns(self, Ht, totals):
@@ -484,7 +484,7 @@ class HALSRule(FrobeniusMURule):
         p = self.penalties
         H = np.array(Ht.T, order="C", copy=True)
         Q, G2 = prepare_hals(totals["WtX"], totals["WtW"], p.l1_H, p.l2_H)
-        hals_sweep(H, Q, G2, l1_positive=p.l1_H > 0)
+        hals_sweep(H, Q, G2, l1_positive=p.l1_H > 0, compiled=False)
         Ht[...] = H.T
 
 

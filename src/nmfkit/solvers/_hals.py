@@ -54,7 +54,9 @@ def prepare_hals(P, G, l1, l2, *, xp=None):
     return Q, G
 
 
-def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=None):
+def hals_sweep(
+    F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=None, compiled=True
+):
     """One HALS sweep over the components of ``F``, in place.
 
     Parameters
@@ -82,6 +84,10 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
         and only its negative part where the entry is zero (the stopping test
         of scikit-learn's coordinate descent).
 
+    compiled : bool
+        Whether the compiled sweep (:mod:`~nmfkit.solvers._kernels`) may run
+        on NumPy arrays; Dask workers pass False (numba costs them memory).
+
     Returns
     -------
     change : float
@@ -89,7 +95,7 @@ def hals_sweep(F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=No
     """
     if xp is None:
         xp = get_namespace(F, Q, G2)
-    if _compiled(F):  # the same sweep, in one pass over F (see _kernels)
+    if compiled and _compiled(F):  # the same sweep, in one pass over F (see _kernels)
         return compiled_hals_sweep(F, Q, G2, order, l1_positive, violation)
     r = F.shape[0]
     numpy = is_numpy(xp)

@@ -25,6 +25,7 @@ while another thread runs a parallel kernel runs on its own thread.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from typing import Any
@@ -42,15 +43,22 @@ _PARALLEL = threading.Lock()  # one parallel kernel at a time (see below)
 #: Smaller factors run on the calling thread: starting the threads costs more.
 _MIN_PARALLEL = 1 << 16
 
-try:  # pragma: no branch - which branch runs depends on the install
-    if os.environ.get("NMFKIT_KERNELS", "numba").lower() == "numpy":
-        raise ImportError("NMFKIT_KERNELS=numpy")
+if os.environ.get("NMFKIT_KERNELS", "numba").lower() != "numpy" and (
+    importlib.util.find_spec("numba") is not None
+):
+    KERNELS = "numba"
+
+_COMPILED: dict = {}
+
+
+def _kernels() -> dict:
+    """The compiled sweeps, built at the first call (numba is imported then,
+    not with nmfkit: it costs about 100 MB, which Dask workers under a memory
+    limit must not pay for the NumPy-only code they run)."""
+    if _COMPILED:
+        return _COMPILED
     import numba
     from numba import prange
-except ImportError:
-    numba = None  # type: ignore[assignment]
-else:
-    KERNELS = "numba"
 
     def _sweep_body(F, Q, G2, order, inv_diag, dead, clear_dead, want_violation):
         r, m = F.shape
@@ -94,15 +102,17 @@ else:
             violations[c] = violation
         return changes.sum(), violations.sum()
 
-    #: Over the threads; numba's default threading layer runs one parallel
-    #: kernel at a time in a process, so concurrent callers (Dask's threads)
-    #: take the one-thread version (prange is range there).
-    _sweep_parallel = numba.njit(
+    # numba's default threading layer runs one parallel kernel at a time in
+    # a process, so concurrent callers (Dask's threads) take the one-thread
+    # version (prange is range there)
+    _COMPILED["parallel"] = numba.njit(
         parallel=True, nogil=True, cache=True, fastmath={"contract"}
     )(_sweep_body)
-    _sweep_serial = numba.njit(
+    _COMPILED["serial"] = numba.njit(
         parallel=False, nogil=True, cache=True, fastmath={"contract"}
     )(_sweep_body)
+    _COMPILED["numba"] = numba
+    return _COMPILED
 
 
 def kernels_available() -> bool:
@@ -145,15 +155,17 @@ def compiled_hals_sweep(
     dead = hess < float(np.finfo(dtype).tiny)
     inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
     args = (F, Q, G2, order, inv_diag, dead, bool(l1_positive), violation is not None)
-    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    compiled = _kernels()
+    numba = compiled["numba"]
+    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
     if threads > 1 and F.size >= _MIN_PARALLEL and _PARALLEL.acquire(blocking=False):
         try:
             numba.set_num_threads(threads)
-            change, found = _sweep_parallel(*args)
+            change, found = compiled["parallel"](*args)
         finally:
             _PARALLEL.release()
     else:
-        change, found = _sweep_serial(*args)
+        change, found = compiled["serial"](*args)
     if violation is not None:
         violation[0] = violation[0] + float(found)
     return float(change)

@@ -45,25 +45,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
-from nmfkit._atomic import atomic_write
-from nmfkit.audio import (
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine_meta  # noqa: E402
+from nmfkit._atomic import atomic_write  # noqa: E402
+from nmfkit.audio import (  # noqa: E402
     SpectralFactors,
     decompose_spectrogram,
     evaluate_separation,
     separate,
     spectrogram,
 )
-from nmfkit.audio._fit import DEFAULT_FLOOR, divergence
-from nmfkit.datasets import make_music_mixture
+from nmfkit.audio._fit import DEFAULT_FLOOR, divergence  # noqa: E402
+from nmfkit.datasets import make_music_mixture  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOSSES = {"kullback-leibler": 1.0, "itakura-saito": 0.0, "frobenius": 2.0}
@@ -270,17 +272,11 @@ def main(argv=None):
                     f"{row['scores']['nmfkit']['sdr']:.2f} dB",
                     flush=True,
                 )
-        blas = [
-            {k: i.get(k) for k in ("internal_api", "version", "num_threads")}
-            for i in threadpool_info()
-        ]
+        machine = machine_meta()
     meta = dict(
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
+        **machine,
         cpu_count=os.cpu_count(),
         threads=args.threads,
-        blas=blas,
         librosa=librosa.__version__,
         sklearn=sklearn.__version__,
         repeats=args.repeats,

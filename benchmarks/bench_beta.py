@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 import warnings
@@ -46,13 +45,14 @@ from scipy import signal
 from sklearn.decomposition import NMF as SklearnNMF
 from sklearn.decomposition import MiniBatchNMF as SklearnMiniBatchNMF
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import (  # noqa: E402
     load_20newsgroups_counts,
     load_20newsgroups_tfidf,
 )
+from _machine import machine_meta  # noqa: E402
 from nmfkit import NMF, MiniBatchNMF  # noqa: E402
 from nmfkit._atomic import atomic_write  # noqa: E402
 
@@ -211,15 +211,9 @@ def main(argv=None):
                 f"{1e3 * seconds['sklearn']:.1f} ms (ratio {row['ratio']:.2f})",
                 flush=True,
             )
-        blas = [
-            {k: i.get(k) for k in ("internal_api", "version", "num_threads")}
-            for i in threadpool_info()
-        ]
+        machine = machine_meta()
     meta = dict(
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
-        blas=blas,
+        **machine,
         iterations=args.iterations,
         repeats=args.repeats,
         minibatch_passes=2,

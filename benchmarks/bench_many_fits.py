@@ -57,7 +57,6 @@ import importlib.metadata
 import io
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -68,10 +67,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import NMF as SklearnNMF
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import load_20newsgroups_tfidf, load_olivetti  # noqa: E402
+from _machine import machine_meta  # noqa: E402
 from nmfkit import NMF  # noqa: E402
 from nmfkit._atomic import atomic_write  # noqa: E402
 from nmfkit.consensus import consensus_nmf, make_planted_anndata  # noqa: E402
@@ -467,16 +467,10 @@ def main(argv=None):
             for name, X in (("Olivetti faces", faces), ("20 Newsgroups TF-IDF", texts))
         ]
         consensus = consensus_row(settings, args.seed, args.skip_cnmf)
-        blas = [
-            {k: i.get(k) for k in ("internal_api", "version", "num_threads")}
-            for i in threadpool_info()
-        ]
+        machine = machine_meta()
     meta = dict(
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
+        **machine,
         cpu_count=os.cpu_count(),
-        blas=blas,
         repeats=args.repeats,
         quick=args.quick,
         versions=_versions(),

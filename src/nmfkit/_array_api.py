@@ -28,6 +28,7 @@ __all__ = [
     "to_numpy",
     "convert_like",
     "numpy_dtype",
+    "clip_at_zero",
 ]
 
 
@@ -131,6 +132,13 @@ def contiguous_copy(xp, A):
 
         return cupy.array(A, order="C", copy=True)
     return xp.asarray(A, copy=True)
+
+
+def clip_at_zero(xp, a):
+    """``max(a, 0)``, in place where the library allows it (NumPy)."""
+    if is_numpy(xp):
+        return np.maximum(a, 0, out=a)
+    return xp.clip(a, min=0)
 
 
 def accumulation_dtype(xp, A):

@@ -234,13 +234,6 @@ def _rebalance(Wt, H, Wt_prev, H_prev, penalties, fixed=()):
     return float(-np.sum(change[s != 1.0]))
 
 
-def _all_finite(xp, A):
-    """Whether every entry of ``A`` is finite (one host read for a tensor)."""
-    if is_numpy(xp):
-        return bool(np.isfinite(A).all())
-    return bool(xp.all(xp.isfinite(A)))
-
-
 def _row_norms_and_sums(xp, F):
     """``||F[k]||^2`` and ``sum F[k]`` of every component, on the host (float64)."""
     if is_numpy(xp):
@@ -594,7 +587,12 @@ fixed_H_rows
         prev1, prev2 = new1, new2
         if not stop and first is not None:
             P1, S1, G2 = yield from subproblem(first, Y2, True)
-        if extrapolate and not stop and first is not None and not _all_finite(xp, G2):
+        if (
+            extrapolate
+            and not stop
+            and first is not None
+            and not bool(xp.all(xp.isfinite(G2)))
+        ):
             Y2 = new2  # the extrapolated point overflowed: start plain
             P1, S1, G2 = yield from subproblem(first, Y2)
 

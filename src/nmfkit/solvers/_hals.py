@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array_api import device_of, get_namespace, is_numpy, to_numpy
+from .._array_api import clip_at_zero, device_of, get_namespace, is_numpy, to_numpy
 from ._kernels import compiled_hals_sweep, kernels_available
 from ._rule import FactorRule
 
@@ -93,10 +93,10 @@ def hals_sweep(
     change : float
         ``||F_new - F_old||_F^2`` (float64), for the inner-loop stopping rule.
     """
-    if xp is None:
-        xp = get_namespace(F, Q, G2)
     if compiled and _compiled(F):  # the same sweep, in one pass over F (see _kernels)
         return compiled_hals_sweep(F, Q, G2, order, l1_positive, violation)
+    if xp is None:
+        xp = get_namespace(F, Q, G2)
     r = F.shape[0]
     numpy = is_numpy(xp)
     if not numpy:  # one read of the diagonal per sweep
@@ -120,7 +120,7 @@ def hals_sweep(
             violation[0] = violation[0] + _projected_gradient_norm1(xp, new, row)
         new *= F.dtype.type(1.0 / hess) if numpy else 1.0 / hess
         new += row
-        new = _clip_at_zero(xp, new)
+        new = clip_at_zero(xp, new)
         change = change + _sq(xp, new - row)
         F[k, ...] = new
     return float(change)
@@ -149,13 +149,6 @@ def _projected_gradient_norm1(xp, minus_gradient, row):
         row == 0, xp.clip(minus_gradient, min=0), xp.abs(minus_gradient)
     )
     return xp.sum(projected)
-
-
-def _clip_at_zero(xp, a):
-    """``max(a, 0)``, in place where the library allows it."""
-    if is_numpy(xp):
-        return np.maximum(a, 0, out=a)
-    return xp.clip(a, min=0)
 
 
 def _sq(xp, v):

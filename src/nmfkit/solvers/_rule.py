@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from .._array_api import clip_at_zero, get_namespace
+
 __all__ = ["FactorRule"]
 
 
@@ -198,8 +200,4 @@ class FactorRule:
         >>> FactorRule().project(np.array([[-1.0, 2.0]]), None)
         array([[0., 2.]])
         """
-        if isinstance(Y, np.ndarray):
-            return np.maximum(Y, 0, out=Y)
-        from .._array_api import get_namespace
-
-        return get_namespace(Y).clip(Y, min=0)
+        return clip_at_zero(get_namespace(Y), Y)

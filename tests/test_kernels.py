@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from nmfkit import NMF
-from nmfkit.solvers import _hals, _kernels
+from nmfkit.solvers import _kernels
 from nmfkit.solvers._hals import hals_sweep, prepare_hals
 from nmfkit.solvers._sparse_products import (
     MIN_NNZ_PER_THREAD,
@@ -28,10 +28,10 @@ needs_numba = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def numpy_kernels(monkeypatch):
-    """Run the NumPy sweep instead of the compiled one."""
-    monkeypatch.setattr(_hals, "kernels_available", lambda: False)
+@pytest.fixture(autouse=True)
+def compile_small_factors(monkeypatch):
+    """Take the compiled sweep at every size (the tests' factors are small)."""
+    monkeypatch.setattr(_kernels, "MIN_COMPILED", 0)
 
 
 def _problem(r, m, dtype, seed=0, l1=0.0, l2=0.0):
@@ -47,14 +47,10 @@ def _problem(r, m, dtype, seed=0, l1=0.0, l2=0.0):
 
 def _numpy_sweep(F, Q, G2, order=None, l1_positive=False, violation=None):
     """The reference: hals_sweep with the compiled kernel switched off."""
-    saved = _hals.kernels_available
-    _hals.kernels_available = lambda: False
-    try:
-        return hals_sweep(
-            F, Q, G2, order, l1_positive=l1_positive, xp=np, violation=violation
-        )
-    finally:
-        _hals.kernels_available = saved
+    return hals_sweep(
+        F, Q, G2, order, l1_positive=l1_positive, xp=np, violation=violation,
+        compiled=False,
+    )
 
 
 @needs_numba
@@ -112,13 +108,14 @@ def test_compiled_sweep_threads_give_the_same_iterates():
     dict(solver="hals", alpha_W=0.01, alpha_H=0.02, l1_ratio=0.5),
     dict(solver="cd", tol=1e-3, max_iter=300),  # scikit-learn's violation test
 ])
-def test_fit_with_compiled_sweep_equals_numpy_fit(numpy_kernels, dtype, params):
+def test_fit_with_compiled_sweep_equals_numpy_fit(monkeypatch, dtype, params):
     rng = np.random.default_rng(0)
     X = (rng.random((60, 6)) @ rng.random((6, 45)) + 0.01).astype(dtype)
     kwargs = dict(n_components=6, init="nndsvda", max_iter=80, tol=0, random_state=0)
     kwargs.update(params)
-    ref = NMF(**kwargs).fit(X)  # the NumPy sweep (fixture)
-    _hals.kernels_available = _kernels.kernels_available
+    with monkeypatch.context() as patch:
+        patch.setattr(_kernels, "MIN_COMPILED", X.size + 1)  # NumPy sweeps
+        ref = NMF(**kwargs).fit(X)
     got = NMF(**kwargs).fit(X)
     rtol = 1e-9 if dtype == np.float64 else 2e-3
     assert got.n_iter_ == ref.n_iter_
@@ -219,3 +216,22 @@ def test_concurrent_sweeps_from_threads():
         for _ in range(5):
             _numpy_sweep(ref, Q, G2)
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * ref.max())
+
+
+def test_small_fits_never_wait_for_the_compiler():
+    # numba compiles at a kernel's first call (seconds in a fresh install):
+    # a fit whose factors are under MIN_COMPILED entries sweeps in NumPy and
+    # does not even import numba
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from nmfkit import NMF\n"
+        "from nmfkit.solvers import _kernels\n"
+        "X = np.random.default_rng(0).random((40, 30))\n"
+        "NMF(5, solver='hals', max_iter=20, tol=0).fit(X)\n"
+        "assert 40 * 5 < _kernels.MIN_COMPILED\n"
+        "assert not _kernels._COMPILED and 'numba' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._array_api import clip_at_zero, device_of, get_namespace, is_numpy, to_numpy
-from ._kernels import compiled_hals_sweep, kernels_available
+from . import _kernels
+from ._kernels import compiled_hals_sweep
 from ._rule import FactorRule
 
 __all__ = ["HALSRule", "hals_sweep", "prepare_hals"]
@@ -127,10 +128,11 @@ def hals_sweep(
 
 
 def _compiled(F):
-    """Whether the compiled sweep runs on ``F`` (a C-contiguous float NumPy array)."""
+    """Whether the compiled sweep runs on ``F`` (a C-contiguous float NumPy
+    array, large enough: :func:`~._kernels.worth_compiling`)."""
     return (
-        kernels_available()
-        and isinstance(F, np.ndarray)
+        isinstance(F, np.ndarray)
+        and _kernels.worth_compiling(F.size)
         and F.flags.c_contiguous
         and F.dtype in (np.float32, np.float64)
     )

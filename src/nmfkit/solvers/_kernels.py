@@ -34,7 +34,7 @@ import numpy as np
 
 from ._sparse_products import blas_threads
 
-__all__ = ["KERNELS", "compiled_hals_sweep", "kernels_available"]
+__all__ = ["KERNELS", "compiled_hals_sweep", "kernels_available", "worth_compiling"]
 
 #: ``"numba"`` when the compiled kernels run, else ``"numpy"``.
 KERNELS = "numpy"
@@ -42,6 +42,10 @@ _CHUNK = 256  # columns per chunk: r x 256 entries stay in the L2 cache
 _PARALLEL = threading.Lock()  # one parallel kernel at a time (see below)
 #: Smaller factors run on the calling thread: starting the threads costs more.
 _MIN_PARALLEL = 1 << 16
+#: Smaller factors sweep in NumPy: numba compiles a kernel at its first call
+#: in a fresh install (seconds; cached on disk afterwards), which a small fit
+#: must not wait for, and NumPy sweeps them in well under a millisecond.
+MIN_COMPILED = 1 << 12
 
 if os.environ.get("NMFKIT_KERNELS", "numba").lower() != "numpy" and (
     importlib.util.find_spec("numba") is not None
@@ -118,6 +122,13 @@ def _kernels() -> dict:
 def kernels_available() -> bool:
     """Whether the compiled kernels run (numba installed, not disabled)."""
     return KERNELS == "numba"
+
+
+def worth_compiling(size: int) -> bool:
+    """Whether a factor of ``size`` entries takes the compiled sweep: numba
+    runs (:func:`kernels_available`) and the factor has at least
+    :data:`MIN_COMPILED` entries."""
+    return kernels_available() and size >= MIN_COMPILED
 
 
 def compiled_hals_sweep(

@@ -187,6 +187,28 @@ def test_max_batch_bounds_the_stacked_rows(monkeypatch):
         np.testing.assert_array_equal(b.W, a.W)
 
 
+def test_sparse_stacked_products_keep_the_random_reads_in_cache(monkeypatch):
+    X = _sparse()  # 60 x 45: the products read 45-row factors at random
+    data = CompleteData(X)
+    factor = np.ones((3, 60))
+    assert data.max_stacked_rows(factor) == CompleteData.STACK_BYTES // (45 * 8)
+    assert CompleteData(X.toarray()).max_stacked_rows(factor) is None
+    # a budget of 7 rows of 45 float64: ranks 3, 3 | 5, 2 | 4 | 9 (alone)
+    monkeypatch.setattr(CompleteData, "STACK_BYTES", 7 * 45 * 8)
+    starts = _starts(X, (3, 3, 5, 2, 4, 9))
+    spy = _ProductSpy(monkeypatch)
+    monitors = [ConvergenceMonitor(0, 4) for _ in starts]
+    results = fit_alternating_batched(X, starts, Penalties(), monitors=monitors)
+    assert spy.rows[:4] == [6, 7, 4, 9]
+    alone = [
+        fit_alternating(X, W0, H0, Penalties(), monitor=ConvergenceMonitor(0, 4))
+        for W0, H0 in starts
+    ]
+    for b, a in zip(results, alone, strict=True):  # the same sums: bit for bit
+        np.testing.assert_array_equal(b.W, a.W)
+        np.testing.assert_array_equal(b.H, a.H)
+
+
 def test_partially_observed_data_runs_one_fit_after_another():
     from nmfkit._validation import check_data
 

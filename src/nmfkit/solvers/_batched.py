@@ -12,6 +12,14 @@ stack as well), computes ONE wide product (``[H_1; ...; H_R] X^T`` or
 ``[W_1^T; ...; W_R^T] X``, dense BLAS or sparse CSR times dense) and hands
 each fit its rows. X is read once per round instead of ``R`` times.
 
+For sparse X the saving is smaller: each stored entry reads a row of the
+stacked factor at a random position, so the product's cost grows with the
+stacked rows whatever the stacking, and only the pass over X's own arrays
+is shared. A stacked factor that outgrows the cache makes those reads
+slower than ``R`` separate products; the rows of one sparse product stop
+at :meth:`~nmfkit.solvers._data_terms.CompleteData.max_stacked_rows`
+(consecutive requests form groups below it).
+
 Each fit keeps its own state: inner loops, extrapolation with restarts (a
 rejected step only makes that fit request the other product next round),
 its monitor and stopping rule, ``n_iter``. A fit that stops leaves the
@@ -328,12 +336,37 @@ def stacked_products(data: Any, requests: Sequence[Any], is_W: bool) -> list[Any
     """
     others = [request.other for request in requests]
     quiet = any(request.quiet for request in requests)
-    with np.errstate(**(_QUIET if quiet else {})):
-        if len(others) == 1:
-            return [data.product(others[0], is_W)]
-        xp = get_namespace(others[0])
-        stacked = np.concatenate(others) if is_numpy(xp) else xp.concat(others)
-        product = data.product(stacked, is_W)
+    limit = data.max_stacked_rows(others[0])
+    products: list[Any] = []
+    for chunk in _chunks(others, limit):
+        with np.errstate(**(_QUIET if quiet else {})):
+            products.extend(_one_stacked_product(data, chunk, is_W))
+    return products
+
+
+def _chunks(others, limit):
+    """Consecutive groups of ``others`` of at most ``limit`` rows in all (a
+    factor of more rows forms a group alone); one group when no limit."""
+    if limit is None:
+        return [others]
+    chunks: list[list[Any]] = [[]]
+    rows = 0
+    for other in others:
+        r = int(other.shape[0])
+        if chunks[-1] and rows + r > limit:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(other)
+        rows += r
+    return chunks
+
+
+def _one_stacked_product(data, others, is_W):
+    if len(others) == 1:
+        return [data.product(others[0], is_W)]
+    xp = get_namespace(others[0])
+    stacked = np.concatenate(others) if is_numpy(xp) else xp.concat(others)
+    product = data.product(stacked, is_W)
     del stacked
     bounds = np.cumsum([0] + [int(other.shape[0]) for other in others])
     # copies, not views: a reduction over a view that starts inside the

@@ -42,6 +42,10 @@ class CompleteData:
     X : ndarray, sparse matrix or array-API array of shape (n, p)
     """
 
+    #: Stacked sparse products (batched fits) keep the factor that the stored
+    #: entries read at random within this many bytes (see max_stacked_rows).
+    STACK_BYTES = 4 << 20
+
     def __init__(self, X: Any) -> None:
         self.sparse = sp.issparse(X)
         if self.sparse:
@@ -65,6 +69,22 @@ class CompleteData:
     def subproblem(other: Any, gram: Any, is_W: bool) -> Any:
         """The other factor's Gram matrix: all a rule needs besides ``P``."""
         return gram
+
+    def max_stacked_rows(self, other: Any) -> int | None:
+        """The most rows of factors like ``other`` that one stacked product
+        takes (batched fits).
+
+        None (no limit) for dense X: a wider product is a better matrix
+        product. For sparse X, every stored entry reads a row of the stacked
+        factor at a random position: the rows stop where that factor
+        (``min(n, p) x rows``) outgrows :data:`STACK_BYTES` and the reads
+        leave the cache. On 20 Newsgroups (11314 x 39117, 0.69 M stored),
+        200 rows cost 115 ms in one product and 78 ms in four of 50.
+        """
+        if not self.sparse:
+            return None
+        row_bytes = self._sparse.short_side * other.dtype.itemsize
+        return max(1, self.STACK_BYTES // row_bytes)
 
     def replica(self) -> CompleteData:
         """The same X for another fit (batched fits): X and its copies

@@ -45,7 +45,7 @@ _MIN_PARALLEL = 1 << 16
 #: Smaller factors sweep in NumPy: numba compiles a kernel at its first call
 #: in a fresh install (seconds; cached on disk afterwards), which a small fit
 #: must not wait for, and NumPy sweeps them in well under a millisecond.
-MIN_COMPILED = 1 << 12
+MIN_COMPILED = 1 << 10
 
 if os.environ.get("NMFKIT_KERNELS", "numba").lower() != "numpy" and (
     importlib.util.find_spec("numba") is not None

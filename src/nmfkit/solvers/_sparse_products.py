@@ -198,6 +198,8 @@ class SparseProducts:
     def __init__(self, X: Any) -> None:
         n, p = X.shape
         self.transposed = p > n
+        #: the side of X whose factor rows the products access at random
+        self.short_side = min(n, p)
         self.rows = RowBlockProduct((X.T if self.transposed else X).tocsr())
 
     def product(self, other: Any, is_W: bool) -> np.ndarray:

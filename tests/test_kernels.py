@@ -89,6 +89,19 @@ def test_compiled_sweep_dead_component(l1_positive):
 
 
 @needs_numba
+def test_compiled_sweep_rederives_its_inputs_for_new_arrays():
+    # the inputs derived from (Q, G2) are kept while the same arrays come
+    # back (the inner loops); a new Q or G2 is derived again
+    F, Q, G2 = _problem(6, 300, np.float64, seed=5)
+    hals_sweep(F.copy(), Q, G2, xp=np)
+    for q, g in ((2 * Q, G2), (Q, 1.5 * G2), (Q, G2)):
+        got, ref = F.copy(), F.copy()
+        hals_sweep(got, q, g, xp=np)
+        _numpy_sweep(ref, q, g)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+@needs_numba
 def test_compiled_sweep_threads_give_the_same_iterates():
     F, Q, G2 = _problem(12, 5000, np.float64, seed=3)
     outs = []

@@ -156,19 +156,10 @@ def compiled_hals_sweep(
     change : float
         ``||F_new - F_old||_F^2``.
     """
-    dtype = F.dtype
-    Q = np.ascontiguousarray(Q, dtype=dtype)
-    G2 = np.ascontiguousarray(G2, dtype=dtype)
-    r = F.shape[0]
-    order = np.arange(r) if order is None else np.asarray(order, dtype=np.int64)
-    hess = np.diagonal(G2).astype(np.float64)
-    # a curvature below the smallest normal number is zero for this update
-    dead = hess < float(np.finfo(dtype).tiny)
-    inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
+    Q, G2, order, inv_diag, dead, threads = _sweep_inputs(F, Q, G2, order)
     args = (F, Q, G2, order, inv_diag, dead, bool(l1_positive), violation is not None)
     compiled = _kernels()
     numba = compiled["numba"]
-    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
     if threads > 1 and F.size >= _MIN_PARALLEL and _PARALLEL.acquire(blocking=False):
         try:
             numba.set_num_threads(threads)
@@ -180,3 +171,34 @@ def compiled_hals_sweep(
     if violation is not None:
         violation[0] = violation[0] + float(found)
     return float(change)
+
+
+_LAST = threading.local()
+
+
+def _sweep_inputs(F, Q, G2, order):
+    """The kernel's inputs derived from ``(Q, G2)``: contiguous copies in F's
+    dtype, the inverse curvatures, the dead components; and the thread count
+    (the BLAS limit now).
+
+    The inner loops sweep one factor many times with the same ``(Q, G2)``
+    (one :func:`~._hals.prepare_hals` per update): the last derivation is
+    kept per thread (with references to ``Q`` and ``G2``, so that the
+    identity test cannot match a new array at a recycled address) and
+    reused while the same arrays come back.
+    """
+    r = F.shape[0]
+    order = np.arange(r) if order is None else np.asarray(order, dtype=np.int64)
+    last = getattr(_LAST, "inputs", None)
+    threads = min(blas_threads(), _kernels()["numba"].config.NUMBA_NUM_THREADS)
+    if last is not None and last[0] is Q and last[1] is G2 and last[2] == F.dtype:
+        return (*last[3:5], order, *last[5:], threads)
+    dtype = F.dtype
+    Qc = np.ascontiguousarray(Q, dtype=dtype)
+    G2c = np.ascontiguousarray(G2, dtype=dtype)
+    hess = np.diagonal(G2c).astype(np.float64)
+    # a curvature below the smallest normal number is zero for this update
+    dead = hess < float(np.finfo(dtype).tiny)
+    inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
+    _LAST.inputs = (Q, G2, dtype, Qc, G2c, inv_diag, dead)
+    return Qc, G2c, order, inv_diag, dead, threads

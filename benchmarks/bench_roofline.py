@@ -4,13 +4,19 @@ For each case the lower bound of one iteration is
 
     max(bytes of X read once / streaming bandwidth, flops / FMA peak),
 
-with both figures measured here, for one thread and for all cores:
+and for sparse X also ``bytes of factor rows gathered / cache bandwidth``
+(below), with every figure measured here, for one thread and for all cores:
 
 - streaming bandwidth: a matrix-vector product ``X @ v`` over a float64
   matrix of 512 MiB (far beyond the last-level cache): every byte of X is
   read once, as one NMF iteration must at least;
 - FMA peak: the best of a few ``A @ A`` products of 2048 x 2048 matrices
-  (``2 n^3`` flops), float64 and float32: the practical peak of this BLAS.
+  (``2 n^3`` flops), float64 and float32: the practical peak of this BLAS;
+- cache bandwidth: the same ``X @ v`` over 8 MiB, in the last-level cache.
+  A sparse product reads (``X H^T``) or updates (``W^T X``) a row of ``r``
+  numbers of a factor for every stored entry, at positions no prefetcher
+  foresees: ``2 nnz r`` numbers per iteration, at best at this rate
+  (the factors of the sparse case, ``min(n, p) x r``, fit in the cache).
 
 An iteration of MU or HALS does ``4 n p r + 4 (n + p) r^2`` flops on dense X
 (``4 nnz r + 4 (n + p) r^2`` on sparse X: the products ``X H^T`` and
@@ -76,6 +82,11 @@ def streaming_bandwidth(threads, nbytes=512 * MIB, repeats=5):
     return X.nbytes / seconds
 
 
+def cache_bandwidth(threads, nbytes=8 * MIB, repeats=50):
+    """Bytes per second read by ``X @ v`` over a float64 matrix in cache."""
+    return streaming_bandwidth(threads, nbytes, repeats)
+
+
 def fma_peak(threads, dtype, n=2048, repeats=3):
     """Flops per second of a square matrix product (the BLAS's practical peak)."""
     A = np.random.default_rng(0).random((n, n)).astype(dtype)
@@ -86,14 +97,16 @@ def fma_peak(threads, dtype, n=2048, repeats=3):
 
 
 def iteration_cost(X, rank):
-    """``(bytes of X read once, flops)`` of one MU or HALS iteration."""
+    """``(bytes of X read once, flops, bytes of factor rows gathered)`` of
+    one MU or HALS iteration (no gathers for dense X)."""
     n, p = X.shape
     gram = 4.0 * (n + p) * rank**2
     if sp.issparse(X):
         nbytes = X.nnz * (X.dtype.itemsize + X.indices.dtype.itemsize)
         nbytes += (n + 1) * X.indptr.dtype.itemsize
-        return float(nbytes), 4.0 * X.nnz * rank + gram
-    return float(X.nbytes), 4.0 * n * p * rank + gram
+        gathered = 2.0 * X.nnz * rank * X.dtype.itemsize
+        return float(nbytes), 4.0 * X.nnz * rank + gram, gathered
+    return float(X.nbytes), 4.0 * n * p * rank + gram, 0.0
 
 
 def make_cases(quick):
@@ -178,22 +191,26 @@ def _markdown(meta, rows):
         f"Python {meta['python']}, BLAS "
         + ", ".join(f"{b['internal_api']} {b['version']}" for b in meta["blas"])
         + ". Measured here: streaming "
-        "bandwidth (X @ v over 512 MiB) and FMA peak (2048^3 matrix product), per "
-        "thread count:",
+        "bandwidth (X @ v over 512 MiB), cache bandwidth (X @ v over 8 MiB) and FMA "
+        "peak (2048^3 matrix product), per thread count:",
         "",
-        "| threads | bandwidth GB/s | float64 peak GFLOP/s | float32 peak GFLOP/s |",
-        "|---:|---:|---:|---:|",
+        "| threads | bandwidth GB/s | cache bandwidth GB/s | float64 peak GFLOP/s "
+        "| float32 peak GFLOP/s |",
+        "|---:|---:|---:|---:|---:|",
     ]
     for threads, figures in meta["machine_bounds"].items():
         lines.append(
             f"| {threads} | {figures['bandwidth'] / 1e9:.1f} | "
+            f"{figures['cache_bandwidth'] / 1e9:.1f} | "
             f"{figures['peak_float64'] / 1e9:.1f} | "
             f"{figures['peak_float32'] / 1e9:.1f} |"
         )
     lines += [
         "",
-        "Per iteration, in ms; bound = max(bytes of X / bandwidth, flops / peak), "
-        "with the limiting side named; ratio = time / bound (the aim is at most 2). "
+        "Per iteration, in ms; bound = max(bytes of X / bandwidth, flops / peak, "
+        "and for sparse X the factor rows gathered, 2 nnz r numbers, / cache "
+        "bandwidth), with the limiting side named; ratio = time / bound (the aim "
+        "is at most 2). "
         "scikit-learn's `mu` and `cd` beside, and nmfkit's time over theirs.",
         "",
         "| case | shape | dtype | rank | threads | bound ms (side) | nmfkit mu | "
@@ -237,6 +254,7 @@ def main(argv=None):
         size = 256 if args.quick else 2048
         bounds[threads] = dict(
             bandwidth=streaming_bandwidth(threads, nbytes),
+            cache_bandwidth=cache_bandwidth(threads, min(nbytes, 8 * MIB)),
             peak_float64=fma_peak(threads, np.float64, size),
             peak_float32=fma_peak(threads, np.float32, size),
         )
@@ -247,11 +265,16 @@ def main(argv=None):
         for dtype in (np.float64, np.float32):
             X = X64.astype(dtype)
             for rank in args.ranks:
-                nbytes, flops = iteration_cost(X, rank)
+                nbytes, flops, gathered = iteration_cost(X, rank)
                 for threads in thread_counts:
                     figures = bounds[threads]
                     peak = figures[f"peak_{np.dtype(dtype).name}"]
-                    memory, compute = nbytes / figures["bandwidth"], flops / peak
+                    sides = {
+                        "memory": nbytes / figures["bandwidth"],
+                        "flops": flops / peak,
+                        "gathers": gathered / figures["cache_bandwidth"],
+                    }
+                    limit = max(sides, key=sides.__getitem__)
                     seconds = seconds_per_iteration(
                         X, rank, threads, args.iterations, args.repeats
                     )
@@ -263,8 +286,10 @@ def main(argv=None):
                         threads=threads,
                         bytes=nbytes,
                         flops=flops,
-                        bound_seconds=max(memory, compute),
-                        limit="memory" if memory >= compute else "flops",
+                        gathered_bytes=gathered,
+                        bound_seconds=sides[limit],
+                        bound_sides=sides,
+                        limit=limit,
                         seconds=seconds,
                     )
                     rows.append(row)

@@ -299,3 +299,30 @@ def test_float32_fit_term_is_within_its_tolerance_and_mostly_by_the_identity(ran
         exact = 0.5 * np.sum((X64 - W.astype(np.float64) @ H.astype(np.float64)) ** 2)
         assert abs(value - exact) <= FIT_RTOL[np.dtype(np.float32)] * exact
     assert fit.n_direct <= fit.n_calls // 2
+
+
+def test_float64_good_fit_is_measured_not_always_evaluated_directly():
+    """Float64 dense X near an exact fit: the a-priori bound (4 sqrt(k) eps
+    times the terms) rejects the identity at every evaluation; the measured
+    rule keeps every value within FIT_RTOL of the direct sum and evaluates
+    directly only to measure (the first call and every MEASURE_EVERY-th)."""
+    from nmfkit._objective import FIT_RTOL, MEASURE_EVERY, FrobeniusFit
+
+    rng = np.random.default_rng(4)
+    W0, H0 = rng.random((400, 6)), rng.random((6, 300))
+    X = W0 @ H0 + 0.05 * rng.random((400, 300))
+    W, H = W0 * (1 + 1e-3 * rng.random(W0.shape)), H0.copy()
+    fit = FrobeniusFit(X)
+    rtol = FIT_RTOL[np.dtype(np.float64)]
+    growth = 4.0 * np.sqrt(max(X.shape))
+    for _ in range(70):
+        H *= (W.T @ X) / (W.T @ W @ H)
+        P, G = X @ H.T, H @ H.T
+        W *= P / (W @ G)
+        cross, gram = float(np.sum(P * W)), float(np.sum((W.T @ W) * G))
+        value = fit(P, W, W.T @ W, G, W, H)
+        exact = 0.5 * np.sum((X - W @ H) ** 2)
+        assert abs(value - exact) <= rtol * exact
+        a_priori = 0.5 * np.finfo(float).eps * growth * (fit.sq_norm + 2 * cross + gram)
+        assert a_priori > rtol * exact  # the old rule: direct every time
+    assert fit.n_direct == len(range(0, 70, MEASURE_EVERY))

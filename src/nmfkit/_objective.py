@@ -24,16 +24,20 @@ three terms cancel and the rounding of the products, about
 ``eps sqrt(k) (||X||^2 + 2 <X H^T, W> + <W^T W, H H^T>)`` for inner
 dimension ``k`` (all terms are non-negative, so there is no further
 cancellation inside them), swamps the difference. :class:`FrobeniusFit`
-checks that bound at every evaluation: where it exceeds ``1e-10`` (float64)
-or ``1e-4`` (float32) of the value, the fit term is computed directly
-instead. In float32 that a-priori bound is about a thousand times the
-error BLAS makes in practice, which would mean a direct evaluation every
-iteration; there ``||X||^2`` (accumulated in float64) is left out of it and
-the products' factor ``sqrt(k)`` is replaced by a measured one: the fit
-term is computed both ways at the first evaluation and every 32nd, and the
+checks the error at every evaluation: where it may exceed ``1e-10``
+(float64) or ``1e-4`` (float32) of the value, the fit term is computed
+directly instead. The a-priori factor ``4 sqrt(k)`` is far above the error
+BLAS makes in practice (about a thousand times in float32; in float64 it
+sent every iteration of a good fit to the direct evaluation, a third
+product per iteration), so it is replaced by a measured one: the fit term
+is computed both ways at the first evaluation and every 32nd, and the
 identity is trusted while 4 times the largest error seen, in units of
-``eps (2 <X H^T, W> + <W^T W, H H^T>) / 2`` (at least 1), stays within the
-tolerance. Where it does not, the fit term is computed directly,
+``eps (||X||^2 + 2 <X H^T, W> + <W^T W, H H^T>) / 2`` (at least 1),
+stays within the tolerance. In float32, ``||X||^2`` is accumulated in
+float64 and enters the bound a priori (``4 sqrt(k) eps_64 ||X||^2 / 2``)
+instead. Sparse float64 X keeps the a-priori bound (its direct evaluation,
+below, may cancel as much as the identity: no reference to measure by).
+Where the identity is not trusted, the fit term is computed directly,
 ``sum (X - W H)^2`` a block of rows at a time (no n x p matrix; float32
 blocks in float64), and for sparse X as the stored entries plus the
 low-rank remainder, ``sum_S (x - y)^2 + (<W^T W, H H^T> - sum_S y^2)``
@@ -367,20 +371,32 @@ class FrobeniusFit:
         self._eps = float(np.finfo(dtype).eps)
         self._rtol = FIT_RTOL[dtype]
         self._growth = 4.0 * float(np.sqrt(max(X.shape)))
-        self._measured = dtype != np.float64
+        # float64: ||X||^2 rounds like the products (measured with them);
+        # float32: it is accumulated in float64 (a priori, negligible).
+        # Sparse float64 keeps the a-priori bound: its direct evaluation
+        # sums a low-rank remainder that may cancel as much as the identity,
+        # so it cannot serve as the reference of a measurement
+        self._norm_measured = dtype == np.float64
+        self._a_priori = dtype == np.float64 and sp.issparse(X)
         self._kappa = 1.0
         self.n_direct = 0
         self.n_calls = 0
 
+    def _error_units(self, cross, gram):
+        """The identity's error as ``(measured unit, a-priori part)``: the
+        error is at most ``kappa * unit + a-priori part``."""
+        unit = 0.5 * self._eps * (2 * abs(cross) + gram)
+        if self._norm_measured:
+            return unit + 0.5 * self._eps * self.sq_norm, 0.0
+        return unit, 0.5 * _EPS64 * self._growth * self.sq_norm
+
     def identity_is_accurate(self, value, cross, gram):
-        """Whether the identity's rounding bound is within the tolerance."""
-        if self._measured:
-            # ||X||^2 is accumulated in float64: only the products' rounding
-            products = 0.5 * self._eps * self._kappa * (2 * abs(cross) + gram)
-            norm = 0.5 * _EPS64 * self._growth * self.sq_norm
-            return products + norm <= self._rtol * value
-        bound = 0.5 * self._eps * self._growth * (self.sq_norm + 2 * abs(cross) + gram)
-        return bound <= self._rtol * value
+        """Whether the identity's error bound is within the tolerance."""
+        if self._a_priori:
+            terms = self.sq_norm + 2 * abs(cross) + gram
+            return 0.5 * self._eps * self._growth * terms <= self._rtol * value
+        unit, fixed = self._error_units(cross, gram)
+        return self._kappa * unit + fixed <= self._rtol * value
 
     def __call__(self, P, F, G1, G2, W, H):
         """The fit term at ``(W, H)`` from the products a solver holds.
@@ -394,7 +410,7 @@ class FrobeniusFit:
         gram = _inner(G1, G2)
         value = 0.5 * (self.sq_norm - 2.0 * cross + gram)
         calls, self.n_calls = self.n_calls, self.n_calls + 1
-        if self._measured and calls % MEASURE_EVERY == 0:
+        if not self._a_priori and calls % MEASURE_EVERY == 0:
             return self._measure(value, cross, gram, W, H)
         if self.identity_is_accurate(value, cross, gram):
             return value
@@ -404,17 +420,20 @@ class FrobeniusFit:
     def _measure(self, value, cross, gram, W, H):
         """Evaluate directly (in float64) and raise ``kappa`` to
         ``MEASURE_SAFETY`` times the identity's observed error in units of
-        ``eps (2 <P, F> + <G1, G2>) / 2``."""
+        ``eps (||X||^2 + 2 <P, F> + <G1, G2>) / 2`` (float64) or
+        ``eps (2 <P, F> + <G1, G2>) / 2`` (float32, :meth:`_error_units`)."""
         self.n_direct += 1
         if isinstance(W, np.ndarray) and isinstance(H, np.ndarray):
             # the reference itself in float64 (tensors accumulate so already)
             W, H = W.astype(np.float64), H.astype(np.float64)
         direct = direct_frobenius_fit(self.X, W, H, gram=gram)
-        unit = 0.5 * self._eps * (2 * abs(cross) + gram)
+        unit, fixed = self._error_units(cross, gram)
         if unit > 0:
-            error = abs(value - direct) - 0.5 * _EPS64 * self._growth * self.sq_norm
+            error = abs(value - direct) - fixed
             self._kappa = max(self._kappa, MEASURE_SAFETY * max(error, 0.0) / unit)
-        return direct
+        # the identity's value where it is trusted: a fit resumed from a
+        # checkpoint measures at other iterations, and returns the same values
+        return value if self.identity_is_accurate(value, cross, gram) else direct
 
 
 def direct_frobenius_fit(X, W, H, *, gram=None):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import types
 from typing import Any
 
 import numpy as np
@@ -106,15 +107,28 @@ def _kernels() -> dict:
             violations[c] = violation
         return changes.sum(), violations.sum()
 
+    def variant(name):
+        # numba's disk cache keys a kernel by its function's name and
+        # bytecode, not by its options: compiled from one function, the
+        # serial kernel would load the parallel machine code from the cache
+        # (and start numba's threads against the BLAS threads, measured 60x
+        # slower at 2 threads); each variant is its own function
+        fn = types.FunctionType(
+            _sweep_body.__code__, _sweep_body.__globals__, name, None,
+            _sweep_body.__closure__,
+        )
+        fn.__qualname__ = f"_kernels.<locals>.{name}"
+        return fn
+
     # numba's default threading layer runs one parallel kernel at a time in
     # a process, so concurrent callers (Dask's threads) take the one-thread
     # version (prange is range there)
     _COMPILED["parallel"] = numba.njit(
         parallel=True, nogil=True, cache=True, fastmath={"contract"}
-    )(_sweep_body)
+    )(variant("hals_sweep_parallel"))
     _COMPILED["serial"] = numba.njit(
         parallel=False, nogil=True, cache=True, fastmath={"contract"}
-    )(_sweep_body)
+    )(variant("hals_sweep_serial"))
     _COMPILED["numba"] = numba
     return _COMPILED
 

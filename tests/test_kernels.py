@@ -248,3 +248,16 @@ def test_small_fits_never_wait_for_the_compiler():
         "assert not _kernels._COMPILED and 'numba' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@needs_numba
+def test_serial_and_parallel_sweeps_have_their_own_disk_cache():
+    # numba's cache keys a kernel by its function's name and bytecode, not
+    # by its options: two kernels of one function would load each other's
+    # machine code (the serial one then ran numba's threads against BLAS's)
+    compiled = _kernels._kernels()
+    index = {name: compiled[name]._cache._cache_file._index_name
+             for name in ("serial", "parallel")}  # fmt: skip
+    assert index["serial"] != index["parallel"]
+    assert not compiled["serial"].targetoptions.get("parallel")
+    assert compiled["parallel"].targetoptions.get("parallel")

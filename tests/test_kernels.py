@@ -90,10 +90,14 @@ def test_compiled_sweep_dead_component(l1_positive):
 
 @needs_numba
 def test_compiled_sweep_rederives_its_inputs_for_new_arrays():
-    # the inputs derived from (Q, G2) are kept while the same arrays come
-    # back (the inner loops); a new Q or G2 is derived again
+    # a sweep given no prepared inputs derives them from the (Q, G2) it gets;
+    # a sweep given inputs of another dtype than F's derives them again
     F, Q, G2 = _problem(6, 300, np.float64, seed=5)
-    hals_sweep(F.copy(), Q, G2, xp=np)
+    got, ref = F.copy(), F.copy()
+    inputs = _kernels.sweep_inputs(Q, G2, np.float32)
+    hals_sweep(got, Q, G2, xp=np, inputs=inputs)
+    _numpy_sweep(ref, Q, G2)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
     for q, g in ((2 * Q, G2), (Q, 1.5 * G2), (Q, G2)):
         got, ref = F.copy(), F.copy()
         hals_sweep(got, q, g, xp=np)

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._array_api import clip_at_zero, device_of, get_namespace, is_numpy, to_numpy
 from . import _kernels
-from ._kernels import compiled_hals_sweep
+from ._kernels import compiled_hals_sweep, sweep_inputs
 from ._rule import FactorRule
 
 __all__ = ["HALSRule", "hals_sweep", "prepare_hals"]
@@ -56,7 +56,16 @@ def prepare_hals(P, G, l1, l2, *, xp=None):
 
 
 def hals_sweep(
-    F, Q, G2, order=None, *, l1_positive=False, xp=None, violation=None, compiled=True
+    F,
+    Q,
+    G2,
+    order=None,
+    *,
+    l1_positive=False,
+    xp=None,
+    violation=None,
+    compiled=True,
+    inputs=None,
 ):
     """One HALS sweep over the components of ``F``, in place.
 
@@ -88,6 +97,10 @@ def hals_sweep(
     compiled : bool
         Whether the compiled sweep (:mod:`~nmfkit.solvers._kernels`) may run
         on NumPy arrays; Dask workers pass False (numba costs them memory).
+    inputs : tuple or None
+        What the compiled sweep derives from ``(Q, G2)``
+        (:func:`~nmfkit.solvers._kernels.sweep_inputs`), when already derived
+        for the sweeps of one update; None: derived at this sweep.
 
     Returns
     -------
@@ -95,7 +108,7 @@ def hals_sweep(
         ``||F_new - F_old||_F^2`` (float64), for the inner-loop stopping rule.
     """
     if compiled and _compiled(F):  # the same sweep, in one pass over F (see _kernels)
-        return compiled_hals_sweep(F, Q, G2, order, l1_positive, violation)
+        return compiled_hals_sweep(F, Q, G2, order, l1_positive, violation, inputs)
     if xp is None:
         xp = get_namespace(F, Q, G2)
     r = F.shape[0]
@@ -128,13 +141,18 @@ def hals_sweep(
 
 
 def _compiled(F):
-    """Whether the compiled sweep runs on ``F`` (a C-contiguous float NumPy
-    array, large enough: :func:`~._kernels.worth_compiling`)."""
+    """Whether the compiled sweep runs on ``F`` (a C-contiguous
+    :func:`_compilable` array)."""
+    return _compilable(F) and F.flags.c_contiguous
+
+
+def _compilable(A):
+    """Whether ``A`` is a float NumPy array large enough for the compiled
+    sweep (:func:`~._kernels.worth_compiling`)."""
     return (
-        isinstance(F, np.ndarray)
-        and _kernels.worth_compiling(F.size)
-        and F.flags.c_contiguous
-        and F.dtype in (np.float32, np.float64)
+        isinstance(A, np.ndarray)
+        and _kernels.worth_compiling(A.size)
+        and A.dtype in (np.float32, np.float64)
     )
 
 
@@ -189,11 +207,15 @@ class HALSRule(FactorRule):
         return float(value)
 
     def prepare(self, P, G, l1, l2, xp):
-        return prepare_hals(P, G, l1, l2, xp=xp)
+        Q, G2 = prepare_hals(P, G, l1, l2, xp=xp)
+        # the compiled sweep's inputs, once for all the sweeps of this update
+        inputs = sweep_inputs(Q, G2, Q.dtype) if _compilable(Q) else None
+        return Q, G2, inputs
 
     def update(self, F, P, G, prepared, l1, l2, xp, need_change):
-        Q, G2 = prepared
+        Q, G2, inputs = prepared
         order = None if self.rng is None else self.rng.permutation(F.shape[0])
         return hals_sweep(
-            F, Q, G2, order, l1_positive=l1 > 0, xp=xp, violation=self._violation
+            F, Q, G2, order, l1_positive=l1 > 0, xp=xp, violation=self._violation,
+            inputs=inputs,
         )

@@ -35,7 +35,13 @@ import numpy as np
 
 from ._sparse_products import blas_threads
 
-__all__ = ["KERNELS", "compiled_hals_sweep", "kernels_available", "worth_compiling"]
+__all__ = [
+    "KERNELS",
+    "compiled_hals_sweep",
+    "kernels_available",
+    "sweep_inputs",
+    "worth_compiling",
+]
 
 #: ``"numba"`` when the compiled kernels run, else ``"numpy"``.
 KERNELS = "numpy"
@@ -145,6 +151,22 @@ def worth_compiling(size: int) -> bool:
     return kernels_available() and size >= MIN_COMPILED
 
 
+def sweep_inputs(Q: np.ndarray, G2: np.ndarray, dtype: Any) -> tuple:
+    """What the compiled sweep derives from ``(Q, G2)``: contiguous copies in
+    ``dtype``, the inverse curvatures and the dead components.
+
+    :class:`~._hals.HALSRule` derives them once per factor update
+    (``prepare``), for all the sweeps of its inner loop.
+    """
+    Qc = np.ascontiguousarray(Q, dtype=dtype)
+    G2c = np.ascontiguousarray(G2, dtype=dtype)
+    hess = np.diagonal(G2c).astype(np.float64)
+    # a curvature below the smallest normal number is zero for this update
+    dead = hess < float(np.finfo(dtype).tiny)
+    inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
+    return Qc, G2c, inv_diag, dead
+
+
 def compiled_hals_sweep(
     F: np.ndarray,
     Q: np.ndarray,
@@ -152,6 +174,7 @@ def compiled_hals_sweep(
     order: Any,
     l1_positive: bool,
     violation: list | None,
+    inputs: tuple | None = None,
 ) -> float:
     """One HALS sweep of ``F`` in place (see :func:`~._hals.hals_sweep`).
 
@@ -164,16 +187,24 @@ def compiled_hals_sweep(
     l1_positive : bool
     violation : list of one float or None
         Increased by the sweep's projected-gradient violation when given.
+    inputs : tuple or None
+        :func:`sweep_inputs` of ``(Q, G2)`` when already derived (in F's
+        dtype; derived here otherwise).
 
     Returns
     -------
     change : float
         ``||F_new - F_old||_F^2``.
     """
-    Q, G2, order, inv_diag, dead, threads = _sweep_inputs(F, Q, G2, order)
-    args = (F, Q, G2, order, inv_diag, dead, bool(l1_positive), violation is not None)
+    if inputs is None or inputs[0].dtype != F.dtype:
+        inputs = sweep_inputs(Q, G2, F.dtype)
+    Qc, G2c, inv_diag, dead = inputs
+    r = F.shape[0]
+    order = np.arange(r) if order is None else np.asarray(order, dtype=np.int64)
+    args = (F, Qc, G2c, order, inv_diag, dead, bool(l1_positive), violation is not None)
     compiled = _kernels()
     numba = compiled["numba"]
+    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
     if threads > 1 and F.size >= _MIN_PARALLEL and _PARALLEL.acquire(blocking=False):
         try:
             numba.set_num_threads(threads)
@@ -185,34 +216,3 @@ def compiled_hals_sweep(
     if violation is not None:
         violation[0] = violation[0] + float(found)
     return float(change)
-
-
-_LAST = threading.local()
-
-
-def _sweep_inputs(F, Q, G2, order):
-    """The kernel's inputs derived from ``(Q, G2)``: contiguous copies in F's
-    dtype, the inverse curvatures, the dead components; and the thread count
-    (the BLAS limit now).
-
-    The inner loops sweep one factor many times with the same ``(Q, G2)``
-    (one :func:`~._hals.prepare_hals` per update): the last derivation is
-    kept per thread (with references to ``Q`` and ``G2``, so that the
-    identity test cannot match a new array at a recycled address) and
-    reused while the same arrays come back.
-    """
-    r = F.shape[0]
-    order = np.arange(r) if order is None else np.asarray(order, dtype=np.int64)
-    last = getattr(_LAST, "inputs", None)
-    threads = min(blas_threads(), _kernels()["numba"].config.NUMBA_NUM_THREADS)
-    if last is not None and last[0] is Q and last[1] is G2 and last[2] == F.dtype:
-        return (*last[3:5], order, *last[5:], threads)
-    dtype = F.dtype
-    Qc = np.ascontiguousarray(Q, dtype=dtype)
-    G2c = np.ascontiguousarray(G2, dtype=dtype)
-    hess = np.diagonal(G2c).astype(np.float64)
-    # a curvature below the smallest normal number is zero for this update
-    dead = hess < float(np.finfo(dtype).tiny)
-    inv_diag = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, hess)).astype(dtype)
-    _LAST.inputs = (Q, G2, dtype, Qc, G2c, inv_diag, dead)
-    return Qc, G2c, order, inv_diag, dead, threads

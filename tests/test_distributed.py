@@ -333,11 +333,13 @@ def test_worker_killed_mid_fit_gives_the_same_result(process_client):
 
 def test_out_of_core_fit_under_the_worker_memory_limit(process_client, tmp_path):
     client = process_client
-    # 320 MB of float64 on disk, in 40 files of 8 MB: more than either
+    # 320 MB of float64 on disk, in 80 files of 4 MB: more than either
     # worker's whole limit (250 MB, of which the idle process already uses
     # about 170 MB), and more than both workers can hold besides their own
-    # code. Each block is read from disk when a task needs it.
-    n, p, rows = 40_000, 1_000, 1_000
+    # code. Each block is read from disk when a task needs it. (Blocks of
+    # 8 MB peaked at 233 to 240 MB per worker, against the 237.5 MB of the
+    # assertion below; blocks of 4 MB at 222 to 226 MB.)
+    n, p, rows = 40_000, 1_000, 500
     source = da.random.RandomState(0).random((n, p), chunks=(rows, p))
     da.to_npy_stack(tmp_path, source, axis=0)
     X = da.from_npy_stack(tmp_path, mmap_mode=None)

@@ -204,8 +204,14 @@ def compiled_hals_sweep(
     args = (F, Qc, G2c, order, inv_diag, dead, bool(l1_positive), violation is not None)
     compiled = _kernels()
     numba = compiled["numba"]
-    threads = min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
-    if threads > 1 and F.size >= _MIN_PARALLEL and _PARALLEL.acquire(blocking=False):
+    # a small factor sweeps on the calling thread: it does not ask
+    # threadpoolctl for the thread limit (as long as a small sweep)
+    threads = (
+        min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
+        if F.size >= _MIN_PARALLEL
+        else 1
+    )
+    if threads > 1 and _PARALLEL.acquire(blocking=False):
         try:
             numba.set_num_threads(threads)
             change, found = compiled["parallel"](*args)

@@ -19,8 +19,10 @@ rank 50 over 50000 columns 32 ms against 78 ms on one thread, 18 ms against
 numba is optional (``pip install "nmfkit[fast]"``). Without it, or with the
 environment variable ``NMFKIT_KERNELS=numpy`` (read at import), every caller
 runs the NumPy code. The threads follow the BLAS thread limit
-(``threadpoolctl``'s ``threadpool_limits``), read at every call; a call made
-while another thread runs a parallel kernel runs on its own thread.
+(``threadpoolctl``'s ``threadpool_limits``), read at every call on a factor
+of at least ``_MIN_PARALLEL`` entries (smaller ones run on the calling
+thread, without the query); a call made while another thread runs a
+parallel kernel runs on its own thread.
 """
 
 from __future__ import annotations
@@ -204,8 +206,9 @@ def compiled_hals_sweep(
     args = (F, Qc, G2c, order, inv_diag, dead, bool(l1_positive), violation is not None)
     compiled = _kernels()
     numba = compiled["numba"]
-    # a small factor sweeps on the calling thread: it does not ask
-    # threadpoolctl for the thread limit (as long as a small sweep)
+    # a small factor sweeps on the calling thread, without asking
+    # threadpoolctl for the thread limit (the query takes about as long as
+    # the sweep of a small factor)
     threads = (
         min(blas_threads(), numba.config.NUMBA_NUM_THREADS)
         if F.size >= _MIN_PARALLEL

@@ -362,3 +362,19 @@ def test_out_of_core_fit_under_the_worker_memory_limit(process_client, tmp_path)
     ref = NMF(5, solver="mu", init="custom", max_iter=2, tol=0).fit(X_np, W=W0, H=H0)
     assert _rel(model.components_, ref.components_) < RTOL
     np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=RTOL)
+
+
+def test_n_init_on_a_cluster_shares_the_passes_and_equals_sequential_fits(
+    thread_client,
+):
+    X, _, _ = _problem(seed=9)
+    Xd = da.from_array(X, chunks=(60, 30))
+    kwargs = dict(n_components=3, n_init=3, random_state=2, max_iter=30, tol=1e-3)
+    batched = NMF(solver="mu", **kwargs)
+    W = batched.fit_transform(Xd)
+    sequential = NMF(solver="mu", **kwargs)
+    W_seq = sequential._fit_best_of_several(Xd, None, None, None, batched=False)
+    np.testing.assert_array_equal(batched.n_init_losses_, sequential.n_init_losses_)
+    np.testing.assert_array_equal(batched.components_, sequential.components_)
+    np.testing.assert_array_equal(W.compute(), W_seq.compute())
+    assert batched.n_iter_ == sequential.n_iter_

@@ -124,8 +124,6 @@ def batching_refusal(models: Sequence[Any], X: Any) -> str | None:
     shared = _shared_params(first)
     if any(_shared_params(model) != shared for model in models[1:]):
         return "the models differ in more than n_components and random_state"
-    if _is_dask_array(X):
-        return "X is a Dask array"
     if first.n_init != 1:
         return "n_init is not 1"
     if first.checkpoint is not None:
@@ -136,6 +134,8 @@ def batching_refusal(models: Sequence[Any], X: Any) -> str | None:
         return "verbose is set"
     if first.init == "custom":
         return "init='custom'"
+    if _is_dask_array(X):
+        return _dask_refusal(first, X)
     if first.bias or first._is_masked(X, None):
         return "X is partially observed"
     if beta_to_float(first.beta_loss) != 2.0:
@@ -147,6 +147,19 @@ def batching_refusal(models: Sequence[Any], X: Any) -> str | None:
         return f"solver {spec.name!r} on this data has no batched driver"
     if solvers.data_kind_of(X) not in ("dense", "sparse", "array_api"):
         return "X is not complete data in memory"
+    return None
+
+
+def _dask_refusal(first, X):
+    """Why fits of a Dask array would not batch (None: they would): every
+    solver of the table's Dask rows batches, whatever the loss."""
+    from .distributed._solver import batched_dask_solver
+
+    with warnings.catch_warnings():  # the fits themselves warn, once each
+        warnings.simplefilter("ignore")
+        beta, spec = first._check_params(X=X)
+    if batched_dask_solver(spec.solver(beta)) is None:
+        return f"solver {spec.name!r} on Dask arrays has no batched driver"
     return None
 
 
@@ -179,7 +192,13 @@ def fit_transform_batched(
     """
     if batching_refusal(models, X) is not None:
         return None
+    from ._nmf import _is_dask_array
+
     models = list(models)
+    if _is_dask_array(X):
+        from .distributed import fit_transform_dask_batched
+
+        return fit_transform_dask_batched(models, X, max_batch=max_batch)
     first = models[0]
     checked = None
     specs = []

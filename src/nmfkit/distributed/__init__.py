@@ -14,24 +14,38 @@ Solvers: ``"mu"`` (Frobenius and Kullback-Leibler) and ``"hals"`` (alias
 ``"mu"`` for KL. Each equals the in-memory solver of that name without
 inner loops or extrapolation.
 
+Several fits of one X (``NMF(n_init=...)``, the replicates of
+:func:`~nmfkit.consensus.consensus_nmf`, the fits of ``select_rank`` on X
+itself) run together (:func:`fit_dask_batched`): each pass over X is one
+task per block that reads the block once and updates every fit's rows.
+
 Needs the ``dask`` extra: ``pip install 'nmfkit[dask]'``.
 """
 
 from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._estimator import (
     fit_transform_dask,
+    fit_transform_dask_batched,
     is_dask_array,
     transform_dask,
 )
-from ._solver import fit_dask, reconstruction_error_dask
+from ._solver import (
+    fit_dask,
+    fit_dask_batched,
+    reconstruction_error_dask,
+    reconstruction_errors_dask,
+)
 
 __all__ = [
     "BetaMURule",
     "FrobeniusMURule",
     "HALSRule",
     "fit_dask",
+    "fit_dask_batched",
     "fit_transform_dask",
+    "fit_transform_dask_batched",
     "is_dask_array",
     "reconstruction_error_dask",
+    "reconstruction_errors_dask",
     "transform_dask",
 ]

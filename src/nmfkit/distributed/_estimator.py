@@ -18,10 +18,11 @@ from .._validation import (
     check_summarized_values,
     warn_factors_ignored,
 )
-from ._solver import reconstruction_error_dask, row_blocks
+from ._solver import row_blocks
 
 __all__ = [
     "fit_transform_dask",
+    "fit_transform_dask_batched",
     "is_dask_array",
     "transform_dask",
 ]
@@ -108,7 +109,7 @@ def _initial_factors(est, X, W, H, mean, rescaling):
         W = check_factor(W, (n_samples, n_components), X.dtype, "W")
         return rescaling.to_internal(W, H)
     if W is not None or H is not None:
-        warn_factors_ignored(stacklevel=4)
+        warn_factors_ignored(stacklevel=5)
     if n_components == "auto":
         n_components = n_features
     init = resolve_init(est.init, n_components, X.shape)
@@ -187,44 +188,109 @@ def fit_transform_dask(est, X, W=None, H=None):
     >>> bool(np.allclose(W.compute(), in_memory.fit_transform(X_np)))
     True
     """
-    # the solver table's rows for Dask arrays: plain HALS and MU (inner loops
-    # and extrapolation are not distributed)
-    est._check_params(X=X)
-    beta, spec, options = est._resolve_solver(X, warn=False)
+    (codes,) = fit_transform_dask_batched([est], X, W, H)
+    return codes
+
+
+def fit_transform_dask_batched(models, X, W=None, H=None, *, max_batch=None):
+    """``[model.fit_transform(X) for model in models]`` for a Dask array X, in
+    one pass over X per iteration for all of them.
+
+    The models differ at most in ``n_components`` and ``random_state``
+    (restarts, replicates, rank scans; :func:`~nmfkit._batched_fits.batching_refusal`
+    says why others are not batched). What the fits share is done once: the
+    checks and summaries of X (one pass), the scale of the data; every
+    model's start, penalties and stopping rule are its own fit's. The fits
+    run through :func:`~nmfkit.distributed.fit_dask_batched`, and their
+    ``reconstruction_err_`` take one more pass together. Each model ends as
+    its own :func:`fit_transform_dask` would leave it (the same iterates,
+    ``n_iter_`` and attributes).
+
+    Parameters
+    ----------
+    models : sequence of NMF
+        Unfitted estimators with ``n_init=1``; each is fitted in place.
+    X : dask.array.Array of shape (n_samples, n_features)
+        Non-negative data chunked by rows.
+    W, H : array-like, default=None
+        Initial factors for ``init="custom"`` (one model only).
+    max_batch : int or None, default=None
+        Largest number of fits run together; None: as many as
+        :data:`~nmfkit._batched_fits.BATCH_BYTES` of factors allow.
+
+    Returns
+    -------
+    codes : list of dask.array.Array
+        Every model's W, chunked like the rows of X.
+
+    Raises
+    ------
+    ValueError
+        As each model's own fit: X not 2-D, negative or non-finite entries,
+        options not available on Dask arrays.
+
+    See Also
+    --------
+    fit_transform_dask : One model.
+    """
+    from .._batched_fits import default_max_batch
+    from ._solver import batched_dask_solver, reconstruction_errors_dask
+
+    models = list(models)
+    specs = []
+    for model in models:  # every fit's own parameter checks and warnings
+        model._check_params(X=X)
+        beta, spec, options = model._resolve_solver(X, warn=False)
+        specs.append((spec, options))
     X = check_data(X)
-    est.n_features_in_ = X.shape[1]
     mean, typical = _summaries(X)
     # solved at unit scale, as in memory (nmfkit._scaling)
     root = float(np.sqrt(typical))
     rescaling = Rescaling(data=typical, W_scale=root, H_scale=root, beta=beta)
-    monitor = est._monitor(solver=spec.name, kind="dask")
-    monitor.objective_scale = rescaling.objective_factor
     X_user = X
     X = X * X.dtype.type(1.0 / typical) if typical != 1.0 else X
-    W0, H0 = _initial_factors(est, X, W, H, mean / typical, rescaling)
-    result = spec.solver(beta)(
-        X,
-        W0,
-        H0,
-        rescaling.penalties(est._penalties(X)),
-        update_H=True,
-        monitor=monitor,
-        **options,
+    starts, penalties, monitors = [], [], []
+    for model, (spec, _) in zip(models, specs, strict=True):
+        model.n_features_in_ = X.shape[1]
+        monitor = model._monitor(solver=spec.name, kind="dask")
+        monitor.objective_scale = rescaling.objective_factor
+        monitors.append(monitor)
+        starts.append(_initial_factors(model, X, W, H, mean / typical, rescaling))
+        penalties.append(rescaling.penalties(model._penalties(X)))
+    spec, options = specs[0]
+    solve = batched_dask_solver(spec.solver(beta))
+    if max_batch is None:
+        ranks = [start[1].shape[0] for start in starts]
+        max_batch = default_max_batch(X.shape, ranks, X.dtype.itemsize)
+    results = []
+    for begin in range(0, len(models), max_batch):
+        end = begin + max_batch
+        results.extend(
+            solve(
+                X,
+                starts[begin:end],
+                penalties[begin:end],
+                monitors=monitors[begin:end],
+                update_H=True,
+                **options,
+            )
+        )
+    for model, result in zip(models, results, strict=True):
+        result.W, result.H = rescaling.to_user(result.W, result.H)
+        model._warn_if_not_converged(result)
+        model.solver_, model.solver_options_ = spec.name, options
+        model.components_ = result.H
+        model.n_components_ = result.H.shape[0]
+        model.n_iter_ = result.n_iter
+        model.history_ = result.history
+        model.loss_curve_ = result.history[:, 2].copy()
+        model.loss_ = float(model.loss_curve_[-1])
+    errors = reconstruction_errors_dask(
+        X_user, [(result.W, result.H) for result in results], beta=beta
     )
-    result.W, result.H = rescaling.to_user(result.W, result.H)
-    X = X_user
-    est._warn_if_not_converged(result)
-    est.solver_, est.solver_options_ = spec.name, options
-    est.components_ = result.H
-    est.n_components_ = result.H.shape[0]
-    est.n_iter_ = result.n_iter
-    est.history_ = result.history
-    est.loss_curve_ = result.history[:, 2].copy()
-    est.loss_ = float(est.loss_curve_[-1])
-    est.reconstruction_err_ = reconstruction_error_dask(
-        X, result.W, result.H, beta=beta
-    )
-    return result.W
+    for model, error in zip(models, errors, strict=True):
+        model.reconstruction_err_ = error
+    return [result.W for result in results]
 
 
 def _transform_block(X_b, H, mean, penalties, options):

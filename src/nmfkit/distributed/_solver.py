@@ -30,6 +30,9 @@ a loss) without holding more than one copy of W (n x r, small next to X).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import dask
 import numpy as np
 from dask import delayed
@@ -37,7 +40,14 @@ from dask import delayed
 from ..solvers._monitor import SolverResult
 from ._blocks import FrobeniusMURule, add_summaries, block_step, residual_block
 
-__all__ = ["fit_dask", "reconstruction_error_dask", "row_blocks"]
+__all__ = [
+    "batched_dask_solver",
+    "fit_dask",
+    "fit_dask_batched",
+    "reconstruction_error_dask",
+    "reconstruction_errors_dask",
+    "row_blocks",
+]
 
 
 def _distributed_client():
@@ -80,33 +90,85 @@ def _split_rows(W, chunks):
     ]
 
 
-class _Pass:
-    """One pass over the blocks: new W blocks (persisted) and the totals."""
+@dataclass(frozen=True)
+class _PassRequest:
+    """What a fit asks of its next pass over X (see :func:`block_step`)."""
 
-    def __init__(self, rule, X_blocks, split_every):
-        self.rule = rule
+    W_blocks: list
+    Ht: np.ndarray
+    HHt: np.ndarray
+    update: bool
+    with_data: bool = False
+    obj_at: str = "after"
+
+
+def _block_steps(X_b, steps):
+    """Every fit's :func:`block_step` on one read of ``X_b``: one task per
+    block and pass, whatever the number of fits.
+
+    ``steps`` holds one ``(rule, W_b, Ht, HHt, update, with_data, obj_at)``
+    per fit; the result is ``(W_b, summaries)`` of every fit, flattened.
+    """
+    X_b = np.asarray(X_b)  # a memory map or a chunk read from storage: once
+    out = []
+    for rule, *args in steps:
+        out.extend(block_step(rule, X_b, *args))
+    return tuple(out)
+
+
+class _Pass:
+    """One pass over the blocks for one or more fits: for each, its new W
+    blocks (persisted) and its totals."""
+
+    def __init__(self, X_blocks, split_every):
         self.X_blocks = X_blocks
         self.split_every = split_every
 
-    def __call__(self, W_blocks, Ht, HHt, *, update, with_data=False, obj_at="after"):
-        Ht_key = delayed(Ht, pure=True)  # one key: the broadcast of H
-        HHt_key = delayed(HHt, pure=True)
+    def __call__(self, rules, requests):
+        per_fit = []
+        for rule, request in zip(rules, requests, strict=True):
+            # one key each: the broadcast of H
+            Ht_key = delayed(request.Ht, pure=True)
+            HHt_key = delayed(request.HHt, pure=True)
+            flags = (request.update, request.with_data, request.obj_at)
+            per_fit.append((rule, Ht_key, HHt_key, flags))
+        n_out = 2 * len(requests)
         steps = [
-            delayed(block_step, pure=False, nout=2)(
-                self.rule, X_b, W_b, Ht_key, HHt_key, update, with_data, obj_at
+            delayed(_block_steps, pure=False, nout=n_out)(
+                X_b,
+                [
+                    (rule, W_blocks[b], Ht_key, HHt_key, *flags)
+                    for (rule, Ht_key, HHt_key, flags), W_blocks in zip(
+                        per_fit, (r.W_blocks for r in requests), strict=True
+                    )
+                ],
             )
-            for X_b, W_b in zip(self.X_blocks, W_blocks, strict=True)
+            for b, X_b in enumerate(self.X_blocks)
         ]
-        new_W = [step[0] for step in steps]
-        total = _tree_sum([step[1] for step in steps], self.split_every)
+        new_W = [[step[2 * i] for step in steps] for i in range(len(requests))]
+        totals = [
+            _tree_sum([step[2 * i + 1] for step in steps], self.split_every)
+            for i in range(len(requests))
+        ]
+        flat_W = [block for blocks in new_W for block in blocks]
         client = _distributed_client()
         if client is not None:
             # one graph: the W blocks stay on the workers as futures, only the
-            # total comes back
-            futures = client.compute([*new_W, total])
-            return futures[:-1], futures[-1].result()
-        *new_W, total = dask.persist(*new_W, total)
-        return list(new_W), total.compute()
+            # totals come back
+            futures = client.compute([*flat_W, *totals])
+            flat_W, totals = (
+                futures[: len(flat_W)],
+                client.gather(futures[len(flat_W) :]),
+            )
+        else:
+            persisted = dask.persist(*flat_W, *totals)
+            flat_W = list(persisted[: len(flat_W)])
+            totals = dask.compute(*persisted[len(flat_W) :])
+        n_blocks = len(self.X_blocks)
+        return [
+            (list(flat_W[i * n_blocks : (i + 1) * n_blocks]), totals[i])
+            for i in range(len(requests))
+        ]
 
 
 def _gather(W_blocks):
@@ -121,6 +183,154 @@ def _persist(blocks):
     if client is not None:
         return client.compute(list(blocks))
     return list(dask.persist(*blocks))
+
+
+def _iterations(
+    rule,
+    chunks,
+    dtype,
+    W,
+    H,
+    monitor,
+    *,
+    update_order,
+    checkpoint_every,
+    objective_every,
+):
+    """One fit as a generator of its passes over X.
+
+    It yields a :class:`_PassRequest` for every pass it needs, takes back
+    the new W blocks and the summed summaries of that pass, and returns its
+    :class:`~nmfkit.solvers.SolverResult`. Everything between two passes
+    (H's update, the objective, the monitor, checkpoints) runs on the
+    driver, inside the generator; :func:`fit_dask` serves one generator and
+    :func:`fit_dask_batched` several in lockstep, with the same iterates.
+    """
+    Ht = np.array(np.asarray(H).T, dtype=dtype, order="C", copy=True)
+    HHt = Ht.T @ Ht
+    W_blocks = _split_rows(np.asarray(W, dtype=dtype), chunks)
+    n_components = Ht.shape[1]
+    totals = data = None
+
+    def run_pass(blocks, **flags):
+        return _PassRequest(blocks, Ht, HHt, **flags)
+
+    def as_array(blocks):
+        import dask.array as da
+
+        return da.concatenate(
+            [
+                da.from_delayed(b, shape=(rows, n_components), dtype=dtype)
+                for b, rows in zip(blocks, chunks, strict=True)
+            ],
+            axis=0,
+        )
+
+    def update_columns():
+        # a new array each time: the previous one may still be held by the
+        # scheduler under its key (an in-process worker holds the object
+        # itself), so it must not change
+        nonlocal Ht, HHt
+        Ht = Ht.copy()
+        rule.update_columns(Ht, totals)
+        HHt = Ht.T @ Ht
+
+    def objective():
+        return rule.objective(data, totals, Ht, HHt)
+
+    pending = [0]
+
+    def last_iteration():
+        return monitor.n_iter + pending[0] + 1 >= monitor.max_iter
+
+    def report():
+        """Record the objective every ``objective_every`` iterations and at
+        the last one (as the in-memory beta MU does); True to stop."""
+        pending[0] += 1
+        iteration = monitor.n_iter + pending[0]
+        if pending[0] < objective_every and iteration < monitor.max_iter:
+            return False
+        steps, pending[0] = pending[0], 0
+        return monitor.update(objective(), as_array(W_blocks), Ht.T, steps=steps)
+
+    def checkpoint(blocks):
+        if checkpoint_every and monitor.n_iter % checkpoint_every == 0:
+            return _persist(_split_rows(_gather(blocks), chunks))
+        return blocks
+
+    if update_order == "HW" or rule.objective_from_totals:
+        W_blocks, totals = yield run_pass(W_blocks, update=False, with_data=True)
+        data = {key: totals.pop(key) for key in rule.data_keys}
+        monitor.start(objective(), as_array(W_blocks), Ht.T)
+        stop = monitor.max_iter <= 0
+        while not stop:
+            if update_order == "HW":
+                update_columns()
+            W_blocks, totals = yield run_pass(W_blocks, update=True)
+            if update_order != "HW":
+                update_columns()
+            stop = report()
+            if not stop and not pending[0]:
+                W_blocks = checkpoint(W_blocks)
+    else:
+        # W first, objective from a pass over X: each pass evaluates the
+        # state it starts from, updates W and sums H's products at the new W.
+        W_next, totals = yield run_pass(
+            W_blocks, update=True, with_data=True, obj_at="before"
+        )
+        data = {key: totals.pop(key) for key in rule.data_keys}
+        monitor.start(objective(), as_array(W_blocks), Ht.T)
+        stop = monitor.max_iter <= 0
+        while not stop:
+            W_blocks = W_next
+            update_columns()
+            if last_iteration():
+                _, totals = yield run_pass(W_blocks, update=False)
+                report()
+                break
+            W_next, totals = yield run_pass(W_blocks, update=True, obj_at="before")
+            stop = report()
+            if not stop and not pending[0]:
+                W_next = checkpoint(W_next)
+    return SolverResult(
+        W=as_array(W_blocks),
+        H=np.ascontiguousarray(Ht.T),
+        n_iter=monitor.n_iter,
+        history=monitor.history(),
+        converged=monitor.converged,
+        info={"W_blocks": W_blocks},
+    )
+
+
+def _run_lockstep(fits, rules, run_pass):
+    """Serve generators of :func:`_iterations` in lockstep until all return.
+
+    Every round sends one pass to every running fit: the fits that asked
+    for a pass share its reads of X; a fit that has returned (stopped)
+    leaves the round and costs nothing more.
+    """
+    results = [None] * len(fits)
+    running = {}
+    for i, fit in enumerate(fits):
+        try:
+            running[i] = next(fit)
+        except StopIteration as done:
+            results[i] = done.value
+    while running:
+        order = list(running)
+        answers = run_pass([rules[i] for i in order], [running[i] for i in order])
+        for i, answer in zip(order, answers, strict=True):
+            try:
+                running[i] = fits[i].send(answer)
+            except StopIteration as done:
+                results[i] = done.value
+                del running[i]
+    return results
+
+
+def _check_update_H(update_H):
+    if not update_H:
+        raise ValueError("fit_dask updates H; use transform_dask for a fixed H.")
 
 
 def fit_dask(
@@ -186,6 +396,7 @@ def fit_dask(
 
     See Also
     --------
+    fit_dask_batched : Several fits of one X sharing every pass over it.
     fit_transform_dask : The estimator's path to this solver.
     nmfkit.solvers.fit_mu : The in-memory multiplicative updates it equals.
 
@@ -221,103 +432,140 @@ def fit_dask(
     >>> bool(np.allclose(ours.H, builtin.H))
     True
     """
-    if not update_H:
-        raise ValueError("fit_dask updates H; use transform_dask for a fixed H.")
-    rule = rule(penalties, l1_placement)
-    dtype = X.dtype
-    X_blocks = row_blocks(X)
-    chunks = X.chunks[0]
-    run_pass = _Pass(rule, X_blocks, split_every)
-    Ht = np.array(np.asarray(H).T, dtype=dtype, order="C", copy=True)
-    HHt = Ht.T @ Ht
-    W_blocks = _split_rows(np.asarray(W, dtype=dtype), chunks)
-    n_components = Ht.shape[1]
-
-    def as_array(blocks):
-        import dask.array as da
-
-        return da.concatenate(
-            [
-                da.from_delayed(b, shape=(rows, n_components), dtype=dtype)
-                for b, rows in zip(blocks, chunks, strict=True)
-            ],
-            axis=0,
-        )
-
-    def update_columns():
-        # a new array each time: the previous one may still be held by the
-        # scheduler under its key (an in-process worker holds the object
-        # itself), so it must not change
-        nonlocal Ht, HHt
-        Ht = Ht.copy()
-        rule.update_columns(Ht, totals)
-        HHt = Ht.T @ Ht
-
-    def objective():
-        return rule.objective(data, totals, Ht, HHt)
-
-    pending = [0]
-
-    def last_iteration():
-        return monitor.n_iter + pending[0] + 1 >= monitor.max_iter
-
-    def report():
-        """Record the objective every ``objective_every`` iterations and at
-        the last one (as the in-memory beta MU does); True to stop."""
-        pending[0] += 1
-        iteration = monitor.n_iter + pending[0]
-        if pending[0] < objective_every and iteration < monitor.max_iter:
-            return False
-        steps, pending[0] = pending[0], 0
-        return monitor.update(objective(), as_array(W_blocks), Ht.T, steps=steps)
-
-    def checkpoint(blocks):
-        if checkpoint_every and monitor.n_iter % checkpoint_every == 0:
-            return _persist(_split_rows(_gather(blocks), chunks))
-        return blocks
-
-    if update_order == "HW" or rule.objective_from_totals:
-        W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=False, with_data=True)
-        data = {key: totals.pop(key) for key in rule.data_keys}
-        monitor.start(objective(), as_array(W_blocks), Ht.T)
-        stop = monitor.max_iter <= 0
-        while not stop:
-            if update_order == "HW":
-                update_columns()
-            W_blocks, totals = run_pass(W_blocks, Ht, HHt, update=True)
-            if update_order != "HW":
-                update_columns()
-            stop = report()
-            if not stop and not pending[0]:
-                W_blocks = checkpoint(W_blocks)
-    else:
-        # W first, objective from a pass over X: each pass evaluates the
-        # state it starts from, updates W and sums H's products at the new W.
-        W_next, totals = run_pass(
-            W_blocks, Ht, HHt, update=True, with_data=True, obj_at="before"
-        )
-        data = {key: totals.pop(key) for key in rule.data_keys}
-        monitor.start(objective(), as_array(W_blocks), Ht.T)
-        stop = monitor.max_iter <= 0
-        while not stop:
-            W_blocks = W_next
-            update_columns()
-            if last_iteration():
-                _, totals = run_pass(W_blocks, Ht, HHt, update=False)
-                report()
-                break
-            W_next, totals = run_pass(W_blocks, Ht, HHt, update=True, obj_at="before")
-            stop = report()
-            if not stop and not pending[0]:
-                W_next = checkpoint(W_next)
-    return SolverResult(
-        W=as_array(W_blocks),
-        H=np.ascontiguousarray(Ht.T),
-        n_iter=monitor.n_iter,
-        history=monitor.history(),
-        converged=monitor.converged,
-        info={"W_blocks": W_blocks},
+    _check_update_H(update_H)
+    (result,) = fit_dask_batched(
+        X,
+        [(W, H)],
+        [penalties],
+        monitors=[monitor],
+        rule=rule,
+        l1_placement=l1_placement,
+        update_order=update_order,
+        split_every=split_every,
+        checkpoint_every=checkpoint_every,
+        objective_every=objective_every,
     )
+    return result
+
+
+def fit_dask_batched(
+    X,
+    starts,
+    penalties,
+    *,
+    monitors,
+    update_H=True,
+    rule=FrobeniusMURule,
+    l1_placement="numerator",
+    update_order="HW",
+    split_every=8,
+    checkpoint_every=10,
+    objective_every=1,
+):
+    """Several fits of one Dask array X, sharing every pass over its blocks.
+
+    ``[fit_dask(X, W, H, p, monitor=m, ...) for (W, H), p, m in ...]`` in one
+    computation: every pass runs one task per block of X, which reads the
+    block once and applies every running fit's row update to it. Each fit
+    keeps its own H, W blocks, reduction tree, stopping rule and
+    checkpoints, so the results equal the separate fits' (the same sums in
+    the same order: the same iterates and ``n_iter_``); a fit that has
+    stopped leaves the later passes.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Non-negative data chunked by rows (column chunks are merged).
+    starts : sequence of (ndarray, ndarray)
+        Every fit's initial ``(W, H)`` (NumPy; ranks may differ); not
+        modified.
+    penalties : sequence of Penalties
+        Every fit's penalties.
+    monitors : sequence of ConvergenceMonitor
+        Every fit's stopping rule (one each; they must be distinct objects).
+    update_H : bool
+        Must be True.
+    rule, l1_placement, update_order, split_every, checkpoint_every, objective_every
+        As in :func:`fit_dask`, shared by the fits.
+
+    Returns
+    -------
+    results : list of SolverResult
+        One per fit, in order, as :func:`fit_dask` returns it.
+
+    Raises
+    ------
+    ValueError
+        If ``update_H`` is False, or ``starts``, ``penalties`` and
+        ``monitors`` differ in length or share a monitor.
+
+    See Also
+    --------
+    fit_dask : One fit.
+    nmfkit.solvers.fit_alternating_batched : The in-memory batched driver.
+
+    Notes
+    -----
+    Memory: a block task holds its block of X and every running fit's rows
+    of W (``R x n_b x r`` numbers for R fits); the workers keep every fit's
+    W blocks (``R x n_samples x r`` numbers in all) and the driver every
+    fit's H.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit._objective import Penalties
+    >>> from nmfkit.distributed import fit_dask, fit_dask_batched
+    >>> from nmfkit.solvers import ConvergenceMonitor
+    >>> rng = np.random.default_rng(0)
+    >>> X = da.from_array(rng.random((40, 2)) @ rng.random((2, 6)), chunks=(10, 6))
+    >>> starts = [(rng.random((40, r)), rng.random((r, 6))) for r in (2, 3)]
+    >>> both = fit_dask_batched(X, starts, [Penalties()] * 2,
+    ...     monitors=[ConvergenceMonitor(0, 10), ConvergenceMonitor(0, 10)])
+    >>> alone = fit_dask(X, *starts[1], Penalties(), monitor=ConvergenceMonitor(0, 10))
+    >>> bool(np.array_equal(both[1].H, alone.H))
+    True
+    """
+    _check_update_H(update_H)
+    starts, penalties, monitors = list(starts), list(penalties), list(monitors)
+    if not len(starts) == len(penalties) == len(monitors):
+        raise ValueError(
+            f"fit_dask_batched got {len(starts)} starts, {len(penalties)} "
+            f"penalties and {len(monitors)} monitors; give one of each per fit."
+        )
+    if len({id(monitor) for monitor in monitors}) != len(monitors):
+        raise ValueError(
+            "fit_dask_batched got one monitor for several fits; give each fit "
+            "its own ConvergenceMonitor."
+        )
+    rules = [rule(p, l1_placement) for p in penalties]
+    fits = [
+        _iterations(
+            fit_rule,
+            X.chunks[0],
+            X.dtype,
+            W,
+            H,
+            monitor,
+            update_order=update_order,
+            checkpoint_every=checkpoint_every,
+            objective_every=objective_every,
+        )
+        for fit_rule, (W, H), monitor in zip(rules, starts, monitors, strict=True)
+    ]
+    return _run_lockstep(fits, rules, _Pass(row_blocks(X), split_every))
+
+
+def batched_dask_solver(solver):
+    """:func:`fit_dask_batched` with the options of a Dask solver-table row,
+    or None when ``solver`` is not :func:`fit_dask` (possibly with bound
+    options, as the table's rows are)."""
+    if solver is fit_dask:
+        return fit_dask_batched
+    if isinstance(solver, partial) and solver.func is fit_dask:
+        return partial(fit_dask_batched, *solver.args, **solver.keywords)
+    return None
 
 
 def reconstruction_error_dask(X, W, H, split_every=8, beta=2.0):
@@ -356,13 +604,62 @@ def reconstruction_error_dask(X, W, H, split_every=8, beta=2.0):
     >>> reconstruction_error_dask(X, W, H)  # ||X - W H|| = sqrt(12 * 0.25)
     1.7320508075688772
     """
+    (error,) = reconstruction_errors_dask(X, [(W, H)], split_every, beta)
+    return error
+
+
+def _residual_blocks(X_b, models, beta):
+    """Every model's :func:`residual_block` on one read of ``X_b``."""
+    X_b = np.asarray(X_b)
+    return [residual_block(X_b, W_b, H, beta) for W_b, H in models]
+
+
+def _add_lists(*parts):
+    return [sum(values) for values in zip(*parts, strict=True)]
+
+
+def reconstruction_errors_dask(X, models, split_every=8, beta=2.0):
+    """:func:`reconstruction_error_dask` of several models in one pass over X.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        The data, chunked by rows.
+    models : sequence of (dask.array.Array, ndarray)
+        Every model's ``(W, H)``: W chunked like the rows of X.
+    split_every : int, default=8
+        Fan-in of the reduction tree.
+    beta : float, default=2.0
+        The beta-divergence (2 is Frobenius).
+
+    Returns
+    -------
+    errors : list of float
+        One per model, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit.distributed import reconstruction_errors_dask
+    >>> X = da.from_array(np.ones((4, 3)), chunks=(2, 3))
+    >>> W = da.from_array(np.full((4, 1), 0.5), chunks=(2, 1))
+    >>> reconstruction_errors_dask(X, [(W, np.ones((1, 3))), (W, np.full((1, 3), 2.0))])
+    [1.7320508075688772, 0.0]
+    """
+    blocks = [W.to_delayed()[:, 0] for W, _ in models]
+    H_keys = [delayed(np.asarray(H), pure=True) for _, H in models]
     parts = [
-        delayed(residual_block, pure=True)(X_b, W_b, H, beta)
-        for X_b, W_b in zip(row_blocks(X), W.to_delayed()[:, 0], strict=True)
+        delayed(_residual_blocks, pure=True)(
+            X_b,
+            [(W_blocks[b], H) for W_blocks, H in zip(blocks, H_keys, strict=True)],
+            beta,
+        )
+        for b, X_b in enumerate(row_blocks(X))
     ]
     while len(parts) > 1:
         parts = [
-            delayed(sum, pure=True)(parts[i : i + split_every])
+            delayed(_add_lists, pure=True)(*parts[i : i + split_every])
             for i in range(0, len(parts), split_every)
         ]
-    return float(np.sqrt(max(parts[0].compute(), 0.0)))
+    return [float(np.sqrt(max(value, 0.0))) for value in parts[0].compute()]

@@ -239,3 +239,18 @@ def test_n_init_on_dask_runs_batched_with_the_sequential_result(params):
     assert batched.reconstruction_err_ == pytest.approx(
         reconstruction_error_dask(Xd, W, batched.components_, beta=beta), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("entry", ["select_rank", "consensus_nmf"])
+def test_functions_that_need_X_in_memory_refuse_a_dask_array(entry):
+    from nmfkit import select_rank
+    from nmfkit.consensus import consensus_nmf
+
+    X, _ = _problem()
+    Xd = da.from_array(X, chunks=(60, 24))
+    run = {
+        "select_rank": lambda: select_rank(Xd, ranks=[2, 3], method="cv"),
+        "consensus_nmf": lambda: consensus_nmf(Xd, ranks=[2, 3], n_replicates=3),
+    }[entry]
+    with pytest.raises(ValueError, match=r"X is a Dask array.*X\.compute\(\)"):
+        run()

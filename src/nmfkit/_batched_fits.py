@@ -21,11 +21,17 @@ share and batched for the rest:
 It returns None where batching does not apply, and the caller fits the
 models one after another (:func:`batching_refusal` says why): partially
 observed data (``missing_values``, a mask, ``sparse_unobserved="missing"``),
-Dask arrays, other beta-divergences (``beta_loss`` != 2: their
-multiplicative updates have their own loop), a solver other than the
-built-in HALS and MU, custom starts, ``checkpoint``, ``max_time`` (each
-fit's seconds would include the others'), ``verbose`` (the fits' lines
-would interleave), and models whose other parameters differ.
+other beta-divergences in memory (``beta_loss`` != 2: their multiplicative
+updates have their own loop), a solver other than the built-in HALS and MU,
+custom starts, ``checkpoint``, ``max_time`` (each fit's seconds would
+include the others'), ``verbose`` (the fits' lines would interleave), and
+models whose other parameters differ.
+
+A Dask X batches for every solver of the solver table's Dask rows, the
+Kullback-Leibler MU included: :func:`~nmfkit.distributed.fit_transform_dask_batched`
+runs the fits through :func:`~nmfkit.distributed.fit_dask_batched`, whose
+passes read each block of X once for all the fits (the workers hold every
+fit's W blocks, ``R x n_samples x n_components`` numbers).
 
 Memory: the fits of a batch are alive together, about ``R x (n_samples +
 n_features) x n_components`` numbers per copy of the factors (module text of

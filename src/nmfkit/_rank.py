@@ -402,7 +402,8 @@ def select_rank(
     ValueError
         If a method is unknown, ``ranks`` is empty or holds a rank that is not
         a positive integer or exceeds ``min(X.shape)``, ``n_folds`` or
-        ``n_runs`` is out of range, or X is not valid NMF data.
+        ``n_runs`` is out of range, or X is not valid NMF data (a Dask array
+        is refused: pass ``X.compute()``).
 
     See Also
     --------
@@ -449,7 +450,7 @@ def select_rank(
         )
     if "consensus" in methods and n_runs < 1:
         raise ValueError(f"n_runs={n_runs} is not valid; give at least 1.")
-    X = check_data(X)
+    X = check_data(X, accept_dask=False)
     if ranks[-1] > min(X.shape):
         raise ValueError(
             f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "

@@ -1149,6 +1149,7 @@ def check_data(
     what="X",
     copy=False,
     accept_sparse=True,
+    accept_dask=True,
     partially_observed=False,
     **observed_options,
 ):
@@ -1183,6 +1184,9 @@ def check_data(
         In-memory data: whether to always copy.
     accept_sparse : bool
         Whether SciPy sparse input is allowed.
+    accept_dask : bool
+        Whether a Dask array is allowed (False: a ValueError tells to
+        compute it into memory).
     partially_observed : bool
         Whether X is partially observed: the result is then its observed
         entries, selected by ``observed_options``.
@@ -1199,7 +1203,8 @@ def check_data(
     Raises
     ------
     ValueError
-        For the failed check, naming the problem and the fix.
+        For the failed check, naming the problem and the fix (or a Dask
+        array where ``accept_dask`` is False).
     TypeError
         For non-numeric data (or sparse data where ``accept_sparse`` is
         False).
@@ -1207,6 +1212,12 @@ def check_data(
     from ._array_api import get_namespace, is_numpy
 
     if type(X).__module__.startswith("dask.array") and hasattr(X, "chunks"):
+        if not accept_dask:
+            raise ValueError(
+                f"{what} is a Dask array, and this function needs {what} in "
+                f"memory; pass {what}.compute() (NumPy or SciPy sparse), or fit "
+                "nmfkit.NMF, which takes Dask arrays."
+            )
         return _check_dask(X, what)
     if partially_observed:
         return _check_observed(X, what=what, **observed_options)

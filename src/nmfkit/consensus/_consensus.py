@@ -383,7 +383,7 @@ def _consensus_input(X, layer, highly_variable):
             "layer and highly_variable select the matrix of an anndata.AnnData; "
             f"X is a {type(X).__name__}: pass the AnnData, or leave them unset."
         )
-    return check_data(X), features
+    return check_data(X, accept_dask=False), features
 
 
 def _refit_usages(X, spectra, nmf_params, tally):
@@ -565,8 +565,9 @@ def consensus_nmf(
         For empty ranks, a rank below 2 or above ``min(X.shape)``,
         ``n_replicates < 2``, ``density_threshold`` outside (0, 2],
         ``n_neighbors`` out of range, a refused NMF parameter, invalid data
-        (negative, NaN, ...), or a rank where too few components pass the
-        density filter; for an AnnData, an unknown layer or a missing
+        (negative, NaN, ...; a Dask array: pass ``X.compute()``), or a rank
+        where too few components pass the density filter; for an AnnData,
+        an unknown layer or a missing
         ``var["highly_variable"]``; ``layer`` or ``highly_variable`` with
         an input that is not an AnnData.
     TypeError

@@ -14,10 +14,13 @@ Solvers: ``"mu"`` (Frobenius and Kullback-Leibler) and ``"hals"`` (alias
 ``"mu"`` for KL. Each equals the in-memory solver of that name without
 inner loops or extrapolation.
 
-Several fits of one X (``NMF(n_init=...)``, the replicates of
-:func:`~nmfkit.consensus.consensus_nmf`, the fits of ``select_rank`` on X
-itself) run together (:func:`fit_dask_batched`): each pass over X is one
-task per block that reads the block once and updates every fit's rows.
+Several fits of one X (the restarts of ``NMF(n_init=...)``, or estimators
+that differ only in ``n_components`` and ``random_state`` passed to
+:func:`~nmfkit._batched_fits.fit_transform_batched`) run together
+(:func:`fit_dask_batched`): each pass over X is one task per block that
+reads the block once and updates every fit's rows. ``select_rank`` and
+:func:`~nmfkit.consensus.consensus_nmf` need X in memory and refuse a Dask
+array with a ValueError (pass ``X.compute()``).
 
 Needs the ``dask`` extra: ``pip install 'nmfkit[dask]'``.
 """

@@ -232,6 +232,20 @@ def fit_transform_dask_batched(models, X, W=None, H=None, *, max_batch=None):
     See Also
     --------
     fit_transform_dask : One model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit import NMF
+    >>> from nmfkit.distributed import fit_transform_dask_batched
+    >>> rng = np.random.default_rng(0)
+    >>> X = da.from_array(rng.random((40, 3)) @ rng.random((3, 8)), chunks=(10, 8))
+    >>> models = [NMF(r, solver="mu", max_iter=50, random_state=0) for r in (2, 3)]
+    >>> codes = fit_transform_dask_batched(models, X)
+    >>> alone = NMF(3, solver="mu", max_iter=50, random_state=0).fit(X)
+    >>> bool(np.array_equal(models[1].components_, alone.components_))
+    True
     """
     from .._batched_fits import default_max_batch
     from ._solver import batched_dask_solver, reconstruction_errors_dask

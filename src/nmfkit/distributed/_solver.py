@@ -637,6 +637,10 @@ def reconstruction_errors_dask(X, models, split_every=8, beta=2.0):
     errors : list of float
         One per model, in order.
 
+    See Also
+    --------
+    reconstruction_error_dask : One model.
+
     Examples
     --------
     >>> import numpy as np

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._nmf import _is_dask_array as is_dask_array
 from .._rank import _TIE, _check_rank
 from .._typing import MatrixLike, RandomStateLike
 from .._validation import check_data, check_finite_output
@@ -383,7 +384,7 @@ def _consensus_input(X, layer, highly_variable):
             "layer and highly_variable select the matrix of an anndata.AnnData; "
             f"X is a {type(X).__name__}: pass the AnnData, or leave them unset."
         )
-    return check_data(X, accept_dask=False), features
+    return check_data(X), features
 
 
 def _refit_usages(X, spectra, nmf_params, tally):
@@ -399,6 +400,8 @@ def _refit_usages(X, spectra, nmf_params, tally):
         params["tol"] = min(params["tol"], REFIT_TOL)
     params["max_iter"] = 10 * params["max_iter"]
     H = spectra.astype(X.dtype, copy=False)
+    if is_dask_array(X):
+        return _refit_usages_dask(X, H, params, tally)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         W, _, _ = non_negative_factorization(
@@ -413,13 +416,43 @@ def _refit_usages(X, spectra, nmf_params, tally):
     return W
 
 
+def _refit_usages_dask(X, H, params, tally):
+    """:func:`_refit_usages` of a Dask X: every block of rows solved with the
+    spectra fixed (:func:`~nmfkit.distributed.codes_dask`, the solver of
+    ``NMF.transform`` on Dask arrays); a refit with an unconverged block
+    counts as unconverged."""
+    from .._nmf import NMF
+    from ..distributed import codes_dask
+
+    model = NMF(n_components=H.shape[0], **params)
+    model.components_, model.n_features_in_ = H, X.shape[1]
+    W, converged = codes_dask(model, X)
+    tally[0] += int(not converged)
+    tally[1] += 1
+    return W
+
+
+def _reconstruction_error(X, usages, spectra, beta):
+    """The error of ``usages @ spectra`` against X, in memory or on Dask."""
+    from .._objective import reconstruction_error
+
+    if is_dask_array(X):
+        import dask.array as da
+
+        from ..distributed import reconstruction_error_dask
+
+        W = da.from_array(usages, chunks=(X.chunks[0], usages.shape[1]))
+        return reconstruction_error_dask(X, W, spectra, beta=beta)
+    return reconstruction_error(X, usages, spectra, beta=beta)
+
+
 def _rank_seed(base, rank):
     """The replicates' seed of one rank: the same whatever the other ranks."""
     return int(np.random.SeedSequence([base, rank]).generate_state(1)[0])
 
 
 def _consensus_of_rank(X, rank, n_replicates, seed, settings, nmf_params):
-    from .._objective import beta_to_float, reconstruction_error
+    from .._objective import beta_to_float
 
     n_neighbors, density_threshold = settings
     replicates = fit_replicates(X, rank, n_replicates, seed, **nmf_params)
@@ -434,7 +467,7 @@ def _consensus_of_rank(X, rank, n_replicates, seed, settings, nmf_params):
     usages = np.ascontiguousarray(usages[:, order])
     spectra = clustering.spectra
     beta = beta_to_float(nmf_params.get("beta_loss", "frobenius"))
-    error = reconstruction_error(X, usages, spectra.astype(X.dtype), beta=beta)
+    error = _reconstruction_error(X, usages, spectra.astype(X.dtype), beta)
     for value, what in (
         (spectra, f"the consensus spectra of rank {rank}"),
         (usages, f"the usages of rank {rank}"),
@@ -506,10 +539,13 @@ def consensus_nmf(
 
     Parameters
     ----------
-    X : array-like, sparse matrix or anndata.AnnData of shape \
+    X : array-like, sparse matrix, Dask array or anndata.AnnData of shape \
             (n_samples, n_features)
         Non-negative data, for example cells x genes. Sparse input stays
-        sparse (the fits, the refit and the error never densify it). An
+        sparse (the fits, the refit and the error never densify it). A Dask
+        array chunked by rows stays distributed: the replicates of a rank
+        share every pass over its blocks, the usages are refitted block by
+        block (as ``NMF.transform`` does on Dask) and returned in memory. An
         AnnData gives its ``X`` (or ``layers[layer]``), optionally only its
         highly variable genes; write the results back into it with
         :func:`store_consensus`.
@@ -565,7 +601,7 @@ def consensus_nmf(
         For empty ranks, a rank below 2 or above ``min(X.shape)``,
         ``n_replicates < 2``, ``density_threshold`` outside (0, 2],
         ``n_neighbors`` out of range, a refused NMF parameter, invalid data
-        (negative, NaN, ...; a Dask array: pass ``X.compute()``), or a rank
+        (negative, NaN, ...), or a rank
         where too few components pass the density filter; for an AnnData,
         an unknown layer or a missing
         ``var["highly_variable"]``; ``layer`` or ``highly_variable`` with

@@ -14,19 +14,20 @@ Solvers: ``"mu"`` (Frobenius and Kullback-Leibler) and ``"hals"`` (alias
 ``"mu"`` for KL. Each equals the in-memory solver of that name without
 inner loops or extrapolation.
 
-Several fits of one X (the restarts of ``NMF(n_init=...)``, or estimators
-that differ only in ``n_components`` and ``random_state`` passed to
+Several fits of one X (the restarts of ``NMF(n_init=...)``, the replicates
+of :func:`~nmfkit.consensus.consensus_nmf`, or estimators that differ only in
+``n_components`` and ``random_state`` passed to
 :func:`~nmfkit._batched_fits.fit_transform_batched`) run together
 (:func:`fit_dask_batched`): each pass over X is one task per block that
-reads the block once and updates every fit's rows. ``select_rank`` and
-:func:`~nmfkit.consensus.consensus_nmf` need X in memory and refuse a Dask
-array with a ValueError (pass ``X.compute()``).
+reads the block once and updates every fit's rows. ``select_rank`` needs X
+in memory and refuses a Dask array with a ValueError (pass ``X.compute()``).
 
 Needs the ``dask`` extra: ``pip install 'nmfkit[dask]'``.
 """
 
 from ._blocks import BetaMURule, FrobeniusMURule, HALSRule
 from ._estimator import (
+    codes_dask,
     fit_transform_dask,
     fit_transform_dask_batched,
     is_dask_array,
@@ -43,6 +44,7 @@ __all__ = [
     "BetaMURule",
     "FrobeniusMURule",
     "HALSRule",
+    "codes_dask",
     "fit_dask",
     "fit_dask_batched",
     "fit_transform_dask",

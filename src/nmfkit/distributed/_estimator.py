@@ -21,6 +21,7 @@ from .._validation import (
 from ._solver import row_blocks
 
 __all__ = [
+    "codes_dask",
     "fit_transform_dask",
     "fit_transform_dask_batched",
     "is_dask_array",
@@ -309,6 +310,17 @@ def fit_transform_dask_batched(models, X, W=None, H=None, *, max_batch=None):
 
 def _transform_block(X_b, H, mean, penalties, options):
     """Codes of one block under a fixed H, by the in-memory solver."""
+    return _solve_block(X_b, H, mean, penalties, options).W
+
+
+def _codes_block(X_b, H, mean, penalties, options):
+    """:func:`_transform_block` and whether its solver converged."""
+    result = _solve_block(X_b, H, mean, penalties, options)
+    return result.W, bool(result.converged)
+
+
+def _solve_block(X_b, H, mean, penalties, options):
+    """The in-memory solver's result for one block under a fixed H."""
     from .._objective import constant_start
     from ..solvers import NEUTRAL_OPTIONS, ConvergenceMonitor, resolve_solver
 
@@ -328,7 +340,7 @@ def _transform_block(X_b, H, mean, penalties, options):
     result = spec.solver(beta)(
         X_b, W0, H, penalties, update_H=False, monitor=monitor, **solver_options
     )
-    return result.W
+    return result
 
 
 def transform_dask(est, X):
@@ -378,6 +390,71 @@ def transform_dask(est, X):
     True
     """
     import dask.array as da
+
+    X, tasks, k = _block_tasks(est, X, _transform_block)
+    blocks = [
+        da.from_delayed(task, shape=(rows, k), dtype=X.dtype)
+        for task, rows in zip(tasks, X.chunks[0], strict=True)
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def codes_dask(est, X):
+    """:func:`transform_dask` computed: the codes in memory, and whether every
+    block's solver converged.
+
+    For callers that need the codes as NumPy (they are ``n_samples x
+    n_components``, small next to X) and the convergence that a lazy
+    :func:`transform_dask` cannot report, such as the usages' refit of
+    :func:`~nmfkit.consensus.consensus_nmf`.
+
+    Parameters
+    ----------
+    est : NMF
+        A fitted estimator (or one with ``components_`` and
+        ``n_features_in_`` set).
+    X : dask.array.Array of shape (n_samples, n_features)
+        Non-negative data chunked by rows.
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+        The codes, equal to ``transform_dask(est, X).compute()``.
+    converged : bool
+        Whether every block's solver met ``tol`` before ``max_iter``.
+
+    Raises
+    ------
+    ValueError
+        If X has another number of features than the fitted data.
+
+    See Also
+    --------
+    transform_dask : The lazy codes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from nmfkit import NMF
+    >>> from nmfkit.distributed import codes_dask, transform_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = da.from_array(rng.random((40, 2)) @ rng.random((2, 6)), chunks=(10, 6))
+    >>> model = NMF(2, solver="mu", max_iter=10, tol=0).fit(X)
+    >>> W, converged = codes_dask(model, X)
+    >>> bool(np.array_equal(W, transform_dask(model, X).compute())), converged
+    (True, False)
+    """
+    import dask
+
+    X, tasks, _ = _block_tasks(est, X, _codes_block)
+    parts = dask.compute(*tasks)
+    W = np.concatenate([W_b for W_b, _ in parts], axis=0)
+    return W, all(converged for _, converged in parts)
+
+
+def _block_tasks(est, X, block_fn):
+    """The checked X, one ``block_fn`` task per block of its rows, and the rank."""
     from dask import delayed
 
     beta, _ = est._check_params()
@@ -388,7 +465,6 @@ def transform_dask(est, X):
             f"expecting {est.n_features_in_} features as input."
         )
     H = np.asarray(est.components_, dtype=X.dtype)
-    k = H.shape[0]
     mean = X.mean(dtype=np.float64).to_delayed().item()
     # each block runs the in-memory solver the estimator resolves for dense X
     # ("auto" options resolved as in memory, for the solver that runs there)
@@ -401,14 +477,8 @@ def transform_dask(est, X):
     )
     penalties = est._penalties(X)
     H_key = delayed(H, pure=True)
-    blocks = [
-        da.from_delayed(
-            delayed(_transform_block, pure=True)(
-                X_b, H_key, mean, penalties, dict(options)
-            ),
-            shape=(rows, k),
-            dtype=X.dtype,
-        )
-        for X_b, rows in zip(row_blocks(X), X.chunks[0], strict=True)
+    tasks = [
+        delayed(block_fn, pure=True)(X_b, H_key, mean, penalties, dict(options))
+        for X_b in row_blocks(X)
     ]
-    return da.concatenate(blocks, axis=0)
+    return X, tasks, H.shape[0]

@@ -281,3 +281,22 @@ def test_consensus_on_a_dask_array_equals_the_in_memory_run():
     _, _, cosine = match_components(planted.programs, dask_run[4].spectra)
     assert cosine.min() >= 0.99, cosine
     assert dask_run.best_rank == memory.best_rank
+
+
+def test_codes_with_a_fixed_dictionary_on_dask_equal_the_in_memory_codes():
+    from sklearn.exceptions import ConvergenceWarning
+
+    from nmfkit import non_negative_factorization
+
+    X, rng = _problem()
+    H = rng.random((3, X.shape[1]))
+    Xd = da.from_array(X, chunks=(60, 24))
+    kwargs = dict(n_components=3, update_H=False, solver="mu", tol=1e-14, max_iter=40)
+    with pytest.warns(ConvergenceWarning):
+        W_ref, _, n_ref = non_negative_factorization(X, H=H, **kwargs)
+    with pytest.warns(ConvergenceWarning):
+        W, H_out, n_iter = non_negative_factorization(Xd, H=H, **kwargs)
+    assert isinstance(W, da.Array) and W.chunks[0] == Xd.chunks[0]
+    np.testing.assert_array_equal(H_out, H)
+    assert n_iter == n_ref == 40
+    np.testing.assert_allclose(W.compute(), W_ref, rtol=1e-8, atol=1e-12)

@@ -1350,7 +1350,9 @@ def non_negative_factorization(
     extra ones (``l1_W``, ``l2_W``, ``l1_H``, ``l2_H``, ``l1_placement``,
     ``update_order``, ``max_time``, ``missing_values``, ``sparse_unobserved``,
     ``inner_iter``, ``inner_tol``, ``extrapolate``). With ``update_H=False``,
-    H is fixed and only W is fitted.
+    H is fixed and only W is fitted (on a Dask array: block by block, as
+    ``NMF.transform`` does there, W returned as a Dask array chunked like X's
+    rows and ``n_iter`` the most iterations a block ran).
 
     Parameters
     ----------
@@ -1454,6 +1456,25 @@ def non_negative_factorization(
             RuntimeWarning,
             stacklevel=2,
         )
+    if _is_dask_array(X):
+        # each block of rows solved as NMF.transform solves it on Dask
+        import dask.array as da
+
+        from .distributed import codes_dask
+        from .solvers import SolverResult
+
+        est.components_ = H
+        W, n_iter = codes_dask(est, X)
+        est._warn_if_not_converged(
+            SolverResult(
+                W=W,
+                H=H,
+                n_iter=n_iter,
+                history=np.empty((0, 3)),
+                converged=n_iter < est.max_iter,
+            )
+        )
+        return da.from_array(W, chunks=(X.chunks[0], n_components)), H, n_iter
     result = est._fit_codes(X, H, solver_fn, masked=masked)
     est._warn_if_not_converged(result)
     return result.W, H, result.n_iter

@@ -400,8 +400,6 @@ def _refit_usages(X, spectra, nmf_params, tally):
         params["tol"] = min(params["tol"], REFIT_TOL)
     params["max_iter"] = 10 * params["max_iter"]
     H = spectra.astype(X.dtype, copy=False)
-    if is_dask_array(X):
-        return _refit_usages_dask(X, H, params, tally)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         W, _, _ = non_negative_factorization(
@@ -413,23 +411,8 @@ def _refit_usages(X, spectra, nmf_params, tally):
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     tally[1] += 1
-    return W
-
-
-def _refit_usages_dask(X, H, params, tally):
-    """:func:`_refit_usages` of a Dask X: every block of rows solved with the
-    spectra fixed (:func:`~nmfkit.distributed.codes_dask`, the solver of
-    ``NMF.transform`` on Dask arrays); a refit with an unconverged block
-    counts as unconverged."""
-    from .._nmf import NMF
-    from ..distributed import codes_dask
-
-    model = NMF(n_components=H.shape[0], **params)
-    model.components_, model.n_features_in_ = H, X.shape[1]
-    W, converged = codes_dask(model, X)
-    tally[0] += int(not converged)
-    tally[1] += 1
-    return W
+    # a Dask X: the codes come back as a Dask array, held in memory
+    return W.compute() if is_dask_array(W) else W
 
 
 def _reconstruction_error(X, usages, spectra, beta):

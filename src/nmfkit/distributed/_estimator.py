@@ -314,9 +314,9 @@ def _transform_block(X_b, H, mean, penalties, options):
 
 
 def _codes_block(X_b, H, mean, penalties, options):
-    """:func:`_transform_block` and whether its solver converged."""
+    """:func:`_transform_block` and the iterations its solver ran."""
     result = _solve_block(X_b, H, mean, penalties, options)
-    return result.W, bool(result.converged)
+    return result.W, int(result.n_iter)
 
 
 def _solve_block(X_b, H, mean, penalties, options):
@@ -400,13 +400,14 @@ def transform_dask(est, X):
 
 
 def codes_dask(est, X):
-    """:func:`transform_dask` computed: the codes in memory, and whether every
-    block's solver converged.
+    """:func:`transform_dask` computed: the codes in memory, and the most
+    iterations any block's solver ran.
 
     For callers that need the codes as NumPy (they are ``n_samples x
-    n_components``, small next to X) and the convergence that a lazy
-    :func:`transform_dask` cannot report, such as the usages' refit of
-    :func:`~nmfkit.consensus.consensus_nmf`.
+    n_components``, small next to X) and the iterations that a lazy
+    :func:`transform_dask` cannot report, such as
+    ``non_negative_factorization(update_H=False)`` (which warns, as in
+    memory, when a block used all ``max_iter`` iterations).
 
     Parameters
     ----------
@@ -420,8 +421,9 @@ def codes_dask(est, X):
     -------
     W : ndarray of shape (n_samples, n_components)
         The codes, equal to ``transform_dask(est, X).compute()``.
-    converged : bool
-        Whether every block's solver met ``tol`` before ``max_iter``.
+    n_iter : int
+        The most iterations a block's solver ran (``max_iter``: some block
+        did not meet ``tol``).
 
     Raises
     ------
@@ -441,16 +443,16 @@ def codes_dask(est, X):
     >>> rng = np.random.default_rng(0)
     >>> X = da.from_array(rng.random((40, 2)) @ rng.random((2, 6)), chunks=(10, 6))
     >>> model = NMF(2, solver="mu", max_iter=10, tol=0).fit(X)
-    >>> W, converged = codes_dask(model, X)
-    >>> bool(np.array_equal(W, transform_dask(model, X).compute())), converged
-    (True, False)
+    >>> W, n_iter = codes_dask(model, X)
+    >>> bool(np.array_equal(W, transform_dask(model, X).compute())), n_iter
+    (True, 10)
     """
     import dask
 
     X, tasks, _ = _block_tasks(est, X, _codes_block)
     parts = dask.compute(*tasks)
     W = np.concatenate([W_b for W_b, _ in parts], axis=0)
-    return W, all(converged for _, converged in parts)
+    return W, max(n_iter for _, n_iter in parts)
 
 
 def _block_tasks(est, X, block_fn):

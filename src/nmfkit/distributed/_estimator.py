@@ -292,14 +292,8 @@ def fit_transform_dask_batched(models, X, W=None, H=None, *, max_batch=None):
         )
     for model, result in zip(models, results, strict=True):
         result.W, result.H = rescaling.to_user(result.W, result.H)
-        model._warn_if_not_converged(result)
+        model._store_result(result)  # the in-memory fit's attributes
         model.solver_, model.solver_options_ = spec.name, options
-        model.components_ = result.H
-        model.n_components_ = result.H.shape[0]
-        model.n_iter_ = result.n_iter
-        model.history_ = result.history
-        model.loss_curve_ = result.history[:, 2].copy()
-        model.loss_ = float(model.loss_curve_[-1])
     errors = reconstruction_errors_dask(
         X_user, [(result.W, result.H) for result in results], beta=beta
     )

@@ -10,10 +10,12 @@ the number of fits. The default threaded scheduler runs here; the real
 from __future__ import annotations
 
 import threading
+import warnings
 from functools import partial
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import NMF
 from nmfkit._objective import Penalties
@@ -300,3 +302,97 @@ def test_codes_with_a_fixed_dictionary_on_dask_equal_the_in_memory_codes():
     np.testing.assert_array_equal(H_out, H)
     assert n_iter == n_ref == 40
     np.testing.assert_allclose(W.compute(), W_ref, rtol=1e-8, atol=1e-12)
+
+
+def _fit_pair(X, chunks, **kwargs):
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = NMF(**kwargs)
+        W = model.fit_transform(da.from_array(X, chunks=chunks)).compute()
+    return model, W
+
+
+@pytest.mark.parametrize("solver", ["mu", "hals"])
+@pytest.mark.parametrize("scale", [1e-12, 1e12])
+def test_batched_dask_fits_are_equivariant_to_the_scale_of_x(solver, scale):
+    """Restarts batched on Dask at 1e-12 and 1e12: the model of ``s X`` is
+    ``s`` times the model of X (the fit runs on the rescaled data), finite,
+    and no worse than the in-memory restarts."""
+    X, _ = _problem(seed=7)
+    kwargs = dict(
+        n_components=3, n_init=3, solver=solver, random_state=1, max_iter=60, tol=0
+    )
+    unit, W1 = _fit_pair(X, (45, 24), **kwargs)
+    scaled, Ws = _fit_pair(X * scale, (45, 24), **kwargs)
+    assert np.isfinite(Ws).all() and np.isfinite(scaled.components_).all()
+    np.testing.assert_array_equal(scaled.n_init_seeds_, unit.n_init_seeds_)
+    np.testing.assert_allclose(
+        Ws @ scaled.components_ / scale, W1 @ unit.components_, rtol=1e-9, atol=1e-12
+    )
+    assert scaled.reconstruction_err_ / scale == pytest.approx(
+        unit.reconstruction_err_, rel=1e-9
+    )
+    # the error is the error of the returned factors (NumPy, in memory)
+    assert scaled.reconstruction_err_ == pytest.approx(
+        np.linalg.norm(X * scale - Ws @ scaled.components_), rel=1e-9
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = NMF(**kwargs).fit(X * scale)
+    assert scaled.reconstruction_err_ <= memory.reconstruction_err_ * (1 + 1e-6)
+
+
+def test_batched_dask_fits_with_one_dominant_entry_match_the_in_memory_fits():
+    """One entry 1e9 times the others: the Dask restarts reach the in-memory
+    restarts' error (the same iterates up to the order of the sums) with
+    finite factors, and the fixed-dictionary codes agree too."""
+    from nmfkit import non_negative_factorization
+
+    X, _ = _problem(seed=8)
+    X[5, 3] = 1e9 * X.max()
+    kwargs = dict(
+        n_components=3, n_init=3, solver="hals", random_state=2, max_iter=80, tol=0
+    )
+    dask_model, W = _fit_pair(X, (45, 24), **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = NMF(**kwargs).fit(X)
+    assert np.isfinite(W).all() and np.isfinite(dask_model.components_).all()
+    assert dask_model.reconstruction_err_ == pytest.approx(
+        memory.reconstruction_err_, rel=1e-6
+    )
+    assert dask_model.reconstruction_err_ == pytest.approx(
+        np.linalg.norm(X - W @ dask_model.components_), rel=1e-9
+    )
+    H = memory.components_
+    codes = dict(n_components=3, update_H=False, solver="hals", max_iter=200, tol=0)
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W_mem = non_negative_factorization(X, H=H, **codes)[0]
+        W_dask = non_negative_factorization(
+            da.from_array(X, chunks=(45, 24)), H=H, **codes
+        )[0].compute()
+    np.testing.assert_allclose(W_dask, W_mem, rtol=1e-7, atol=1e-9 * W_mem.max())
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e12])
+def test_consensus_on_dask_is_equivariant_to_the_scale_of_x(scale):
+    from nmfkit.consensus import consensus_nmf, make_planted_programs
+
+    planted = make_planted_programs(120, 40, 3, random_state=1)
+    kwargs = dict(n_replicates=3, random_state=0, solver="mu", max_iter=200)
+    unit = consensus_nmf(da.from_array(planted.X, chunks=(40, 40)), [3], **kwargs)[3]
+    scaled = consensus_nmf(
+        da.from_array(planted.X * scale, chunks=(40, 40)), [3], **kwargs
+    )[3]
+    np.testing.assert_array_equal(scaled.labels, unit.labels)
+    assert np.isfinite(scaled.usages).all() and np.isfinite(scaled.spectra).all()
+    np.testing.assert_allclose(
+        scaled.usages @ scaled.spectra / scale,
+        unit.usages @ unit.spectra,
+        rtol=1e-6,
+        atol=1e-9 * np.abs(planted.X).max(),
+    )
+    assert scaled.reconstruction_error / scale == pytest.approx(
+        unit.reconstruction_error, rel=1e-6
+    )

@@ -106,7 +106,10 @@ def test_compiled_sweep_rederives_its_inputs_for_new_arrays():
 
 
 @needs_numba
-def test_compiled_sweep_threads_give_the_same_iterates():
+def test_compiled_sweep_threads_give_the_same_iterates(monkeypatch):
+    import nmfkit.solvers._kernels as kernels
+
+    monkeypatch.setattr(kernels, "_MIN_PARALLEL", 0)  # the threaded kernel
     F, Q, G2 = _problem(12, 5000, np.float64, seed=3)
     outs = []
     for threads in (1, 2):

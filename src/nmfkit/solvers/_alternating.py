@@ -41,7 +41,9 @@ contiguous memory.
 The iterations are a coroutine (:func:`alternating_steps`): its only passes
 over X are the data products, which it requests (a :class:`ProductRequest`)
 instead of computing. :func:`fit_alternating` serves each request at once
-(:func:`run_steps`); the batched driver
+(:func:`run_steps`), and where X allows it takes W's update and its two
+products in one pass (a :class:`FusedRequest`, :mod:`~nmfkit.solvers._fused`);
+the batched driver
 (:func:`~nmfkit.solvers._batched.fit_alternating_batched`) runs many fits of
 one X in lockstep and serves their requests with one stacked product.
 """
@@ -49,6 +51,7 @@ one X in lockstep and serves their requests with one stacked product.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -71,6 +74,7 @@ from ._rule import FactorRule
 
 __all__ = [
     "FactorRule",
+    "FusedRequest",
     "ProductRequest",
     "alternating_steps",
     "fit_alternating",
@@ -151,6 +155,19 @@ class _FactorUpdate:
                 break
         return F
 
+    def rows(self, F_block, P_block, G):
+        """The update of a block of the factor's columns (a rule whose
+        ``rows_independent`` is True, one update per factor update); the
+        driver counts it with :meth:`count_fused`."""
+        rule = self.rule
+        prepared = rule.prepare(P_block, G, self.l1, self.l2, self.xp)
+        rule.update(F_block, P_block, G, prepared, self.l1, self.l2, self.xp, False)
+
+    def count_fused(self):
+        """Count one factor update made block by block (:meth:`rows`)."""
+        self.n_calls += 1
+        self.n_updates += 1
+
 
 class _Block(NamedTuple):
     update: _FactorUpdate
@@ -175,6 +192,30 @@ class ProductRequest(NamedTuple):
     other: object
     is_W: bool
     quiet: bool
+
+
+class FusedRequest(NamedTuple):
+    """W's update and both its data products in one pass over X.
+
+    Asked for instead of the two :class:`ProductRequest` of an iteration
+    when :func:`alternating_steps` runs with ``fuse=True`` and the data term
+    is ``fusable`` (see :mod:`~nmfkit.solvers._fused`); the driver sends
+    back ``data.fused_w_pass(H, Wt, update_rows)``.
+
+    Attributes
+    ----------
+    H : array of shape (r, p)
+        The fixed factor of W's update.
+    Wt : array of shape (r, n)
+        ``W^T``, updated in place block by block.
+    update_rows : callable
+        ``update_rows(F_block, P_block)``: the rule's update of a block of
+        W's rows, component-major, in place.
+    """
+
+    H: object
+    Wt: object
+    update_rows: Callable
 
 
 def _builtin_rule(name, X, shuffle, random_state, l1_placement):
@@ -380,6 +421,7 @@ def fit_alternating(
         l1_placement=l1_placement,
         fixed_W_columns=fixed_W_columns,
         fixed_H_rows=fixed_H_rows,
+        fuse=True,
     )
     return run_steps(steps, data)
 
@@ -405,8 +447,11 @@ def run_steps(steps, data):
     try:
         request = next(steps)
         while True:
-            with np.errstate(**(_QUIET if request.quiet else {})):
-                product = data.product(request.other, request.is_W)
+            if isinstance(request, FusedRequest):
+                product = data.fused_w_pass(*request)
+            else:
+                with np.errstate(**(_QUIET if request.quiet else {})):
+                    product = data.product(request.other, request.is_W)
             request = steps.send(product)
     except StopIteration as done:
         return done.value
@@ -431,6 +476,7 @@ def alternating_steps(
     l1_placement="numerator",
     fixed_W_columns=(),
     fixed_H_rows=(),
+    fuse=False,
 ):
     """The iterations of :func:`fit_alternating` as a coroutine.
 
@@ -453,12 +499,21 @@ def alternating_steps(
 extrapolate, shuffle, random_state, l1_placement, fixed_W_columns, \
 fixed_H_rows
         As for :func:`fit_alternating`.
+    fuse : bool
+        Whether the driver serves :class:`FusedRequest`: then, where the data
+        term is ``fusable`` and the iterations allow it (both factors
+        updated, W once per iteration by a rule whose ``rows_independent`` is
+        True, no extrapolation), every iteration asks for one
+        :class:`FusedRequest` instead of the two product requests around W's
+        update: the same iterates up to the order of the sums. (With
+        ``update_order="HW"`` the last iteration's pass also computes a
+        ``W^T X`` that no update uses.)
 
     Yields
     ------
-    request : ProductRequest
+    request : ProductRequest or FusedRequest
         The factor ``other`` (component-major, ``r x m'``) whose product with
-        X is needed, and which one (``is_W``).
+        X is needed, and which one (``is_W``); or W's fused update.
 
     Returns
     -------
@@ -503,6 +558,15 @@ fixed_H_rows
     )
     Wt = contiguous_copy(xp, W.T)
     Ht = contiguous_copy(xp, H)
+    fused = (
+        fuse
+        and update_H
+        and not extrapolate
+        and block_W.update.max_inner == 1
+        and rule.rows_independent
+        and is_numpy(xp)
+        and data.fusable(rank)
+    )
 
     if update_H:
         first, second = (
@@ -512,6 +576,11 @@ fixed_H_rows
     else:
         first, second = None, block_W
         F1, F2 = Ht, Wt  # H is fixed: it plays the role of a first factor
+
+    # the fused pass (FusedRequest) serves W's update: at the start of an
+    # iteration when W is updated first, in its middle when second
+    fuse_first = fused and first is block_W
+    fuse_second = fused and second is block_W
 
     def objective(P2, F2_, G1, G2_, F1_):
         return (
@@ -543,7 +612,7 @@ fixed_H_rows
     n_restarts = 0
     Y1, Y2, prev1, prev2 = F1, F2, F1, F2
     del Wt, Ht, F1, F2  # held as the iterates from here on, and released with them
-    if first is not None:
+    if first is not None and not fuse_first:
         P1, S1, G2 = yield from subproblem(first, Y2)
     stop = monitor.max_iter <= 0
     while not stop:
@@ -552,15 +621,33 @@ fixed_H_rows
         # overflow; such a step is simply rejected below (a plain step from
         # an accepted pair cannot increase the objective).
         quiet = {} if plain else _QUIET
-        if first is not None:
+        if fuse_first:  # W's update and both products in one pass (module text)
+            G2 = _gram(Y2)
+            S1 = data.subproblem(Y2, G2, True)
+            new1 = Y1 = contiguous_copy(xp, Y1)
+            P1, P2 = yield FusedRequest(Y2, Y1, partial(first.update.rows, G=S1))
+            first.update.count_fused()
+            G1 = _gram(Y1)
+            S2 = data.subproblem(Y1, G1, False)
+        elif first is not None:
             with np.errstate(**quiet):
                 new1 = first.update(contiguous_copy(xp, Y1), P1, S1)
                 Y1 = _extrapolate(new1, prev1, step_beta, rule)
-            P2, S2, G1 = yield from subproblem(second, Y1, not plain)
+            if fuse_second:  # as above, in the middle of the iteration
+                G1 = _gram(Y1)
+                S2 = data.subproblem(Y1, G1, True)
+                new2 = contiguous_copy(xp, Y2)
+                P2, P1_next = yield FusedRequest(
+                    Y1, new2, partial(second.update.rows, G=S2)
+                )
+                second.update.count_fused()
+            else:
+                P2, S2, G1 = yield from subproblem(second, Y1, not plain)
         else:
             new1 = Y1  # the fixed H
         with np.errstate(**quiet):
-            new2 = second.update(contiguous_copy(xp, Y2), P2, S2)
+            if not fuse_second:
+                new2 = second.update(contiguous_copy(xp, Y2), P2, S2)
             G2_new = _gram(new2)
             obj = objective(P2, new2, G1, G2_new, Y1)
         if not plain and not obj <= acc_obj:  # higher, or not a number
@@ -585,7 +672,10 @@ fixed_H_rows
         with np.errstate(**_QUIET):
             Y2 = _extrapolate(new2, prev2, beta if extrapolate else 0.0, rule)
         prev1, prev2 = new1, new2
-        if not stop and first is not None:
+        if not stop and fuse_second:
+            P1, G2 = P1_next, G2_new  # Y2 is new2 (no extrapolation)
+            S1 = data.subproblem(Y2, G2, False)
+        elif not stop and first is not None and not fuse_first:
             P1, S1, G2 = yield from subproblem(first, Y2, True)
         if (
             extrapolate

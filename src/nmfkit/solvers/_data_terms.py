@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._objective import FrobeniusFit, masked_fit, sampled_product
+from ._fused import fusable, fused_w_pass
 from ._sparse_products import SparseProducts
 
 __all__ = ["CompleteData", "ObservedData", "ObservedSubproblem", "data_term"]
@@ -69,6 +70,16 @@ class CompleteData:
     def subproblem(other: Any, gram: Any, is_W: bool) -> Any:
         """The other factor's Gram matrix: all a rule needs besides ``P``."""
         return gram
+
+    def fusable(self, rank: int) -> bool:
+        """Whether W's update and the next ``W^T X`` share one pass over X
+        (:mod:`~nmfkit.solvers._fused`)."""
+        return fusable(self.X, rank)
+
+    def fused_w_pass(self, H: Any, Wt: Any, update_rows: Any) -> tuple:
+        """``(H X^T, W_new^T X)``, updating ``Wt`` by ``update_rows`` in the
+        same pass (:func:`~nmfkit.solvers._fused.fused_w_pass`)."""
+        return fused_w_pass(self.X, H, Wt, update_rows)
 
     def max_stacked_rows(self, other: Any) -> int | None:
         """The most rows of factors like ``other`` that one stacked product
@@ -129,6 +140,11 @@ class ObservedData:
     def product(other: Any, is_W: bool) -> None:
         """None: the rules take the data product from the subproblem."""
         return None
+
+    @staticmethod
+    def fusable(rank: int) -> bool:
+        """False: the masked rules need the whole subproblem."""
+        return False
 
     def subproblem(self, other, gram, is_W):
         """The :class:`ObservedSubproblem` of the factor W (``is_W``) or H."""

@@ -195,6 +195,12 @@ class HALSRule(FactorRule):
         self.rng = rng
         self._violation = None
 
+    @property
+    def rows_independent(self):
+        """True unless the components are shuffled (one order per sweep,
+        drawn at each call)."""
+        return self.rng is None
+
     def track_violation(self):
         """Accumulate scikit-learn's projected-gradient violation from now on
         (see :func:`hals_sweep`); returns :meth:`take_violation`."""

@@ -14,7 +14,18 @@ two against each other.
 Measured on this project's 2-core machine (``benchmarks`` conventions, one
 sweep, float64): rank 10 over 400 columns 0.03 ms against NumPy's 0.22 ms;
 rank 50 over 50000 columns 32 ms against 78 ms on one thread, 18 ms against
-42 ms on two.
+42 ms on two (the sweep alone, the cores otherwise idle).
+
+Inside a fit the sweep runs right after the BLAS products, whose threads
+keep spinning for a while after each call: a threaded sweep then competes
+with them for the cores, and on the 2-core machine a sweep of 10 x 8192
+took 19 ms threaded against 0.5 ms on the calling thread. Measured per
+iteration of whole fits on two threads (X of 8192 x 4096 dense and
+50000 x 20000 sparse, ranks 10 and 50, ``solver="hals"`` and ``"auto"``),
+sweeping every factor below 2^21 entries on the calling thread was 12% to
+30% faster in six of the eight cases and within the noise in the other two
+(sparse X at rank 50, whose W has 2.5 million entries, which still takes
+the threads): hence :data:`_MIN_PARALLEL`.
 
 numba is optional (``pip install "nmfkit[fast]"``). Without it, or with the
 environment variable ``NMFKIT_KERNELS=numpy`` (read at import), every caller
@@ -49,8 +60,9 @@ __all__ = [
 KERNELS = "numpy"
 _CHUNK = 256  # columns per chunk: r x 256 entries stay in the L2 cache
 _PARALLEL = threading.Lock()  # one parallel kernel at a time (see below)
-#: Smaller factors run on the calling thread: starting the threads costs more.
-_MIN_PARALLEL = 1 << 16
+#: Smaller factors run on the calling thread: the threads cost more than
+#: they save there, above all right after the BLAS products (module text).
+_MIN_PARALLEL = 1 << 21
 #: Smaller factors sweep in NumPy: numba compiles a kernel at its first call
 #: in a fresh install (seconds; cached on disk afterwards), which a small fit
 #: must not wait for, and NumPy sweeps them in well under a millisecond.

@@ -119,6 +119,7 @@ class MURule(FactorRule):
 
     inner_alpha = 2.0
     array_api = True
+    rows_independent = True
     #: An entry that reaches zero can never grow again, so an extrapolated
     #: point is kept at no less than this fraction of the plain iterate
     #: instead of being clipped at zero.

@@ -77,6 +77,11 @@ class FactorRule:
     inner_alpha: float = 1.0
     #: Whether :meth:`update` runs on tensors of other array-API libraries.
     array_api: bool = False
+    #: Whether one update of a factor updates each of its columns (a row of
+    #: W) from that column of ``P`` and ``G`` alone, the same way whatever
+    #: block of columns it is given: then the driver may update W block by
+    #: block inside one pass over X (:mod:`~nmfkit.solvers._fused`).
+    rows_independent: bool = False
 
     def prepare(self, P: Any, G: Any, l1: float, l2: float, xp: Any) -> Any:
         """What all updates of one factor update share (default: nothing).

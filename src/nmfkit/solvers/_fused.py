@@ -18,17 +18,17 @@ other, and ``benchmarks/bench_roofline.py`` measures both.
 
 Measured by ``benchmarks/bench_fused.py`` on this project's 2-core machine
 (X of 8192 x 4096, whole fits of ``solver="mu"`` and ``"hals"``, one and two
-BLAS threads; the docs quote its table): in float32 at ranks 10 and 20 the
-fused pass took 0.86x to 1.01x the time of the two products; in float64 it
-took 0.98x to 1.07x at ranks 10 and 20 and 1.09x to 1.24x at rank 50, and in
-float32 at rank 50 0.99x to 1.12x. Fewer reads of X do not make the
-iteration faster here, because OpenBLAS's skinny products are bound by their
-own packing and arithmetic rather than by the memory. So :func:`fusable`
-takes the pass only where it was measured no slower: complete NumPy X,
-dense, C-contiguous and float32, of at least :data:`MIN_BYTES` (smaller X
-stays in the cache between the two products anyway), at ranks up to
-:data:`MAX_RANK`. ``NMFKIT_FUSED=0`` (read at import) turns it off,
-``NMFKIT_FUSED=always`` takes it wherever it applies (measurements, tests).
+BLAS threads; the docs quote its table): in float32 at rank 10 the fused
+pass took 0.93x to 1.00x the time of the two products; at rank 20 0.87x to
+1.14x (slower on two threads), at rank 50 0.98x to 1.14x; in float64 0.95x
+to 1.35x. Fewer reads of X do not make the iteration faster here, because
+OpenBLAS's skinny products are bound by their own packing and arithmetic
+rather than by the memory. So :func:`fusable` takes the pass only where it
+was measured no slower: complete NumPy X, dense, C-contiguous and float32,
+of at least :data:`MIN_BYTES` (smaller X stays in the cache between the two
+products anyway), at ranks up to :data:`MAX_RANK`. ``NMFKIT_FUSED=0``
+(read at import) turns it off, ``NMFKIT_FUSED=always`` takes it wherever it
+applies (measurements, tests).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ __all__ = ["BLOCK_BYTES", "MAX_RANK", "MIN_BYTES", "fusable", "fused_w_pass"]
 #: Smaller X takes the two separate products (see the module text).
 MIN_BYTES = 32 << 20
 #: Higher ranks take the two separate products (see the module text).
-MAX_RANK = 20
+MAX_RANK = 10
 #: Rows of X per block: about this many bytes, so that the block stays in
 #: the last-level cache between its two products.
 BLOCK_BYTES = 8 << 20

@@ -326,3 +326,30 @@ def test_float64_good_fit_is_measured_not_always_evaluated_directly():
         a_priori = 0.5 * np.finfo(float).eps * growth * (fit.sq_norm + 2 * cross + gram)
         assert a_priori > rtol * exact  # the old rule: direct every time
     assert fit.n_direct == len(range(0, 70, MEASURE_EVERY))
+
+
+def test_float32_fit_within_its_precision_goes_to_float64_at_once():
+    """Float32 X of rank 8 plus noise at 1e-5 of it, fitted at rank 8: the
+    identity cannot be trusted and the float32 blocks of the direct sum
+    exceed their rounding bound, so after the first such evaluation the fit
+    evaluates in float64 at once; every value stays within FIT_RTOL of the
+    float64 sum."""
+    from nmfkit._objective import FIT_RTOL, FrobeniusFit
+
+    rng = np.random.default_rng(7)
+    W0 = rng.random((600, 8)).astype(np.float32)
+    H0 = rng.random((8, 400)).astype(np.float32)
+    X = W0 @ H0 + np.float32(1e-5) * rng.random((600, 400), dtype=np.float32)
+    W, H = W0 * np.float32(1 + 1e-4), H0.copy()
+    fit = FrobeniusFit(X)
+    X64 = X.astype(np.float64)
+    seen = []
+    for _ in range(6):
+        H *= (W.T @ X) / (W.T @ W @ H)
+        P, G = X @ H.T, H @ H.T
+        W *= P / (W @ G)
+        value = fit(P, W, W.T @ W, G, W, H)
+        exact = 0.5 * np.sum((X64 - W.astype(np.float64) @ H.astype(np.float64)) ** 2)
+        assert abs(value - exact) <= FIT_RTOL[np.dtype(np.float32)] * exact
+        seen.append(fit.in_float64)
+    assert fit.n_direct == 6 and seen[-1]

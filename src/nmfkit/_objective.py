@@ -38,11 +38,14 @@ float64 and enters the bound a priori (``4 sqrt(k) eps_64 ||X||^2 / 2``)
 instead. Sparse float64 X keeps the a-priori bound (its direct evaluation,
 below, may cancel as much as the identity: no reference to measure by).
 Where the identity is not trusted, the fit term is computed directly,
-``sum (X - W H)^2`` a block of rows at a time (no n x p matrix; float32
-blocks in float64), and for sparse X as the stored entries plus the
-low-rank remainder, ``sum_S (x - y)^2 + (<W^T W, H H^T> - sum_S y^2)``
-(O(nnz r)); that remainder is summed over all entries by blocks when it
-cancels too and ``n p`` is at most 2^24.
+``sum (X - W H)^2`` a block of rows at a time (no n x p matrix; a float32
+block in float32 first, again in float64 where its rounding bound exceeds
+the tolerance, and once most blocks of an evaluation needed float64, the
+fit's later direct evaluations go to float64 at once), and for sparse X
+as the stored entries plus the low-rank remainder,
+``sum_S (x - y)^2 + (<W^T W, H H^T> - sum_S y^2)`` (O(nnz r)); that
+remainder is summed over all entries by blocks when it cancels too and
+``n p`` is at most 2^24.
 
 Other data-fit terms are beta-divergences with scikit-learn's definition
 (:func:`beta_divergence`), so that ``reconstruction_err_ = sqrt(2 D_beta)``
@@ -361,6 +364,9 @@ class FrobeniusFit:
         ``||X||_F^2`` (float64 accumulation).
     n_direct : int
         Evaluations that needed the direct computation.
+    in_float64 : bool
+        Whether the direct evaluations of low-precision factors go to
+        float64 at once (set after one whose blocks mostly needed it).
     """
 
     def __init__(self, X, sq_norm=None):
@@ -381,6 +387,7 @@ class FrobeniusFit:
         self._kappa = 1.0
         self.n_direct = 0
         self.n_calls = 0
+        self.in_float64 = False
 
     def _error_units(self, cross, gram):
         """The identity's error as ``(measured unit, a-priori part)``: the
@@ -415,7 +422,21 @@ class FrobeniusFit:
         if self.identity_is_accurate(value, cross, gram):
             return value
         self.n_direct += 1
-        return direct_frobenius_fit(self.X, W, H, gram=gram)
+        return self._direct(W, H, gram)
+
+    def _direct(self, W, H, gram):
+        """The direct evaluation; float32 factors of dense NumPy X go to
+        float64 at once after an evaluation whose float32 blocks mostly
+        needed it (the fit only gets closer: the float32 attempt would be
+        wasted, a product and three passes over the block)."""
+        numpy_factors = isinstance(W, np.ndarray) and isinstance(H, np.ndarray)
+        if not (numpy_factors and type(self.X) is np.ndarray and W.dtype != np.float64):
+            return direct_frobenius_fit(self.X, W, H, gram=gram)
+        if self.in_float64:
+            W, H = W.astype(np.float64), H.astype(np.float64)
+        total, refined = _blockwise_squared_residual(self.X, W, H, count=True)
+        self.in_float64 = self.in_float64 or refined
+        return 0.5 * total
 
     def _measure(self, value, cross, gram, W, H):
         """Evaluate directly (in float64) and raise ``kappa`` to
@@ -481,39 +502,43 @@ def _direct_sparse_fit(X, W, H, gram):
     return 0.5 * (stored + max(remainder, 0.0))
 
 
-def _blockwise_squared_residual(X, W, H):
+def _blockwise_squared_residual(X, W, H, *, count=False):
     """``sum (X - W H)^2`` a block of rows at a time (NumPy factors; dense or
     sparse X).
 
     Blocks of other dtypes (float32) are evaluated in their own precision
     first; a block whose rounding bound, ``2 r eps sum |R| (W H)`` for the
     residual R (all of W H is non-negative), exceeds ``FIT_RTOL`` of its value
-    is evaluated again in float64.
+    is evaluated again in float64. With ``count``, returns ``(sum, whether
+    most blocks were evaluated again)``.
     """
     low_precision = W.dtype != np.float64
     rank = W.shape[1]
-    if low_precision:
-        eps = float(np.finfo(W.dtype).eps)
-        rtol = FIT_RTOL.get(np.dtype(W.dtype), 1e-5)
-        H64 = None
+    eps = float(np.finfo(W.dtype).eps)
+    rtol = FIT_RTOL.get(np.dtype(W.dtype), 1e-5)
+    H64 = None
     total = 0.0
-    for rows in row_blocks(*X.shape):
+    blocks = row_blocks(*X.shape)
+    refined = 0
+    for rows in blocks:
         X_block = X[rows].toarray() if sp.issparse(X) else X[rows]
         model = W[rows] @ H
+        if not low_precision:
+            np.subtract(X_block, model, out=model)
+            total += float(np.dot(model.ravel(), model.ravel()))
+            continue
         residual = X_block - model
         value = float(np.square(residual).sum(dtype=np.float64))
-        if low_precision:
-            np.abs(residual, out=residual)
-            bound = (
-                2.0 * (rank + 1) * eps * float(np.dot(residual.ravel(), model.ravel()))
-            )
-            if bound > rtol * value:
-                if H64 is None:
-                    H64 = H.astype(np.float64)
-                residual = X_block - W[rows].astype(np.float64) @ H64
-                value = float(np.dot(residual.ravel(), residual.ravel()))
+        np.abs(residual, out=residual)
+        bound = 2.0 * (rank + 1) * eps * float(np.dot(residual.ravel(), model.ravel()))
+        if bound > rtol * value:
+            if H64 is None:
+                H64 = H.astype(np.float64)
+            residual = X_block - W[rows].astype(np.float64) @ H64
+            value = float(np.dot(residual.ravel(), residual.ravel()))
+            refined += 1
         total += value
-    return total
+    return (total, 2 * refined > len(blocks)) if count else total
 
 
 def _products(X, W, H):

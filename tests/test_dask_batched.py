@@ -248,7 +248,9 @@ def test_select_rank_refuses_a_dask_array():
 
     X, _ = _problem()
     Xd = da.from_array(X, chunks=(60, 24))
-    with pytest.raises(ValueError, match=r"X is a Dask array.*X\.compute\(\)"):
+    with pytest.raises(
+        ValueError, match=r"X is a Dask array.*X\.compute\(\).*consensus_nmf"
+    ):
         select_rank(Xd, ranks=[2, 3], method="cv")
 
 

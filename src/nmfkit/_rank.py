@@ -403,7 +403,8 @@ def select_rank(
         If a method is unknown, ``ranks`` is empty or holds a rank that is not
         a positive integer or exceeds ``min(X.shape)``, ``n_folds`` or
         ``n_runs`` is out of range, or X is not valid NMF data (a Dask array
-        is refused: pass ``X.compute()``).
+        is refused: pass ``X.compute()``, or score ranks on Dask with
+        :func:`nmfkit.consensus.consensus_nmf`).
 
     See Also
     --------
@@ -450,6 +451,17 @@ def select_rank(
         )
     if "consensus" in methods and n_runs < 1:
         raise ValueError(f"n_runs={n_runs} is not valid; give at least 1.")
+    from ._nmf import _is_dask_array
+
+    if _is_dask_array(X):
+        raise ValueError(
+            "X is a Dask array, and select_rank needs X in memory: its "
+            "cross-validation fits hide entries (Dask fits take complete data "
+            "only) and its consensus matrices are n_samples x n_samples. Pass "
+            "X.compute() if it fits in memory, or score the ranks with "
+            "nmfkit.consensus.consensus_nmf, which takes Dask arrays (stability "
+            "and error per rank)."
+        )
     X = check_data(X, accept_dask=False)
     if ranks[-1] > min(X.shape):
         raise ValueError(

@@ -18,15 +18,18 @@ other, and ``benchmarks/bench_roofline.py`` measures both.
 
 Measured by ``benchmarks/bench_fused.py`` on this project's 2-core machine
 (X of 8192 x 4096, whole fits of ``solver="mu"`` and ``"hals"``, one and two
-BLAS threads; the docs quote its table): in float32 at rank 10 the fused
-pass took 0.93x to 1.00x the time of the two products; at rank 20 0.87x to
-1.14x (slower on two threads), at rank 50 0.98x to 1.14x; in float64 0.95x
-to 1.35x. Fewer reads of X do not make the iteration faster here, because
+BLAS threads; the docs quote its table): in float32 the fused pass took
+0.85x to 1.03x the time of the two products at rank 10, 0.86x to 1.04x at
+rank 20 and 0.95x to 1.05x at rank 50; in float64 0.94x to 1.21x. An
+earlier run of the script, on a VM of the same kind with a 32 MiB L3
+cache, measured 0.93x to 1.00x at rank 10 but 1.14x at rank 20 on two
+threads. Fewer reads of X do not make the iteration faster here, because
 OpenBLAS's skinny products are bound by their own packing and arithmetic
-rather than by the memory. So :func:`fusable` takes the pass only where it
-was measured no slower: complete NumPy X, dense, C-contiguous and float32,
-of at least :data:`MIN_BYTES` (smaller X stays in the cache between the two
-products anyway), at ranks up to :data:`MAX_RANK`. ``NMFKIT_FUSED=0``
+rather than by the memory. So :func:`fusable` takes the pass only where
+both runs measured it at most 1.03x (and as low as 0.85x): complete NumPy
+X, dense, C-contiguous and float32, of at least :data:`MIN_BYTES` (smaller
+X stays in the cache between the two products anyway), at ranks up to
+:data:`MAX_RANK`. ``NMFKIT_FUSED=0``
 (read at import) turns it off, ``NMFKIT_FUSED=always`` takes it wherever it
 applies (measurements, tests).
 """

@@ -55,7 +55,6 @@ import argparse
 import contextlib
 import importlib.metadata
 import io
-import json
 import os
 import sys
 import tempfile
@@ -72,8 +71,8 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import load_20newsgroups_tfidf, load_olivetti  # noqa: E402
 from _machine import machine_meta  # noqa: E402
+from _results import write_results  # noqa: E402
 from nmfkit import NMF  # noqa: E402
-from nmfkit._atomic import atomic_write  # noqa: E402
 from nmfkit.consensus import consensus_nmf, make_planted_anndata  # noqa: E402
 from nmfkit.matching import match_components  # noqa: E402
 
@@ -478,13 +477,13 @@ def main(argv=None):
     )
     md = _markdown(rows, consensus, args.quick)
     print(md)
-    args.output.mkdir(parents=True, exist_ok=True)
     stem = "bench_many_fits_quick" if args.quick else "bench_many_fits"
-    payload = dict(protocol=__doc__, meta=meta, rows=rows, consensus=consensus)
-    with atomic_write(args.output / f"{stem}.json", "w") as f:
-        f.write(json.dumps(payload, indent=2, default=float))
-    with atomic_write(args.output / f"{stem}.md", "w") as f:
-        f.write(md)
+    write_results(
+        args.output,
+        stem,
+        dict(protocol=__doc__, meta=meta, rows=rows, consensus=consensus),
+        md,
+    )
     return 0
 
 

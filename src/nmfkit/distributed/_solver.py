@@ -63,15 +63,21 @@ def _distributed_client():
     return client if dask.base.get_scheduler() == client.get else None
 
 
-def _tree_sum(parts, split_every):
+def _tree_sum(parts, split_every, add=add_summaries):
     """Add delayed summaries in a tree of fan-in ``split_every``."""
     level = list(parts)
     while len(level) > 1:
         level = [
-            delayed(add_summaries, pure=False)(*level[i : i + split_every])
+            delayed(add, pure=False)(*level[i : i + split_every])
             for i in range(0, len(level), split_every)
         ]
     return level[0]
+
+
+def _add_summary_lists(*parts):
+    """Sum lists of summaries (one per fit) fit by fit: one node of the one
+    reduction tree that a pass builds for all its fits."""
+    return [add_summaries(*sums) for sums in zip(*parts, strict=True)]
 
 
 def row_blocks(X):
@@ -102,72 +108,75 @@ class _PassRequest:
     obj_at: str = "after"
 
 
-def _block_steps(X_b, steps):
+def _block_steps(X_b, W_bs, fits, Hts, HHts):
     """Every fit's :func:`block_step` on one read of ``X_b``: one task per
     block and pass, whatever the number of fits.
 
-    ``steps`` holds one ``(rule, W_b, Ht, HHt, update, with_data, obj_at)``
-    per fit; the result is ``(W_b, summaries)`` of every fit, flattened.
+    ``W_bs`` holds each fit's rows of W, ``fits`` its ``(rule, (update,
+    with_data, obj_at))``, ``Hts`` and ``HHts`` its broadcast ``H^T`` and
+    ``H H^T``; the result is every fit's new rows, then the list of their
+    summaries (summed for all fits by one tree).
     """
     X_b = np.asarray(X_b)  # a memory map or a chunk read from storage: once
-    out = []
-    for rule, *args in steps:
-        out.extend(block_step(rule, X_b, *args))
-    return tuple(out)
+    rows, summaries = [], []
+    for (rule, flags), W_b, Ht, HHt in zip(fits, W_bs, Hts, HHts, strict=True):
+        W_new, sums = block_step(rule, X_b, W_b, Ht, HHt, *flags)
+        rows.append(W_new)
+        summaries.append(sums)
+    return (*rows, summaries)
 
 
 class _Pass:
     """One pass over the blocks for one or more fits: for each, its new W
-    blocks (persisted) and its totals."""
+    blocks (persisted) and its totals.
+
+    The graph of a pass has a fixed number of keys besides the fits' W
+    blocks, whatever the number of fits: one broadcast of every fit's H, one
+    task per block and one reduction tree of the summaries of all fits (a
+    key per fit and per tree node made the scheduling of a round of 20 fits
+    cost several passes of one fit).
+    """
 
     def __init__(self, X_blocks, split_every):
         self.X_blocks = X_blocks
         self.split_every = split_every
 
     def __call__(self, rules, requests):
-        per_fit = []
-        for rule, request in zip(rules, requests, strict=True):
-            # one key each: the broadcast of H
-            Ht_key = delayed(request.Ht, pure=True)
-            HHt_key = delayed(request.HHt, pure=True)
-            flags = (request.update, request.with_data, request.obj_at)
-            per_fit.append((rule, Ht_key, HHt_key, flags))
-        n_out = 2 * len(requests)
+        n_fits = len(requests)
+        fits = tuple(
+            (rule, (r.update, r.with_data, r.obj_at))
+            for rule, r in zip(rules, requests, strict=True)
+        )
+        # one key each: the broadcast of every fit's H and H H^T, and the
+        # rules (new keys: hashing every fit's H for a key cost more than the
+        # rest of the driver's work of a round)
+        Hts = delayed(tuple(r.Ht for r in requests), pure=False)
+        HHts = delayed(tuple(r.HHt for r in requests), pure=False)
+        fits_key = delayed(fits, pure=False)
         steps = [
-            delayed(_block_steps, pure=False, nout=n_out)(
-                X_b,
-                [
-                    (rule, W_blocks[b], Ht_key, HHt_key, *flags)
-                    for (rule, Ht_key, HHt_key, flags), W_blocks in zip(
-                        per_fit, (r.W_blocks for r in requests), strict=True
-                    )
-                ],
+            delayed(_block_steps, pure=False, nout=n_fits + 1)(
+                X_b, [r.W_blocks[b] for r in requests], fits_key, Hts, HHts
             )
             for b, X_b in enumerate(self.X_blocks)
         ]
-        new_W = [[step[2 * i] for step in steps] for i in range(len(requests))]
-        totals = [
-            _tree_sum([step[2 * i + 1] for step in steps], self.split_every)
-            for i in range(len(requests))
-        ]
-        flat_W = [block for blocks in new_W for block in blocks]
+        flat_W = [step[i] for i in range(n_fits) for step in steps]
+        total = _tree_sum(
+            [step[n_fits] for step in steps], self.split_every, _add_summary_lists
+        )
         client = _distributed_client()
         if client is not None:
             # one graph: the W blocks stay on the workers as futures, only the
             # totals come back
-            futures = client.compute([*flat_W, *totals])
-            flat_W, totals = (
-                futures[: len(flat_W)],
-                client.gather(futures[len(flat_W) :]),
-            )
+            futures = client.compute([*flat_W, total])
+            flat_W, totals = futures[:-1], client.gather(futures[-1])
         else:
-            persisted = dask.persist(*flat_W, *totals)
-            flat_W = list(persisted[: len(flat_W)])
-            totals = dask.compute(*persisted[len(flat_W) :])
+            persisted = dask.persist(*flat_W, total)
+            flat_W = list(persisted[:-1])
+            (totals,) = dask.compute(persisted[-1])
         n_blocks = len(self.X_blocks)
         return [
             (list(flat_W[i * n_blocks : (i + 1) * n_blocks]), totals[i])
-            for i in range(len(requests))
+            for i in range(n_fits)
         ]
 
 
@@ -466,11 +475,11 @@ def fit_dask_batched(
 
     ``[fit_dask(X, W, H, p, monitor=m, ...) for (W, H), p, m in ...]`` in one
     computation: every pass runs one task per block of X, which reads the
-    block once and applies every running fit's row update to it. Each fit
-    keeps its own H, W blocks, reduction tree, stopping rule and
-    checkpoints, so the results equal the separate fits' (the same sums in
-    the same order: the same iterates and ``n_iter_``); a fit that has
-    stopped leaves the later passes.
+    block once and applies every running fit's row update to it, and one
+    reduction tree adds the sums of all the fits. Each fit keeps its own H,
+    W blocks, sums, stopping rule and checkpoints, so the results equal the
+    separate fits' (the same sums in the same order: the same iterates and
+    ``n_iter_``); a fit that has stopped leaves the later passes.
 
     Parameters
     ----------

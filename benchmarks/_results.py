@@ -19,3 +19,11 @@ def write_results(output: Path, stem: str, payload: dict, markdown: str) -> None
         f.write(json.dumps(payload, indent=2, default=float))
     with atomic_write(output / f"{stem}.md", "w") as f:
         f.write(markdown)
+
+
+#: The first lines of a ``--quick`` run's Markdown.
+QUICK_NOTICE = [
+    "Quick mode (`--quick`, tiny sizes): a check that the script runs; "
+    "these figures are not a measurement.",
+    "",
+]

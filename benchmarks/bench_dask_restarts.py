@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import load_olivetti  # noqa: E402
 from _machine import machine_meta  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import QUICK_NOTICE, write_results  # noqa: E402
 from bench_roofline import fma_peak, iteration_cost  # noqa: E402
 from nmfkit import NMF  # noqa: E402
 
@@ -103,13 +103,7 @@ def restarts(X, settings, repeats):
 def _markdown(row, quick):
     s, e, it = row["seconds"], row["best_error"], row["iterations"]
     m = row["ms_per_pass"]
-    lines = []
-    if quick:
-        lines += [
-            "Quick mode (`--quick`, tiny sizes): a check that the script runs; "
-            "these figures are not a measurement.",
-            "",
-        ]
+    lines = list(QUICK_NOTICE) if quick else []
     lines += [
         f"Restarts on a Dask array ({row['blocks']} blocks of rows, persisted) on a "
         f"`LocalCluster` of {row['workers']} worker processes x 1 thread "

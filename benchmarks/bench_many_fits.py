@@ -71,7 +71,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import load_20newsgroups_tfidf, load_olivetti  # noqa: E402
 from _machine import machine_meta  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import QUICK_NOTICE, write_results  # noqa: E402
 from nmfkit import NMF  # noqa: E402
 from nmfkit.consensus import consensus_nmf, make_planted_anndata  # noqa: E402
 from nmfkit.matching import match_components  # noqa: E402
@@ -351,13 +351,7 @@ def _met(ok):
 
 
 def _markdown(rows, consensus, quick):
-    lines = []
-    if quick:
-        lines += [
-            "Quick mode (`--quick`, tiny sizes): a check that the script runs; "
-            "these figures are not a measurement.",
-            "",
-        ]
+    lines = list(QUICK_NOTICE) if quick else []
     lines += [
         "Restarts (wall seconds for all restarts; best `||X - WH||_F` of each):",
         "",

@@ -9,7 +9,15 @@ component updates on a chunk before moving on (one pass over the factor),
 and spreads the chunks over the threads. Columns of a component-major factor
 are independent given ``G``, so the iterates are those of NumPy's sweep, up
 to the order of the sums (rounding); ``tests/test_kernels.py`` checks the
-two against each other.
+two against each other. Within a chunk, each component's accumulator takes
+four rows of the factor per pass (a quarter of its loads and stores, the
+same operations in the same order as one row at a time), and the sums of
+the squared changes and of the violation are kept per column and added at
+the end of the chunk: a running scalar sum kept the update loop from
+vectorizing. On the 2-core machine (a sweep alone, one thread, float64)
+that made a sweep of rank 10 over 4096 columns 0.08 ms instead of 0.14 ms
+and of rank 20 over 20000 columns 1.2 ms instead of 1.9 ms, with the same
+factors to the last bit (the sums to 2e-14).
 
 Measured on this project's 2-core machine (``benchmarks`` conventions, one
 sweep, float64): rank 10 over 400 columns 0.03 ms against NumPy's 0.22 ms;

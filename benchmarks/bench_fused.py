@@ -27,7 +27,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import warnings
 from pathlib import Path
@@ -38,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 import nmfkit.solvers._fused as fused
 from _machine import machine_meta
+from _results import write_results
 from bench_roofline import fma_peak, streaming_bandwidth
 from nmfkit import NMF
 
@@ -177,12 +177,8 @@ def main(argv=None):
         machine_bounds={str(t): b for t, b in bounds.items()},
     )
     stem = "bench_fused_quick" if args.quick else "bench_fused"
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / f"{stem}.json").write_text(
-        json.dumps(dict(meta=meta, rows=rows), indent=2)
-    )
     text = _markdown(meta, rows)
-    (args.output / f"{stem}.md").write_text(text)
+    write_results(args.output, stem, dict(meta=meta, rows=rows), text)
     print(text)
 
 

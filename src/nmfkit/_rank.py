@@ -451,18 +451,16 @@ def select_rank(
         )
     if "consensus" in methods and n_runs < 1:
         raise ValueError(f"n_runs={n_runs} is not valid; give at least 1.")
-    from ._nmf import _is_dask_array
-
-    if _is_dask_array(X):
-        raise ValueError(
-            "X is a Dask array, and select_rank needs X in memory: its "
-            "cross-validation fits hide entries (Dask fits take complete data "
-            "only) and its consensus matrices are n_samples x n_samples. Pass "
-            "X.compute() if it fits in memory, or score the ranks with "
-            "nmfkit.consensus.consensus_nmf, which takes Dask arrays (stability "
-            "and error per rank)."
-        )
-    X = check_data(X, accept_dask=False)
+    X = check_data(
+        X,
+        accept_dask=False,
+        dask_alternative=(
+            "score the ranks with nmfkit.consensus.consensus_nmf, which takes "
+            "Dask arrays (select_rank's cross-validation fits hide entries, "
+            "which Dask fits do not take, and its consensus matrices are "
+            "n_samples x n_samples)"
+        ),
+    )
     if ranks[-1] > min(X.shape):
         raise ValueError(
             f"rank {ranks[-1]} is larger than X allows ({X.shape[0]} x "

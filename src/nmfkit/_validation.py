@@ -1150,6 +1150,7 @@ def check_data(
     copy=False,
     accept_sparse=True,
     accept_dask=True,
+    dask_alternative="fit nmfkit.NMF, which takes Dask arrays",
     partially_observed=False,
     **observed_options,
 ):
@@ -1186,7 +1187,9 @@ def check_data(
         Whether SciPy sparse input is allowed.
     accept_dask : bool
         Whether a Dask array is allowed (False: a ValueError tells to
-        compute it into memory).
+        compute it into memory, or what else to do).
+    dask_alternative : str
+        What else to do with a Dask array that is refused, for the message.
     partially_observed : bool
         Whether X is partially observed: the result is then its observed
         entries, selected by ``observed_options``.
@@ -1215,8 +1218,8 @@ def check_data(
         if not accept_dask:
             raise ValueError(
                 f"{what} is a Dask array, and this function needs {what} in "
-                f"memory; pass {what}.compute() (NumPy or SciPy sparse), or fit "
-                "nmfkit.NMF, which takes Dask arrays."
+                f"memory; pass {what}.compute() (NumPy or SciPy sparse), or "
+                f"{dask_alternative}."
             )
         return _check_dask(X, what)
     if partially_observed:

@@ -63,8 +63,8 @@ def _distributed_client():
     return client if dask.base.get_scheduler() == client.get else None
 
 
-def _tree_sum(parts, split_every, add=add_summaries):
-    """Add delayed summaries in a tree of fan-in ``split_every``."""
+def _tree_sum(parts, split_every, add):
+    """Add delayed parts with ``add`` in a tree of fan-in ``split_every``."""
     level = list(parts)
     while len(level) > 1:
         level = [
@@ -670,9 +670,5 @@ def reconstruction_errors_dask(X, models, split_every=8, beta=2.0):
         )
         for b, X_b in enumerate(row_blocks(X))
     ]
-    while len(parts) > 1:
-        parts = [
-            delayed(_add_lists, pure=True)(*parts[i : i + split_every])
-            for i in range(0, len(parts), split_every)
-        ]
-    return [float(np.sqrt(max(value, 0.0))) for value in parts[0].compute()]
+    total = _tree_sum(parts, split_every, _add_lists)
+    return [float(np.sqrt(max(value, 0.0))) for value in total.compute()]

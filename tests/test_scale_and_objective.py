@@ -276,6 +276,21 @@ def test_objective_exact_monotone_finite_and_scale_equivariant(problem):
     assert np.all(np.diff(curve) <= own * curve[:-1] + slack)
 
 
+def _mu_step_and_fit(fit, X, W, H):
+    """One MU step of ``(W, H)`` in place, then ``fit`` at the new point from
+    the products a solver holds; returns ``(value, P, G)``."""
+    H *= (W.T @ X) / (W.T @ W @ H)
+    P, G = X @ H.T, H @ H.T
+    W *= P / (W @ G)
+    return fit(P, W, W.T @ W, G, W, H), P, G
+
+
+def _exact_fit(X, W, H):
+    """``1/2 ||X - W H||^2`` in float64."""
+    X64, W64, H64 = (np.asarray(A, dtype=np.float64) for A in (X, W, H))
+    return 0.5 * np.sum((X64 - W64 @ H64) ** 2)
+
+
 @pytest.mark.parametrize("rank", [5, 40])
 def test_float32_fit_term_is_within_its_tolerance_and_mostly_by_the_identity(rank):
     """Float32: the measured-error rule keeps every recorded objective within
@@ -290,13 +305,9 @@ def test_float32_fit_term_is_within_its_tolerance_and_mostly_by_the_identity(ran
     W = rng.random((300, rank), dtype=np.float32)
     H = rng.random((rank, 500), dtype=np.float32)
     fit = FrobeniusFit(X)
-    X64 = X.astype(np.float64)
     for _ in range(40):
-        H *= (W.T @ X) / (W.T @ W @ H)
-        P, G = X @ H.T, H @ H.T
-        W *= P / (W @ G)
-        value = fit(P, W, W.T @ W, G, W, H)
-        exact = 0.5 * np.sum((X64 - W.astype(np.float64) @ H.astype(np.float64)) ** 2)
+        value, _, _ = _mu_step_and_fit(fit, X, W, H)
+        exact = _exact_fit(X, W, H)
         assert abs(value - exact) <= FIT_RTOL[np.dtype(np.float32)] * exact
     assert fit.n_direct <= fit.n_calls // 2
 
@@ -316,12 +327,9 @@ def test_float64_good_fit_is_measured_not_always_evaluated_directly():
     rtol = FIT_RTOL[np.dtype(np.float64)]
     growth = 4.0 * np.sqrt(max(X.shape))
     for _ in range(70):
-        H *= (W.T @ X) / (W.T @ W @ H)
-        P, G = X @ H.T, H @ H.T
-        W *= P / (W @ G)
+        value, P, G = _mu_step_and_fit(fit, X, W, H)
         cross, gram = float(np.sum(P * W)), float(np.sum((W.T @ W) * G))
-        value = fit(P, W, W.T @ W, G, W, H)
-        exact = 0.5 * np.sum((X - W @ H) ** 2)
+        exact = _exact_fit(X, W, H)
         assert abs(value - exact) <= rtol * exact
         a_priori = 0.5 * np.finfo(float).eps * growth * (fit.sq_norm + 2 * cross + gram)
         assert a_priori > rtol * exact  # the old rule: direct every time
@@ -342,14 +350,10 @@ def test_float32_fit_within_its_precision_goes_to_float64_at_once():
     X = W0 @ H0 + np.float32(1e-5) * rng.random((600, 400), dtype=np.float32)
     W, H = W0 * np.float32(1 + 1e-4), H0.copy()
     fit = FrobeniusFit(X)
-    X64 = X.astype(np.float64)
     seen = []
     for _ in range(6):
-        H *= (W.T @ X) / (W.T @ W @ H)
-        P, G = X @ H.T, H @ H.T
-        W *= P / (W @ G)
-        value = fit(P, W, W.T @ W, G, W, H)
-        exact = 0.5 * np.sum((X64 - W.astype(np.float64) @ H.astype(np.float64)) ** 2)
+        value, _, _ = _mu_step_and_fit(fit, X, W, H)
+        exact = _exact_fit(X, W, H)
         assert abs(value - exact) <= FIT_RTOL[np.dtype(np.float32)] * exact
         seen.append(fit.in_float64)
     assert fit.n_direct == 6 and seen[-1]

@@ -429,12 +429,11 @@ class FrobeniusFit:
         float64 at once after an evaluation whose float32 blocks mostly
         needed it (the fit only gets closer: the float32 attempt would be
         wasted, a product and three passes over the block)."""
-        numpy_factors = isinstance(W, np.ndarray) and isinstance(H, np.ndarray)
-        if not (numpy_factors and type(self.X) is np.ndarray and W.dtype != np.float64):
+        if not (_numpy_factors(W, H) and type(self.X) is np.ndarray):
             return direct_frobenius_fit(self.X, W, H, gram=gram)
         if self.in_float64:
-            W, H = W.astype(np.float64), H.astype(np.float64)
-        total, refined = _blockwise_squared_residual(self.X, W, H, count=True)
+            W, H = _in_float64(W, H)
+        total, refined = _blockwise_squared_residual(self.X, W, H)
         self.in_float64 = self.in_float64 or refined
         return 0.5 * total
 
@@ -444,9 +443,9 @@ class FrobeniusFit:
         ``eps (||X||^2 + 2 <P, F> + <G1, G2>) / 2`` (float64) or
         ``eps (2 <P, F> + <G1, G2>) / 2`` (float32, :meth:`_error_units`)."""
         self.n_direct += 1
-        if isinstance(W, np.ndarray) and isinstance(H, np.ndarray):
+        if _numpy_factors(W, H):
             # the reference itself in float64 (tensors accumulate so already)
-            W, H = W.astype(np.float64), H.astype(np.float64)
+            W, H = _in_float64(W, H)
         direct = direct_frobenius_fit(self.X, W, H, gram=gram)
         unit, fixed = self._error_units(cross, gram)
         if unit > 0:
@@ -455,6 +454,15 @@ class FrobeniusFit:
         # the identity's value where it is trusted: a fit resumed from a
         # checkpoint measures at other iterations, and returns the same values
         return value if self.identity_is_accurate(value, cross, gram) else direct
+
+
+def _numpy_factors(W, H):
+    return isinstance(W, np.ndarray) and isinstance(H, np.ndarray)
+
+
+def _in_float64(W, H):
+    """NumPy factors in float64 (not copied when they are already)."""
+    return W.astype(np.float64, copy=False), H.astype(np.float64, copy=False)
 
 
 def direct_frobenius_fit(X, W, H, *, gram=None):
@@ -474,7 +482,7 @@ def direct_frobenius_fit(X, W, H, *, gram=None):
     n, p = X.shape
     total = 0.0
     if is_numpy(xp):
-        return 0.5 * _blockwise_squared_residual(X, W, H)
+        return 0.5 * _blockwise_squared_residual(X, W, H)[0]
     dtype = accumulation_dtype(xp, X)
     H_block = xp.astype(H, dtype)
     for rows in row_blocks(n, p):
@@ -498,19 +506,19 @@ def _direct_sparse_fit(X, W, H, gram):
     n, p = X.shape
     cancels = 4.0 * eps * np.sqrt(max(n, p)) * gram > 1e-3 * max(remainder, 0.0)
     if cancels and n * p <= DENSE_REMAINDER_ENTRIES:
-        return 0.5 * _blockwise_squared_residual(X, W, H)
+        return 0.5 * _blockwise_squared_residual(X, W, H)[0]
     return 0.5 * (stored + max(remainder, 0.0))
 
 
-def _blockwise_squared_residual(X, W, H, *, count=False):
+def _blockwise_squared_residual(X, W, H):
     """``sum (X - W H)^2`` a block of rows at a time (NumPy factors; dense or
     sparse X).
 
     Blocks of other dtypes (float32) are evaluated in their own precision
     first; a block whose rounding bound, ``2 r eps sum |R| (W H)`` for the
     residual R (all of W H is non-negative), exceeds ``FIT_RTOL`` of its value
-    is evaluated again in float64. With ``count``, returns ``(sum, whether
-    most blocks were evaluated again)``.
+    is evaluated again in float64. Returns ``(sum, whether most blocks were
+    evaluated again)``.
     """
     low_precision = W.dtype != np.float64
     rank = W.shape[1]
@@ -538,7 +546,7 @@ def _blockwise_squared_residual(X, W, H, *, count=False):
             value = float(np.dot(residual.ravel(), residual.ravel()))
             refined += 1
         total += value
-    return (total, 2 * refined > len(blocks)) if count else total
+    return total, 2 * refined > len(blocks)
 
 
 def _products(X, W, H):

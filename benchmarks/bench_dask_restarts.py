@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -47,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import load_olivetti  # noqa: E402
 from _machine import machine_meta  # noqa: E402
 from _results import QUICK_NOTICE, write_results  # noqa: E402
+from bench_many_fits import _fit_timed  # noqa: E402
 from bench_roofline import fma_peak, iteration_cost  # noqa: E402
 from nmfkit import NMF  # noqa: E402
 
@@ -57,29 +57,27 @@ FULL = dict(restarts=20, rank=10, max_iter=200, rows=None, blocks=4, workers=2)
 QUICK = dict(restarts=3, rank=5, max_iter=30, rows=120, blocks=4, workers=2)
 
 
-def _timed_fit(model, X):
-    start = time.perf_counter()
-    model.fit(X)
-    return time.perf_counter() - start, model
-
-
 def restarts(X, settings, repeats):
     """Time the batched and the sequential restarts of the Dask array X."""
     common = dict(
         n_components=settings["rank"], init="random", tol=1e-4,
         max_iter=settings["max_iter"],
     )  # fmt: skip
-    _timed_fit(NMF(**dict(common, max_iter=2), random_state=0), X)  # warm-up
+    _fit_timed(lambda: NMF(**dict(common, max_iter=2), random_state=0), X)  # warm-up
     times = {"batched": [], "sequential": []}
     best, iterations = {}, {}
     for repeat in range(repeats):
-        batch = NMF(n_init=settings["restarts"], random_state=repeat, **common)
-        seconds, batch = _timed_fit(batch, X)
+        seconds, batch = _fit_timed(
+            lambda r=repeat: NMF(n_init=settings["restarts"], random_state=r, **common),
+            X,
+        )
         times["batched"].append(seconds)
         best["batched"] = float(batch.reconstruction_err_)
         total, errors, counts = 0.0, [], []
         for seed in batch.n_init_seeds_:
-            seconds, run = _timed_fit(NMF(random_state=int(seed), **common), X)
+            seconds, run = _fit_timed(
+                lambda s=int(seed): NMF(random_state=s, **common), X
+            )
             total += seconds
             errors.append(float(run.reconstruction_err_))
             counts.append(int(run.n_iter_))

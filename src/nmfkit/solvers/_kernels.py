@@ -14,15 +14,10 @@ four rows of the factor per pass (a quarter of its loads and stores, the
 same operations in the same order as one row at a time), and the sums of
 the squared changes and of the violation are kept per column and added at
 the end of the chunk: a running scalar sum kept the update loop from
-vectorizing. On the 2-core machine (a sweep alone, one thread, float64)
-that made a sweep of rank 10 over 4096 columns 0.08 ms instead of 0.14 ms
-and of rank 20 over 20000 columns 1.2 ms instead of 1.9 ms, with the same
-factors to the last bit (the sums to 2e-14).
-
-Measured on this project's 2-core machine (``benchmarks`` conventions, one
-sweep, float64): rank 10 over 400 columns 0.03 ms against NumPy's 0.22 ms;
-rank 50 over 50000 columns 32 ms against 78 ms on one thread, 18 ms against
-42 ms on two (the sweep alone, the cores otherwise idle).
+vectorizing. The factors are those of one row at a time to the last bit
+(the sums to 2e-14). ``benchmarks/bench_sweep.py`` times the sweep alone
+(one thread): 1.7x to 9.5x faster than NumPy's loop, within 2.4x to 17x of
+the flops bound (the docs quote its table).
 
 Inside a fit the sweep runs right after the BLAS products, whose threads
 keep spinning for a while after each call: a threaded sweep then competes

@@ -121,13 +121,24 @@ class _ProductSpy:
 
     def __init__(self, monkeypatch):
         self.rows = []
-        product = CompleteData.product
+        self.stacked = False
+        product, products = CompleteData.product, CompleteData.products
 
-        def spy(data, other, is_W):
-            self.rows.append(int(other.shape[0]))
+        def spy(data, other, is_W):  # a separate fit's product
+            if not self.stacked:
+                self.rows.append(int(other.shape[0]))
             return product(data, other, is_W)
 
+        def stacked_spy(data, others, is_W):  # one product of batched fits
+            self.rows.append(sum(int(other.shape[0]) for other in others))
+            self.stacked = True
+            try:
+                return products(data, others, is_W)
+            finally:
+                self.stacked = False
+
         monkeypatch.setattr(CompleteData, "product", spy)
+        monkeypatch.setattr(CompleteData, "products", stacked_spy)
 
 
 def test_a_converged_fit_stops_costing(monkeypatch):

@@ -176,12 +176,33 @@ def test_sparse_products_equal_scipy(shape, threads, dtype):
     np.testing.assert_allclose(WtX, Wt @ dense, rtol=rtol)
 
 
+@pytest.mark.parametrize("shape", [(400, 300), (300, 400)])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("is_W", [True, False])
+def test_side_by_side_products_are_bitwise_the_separate_products(shape, threads, is_W):
+    n, p = shape
+    X = _sparse(n, p, min(1.0, 3 * MIN_NNZ_PER_THREAD / (n * p)))
+    rng = np.random.default_rng(3)
+    m = p if is_W else n
+    # ranks 1, 4 and 7, and a transposed view among them
+    factors = [rng.random((1, m)), rng.random((m, 4)).T, rng.random((7, m))]
+    products = SparseProducts(X)
+    with threadpool_limits(threads):
+        together = products.products(factors, is_W)
+        separate = [products.product(f, is_W) for f in factors]
+    reference = X.toarray() if is_W else X.toarray().T
+    for a, b, f in zip(together, separate, factors, strict=True):
+        assert a.flags.c_contiguous and a.shape == (f.shape[0], reference.shape[0])
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, f @ reference.T, rtol=1e-12)
+
+
 def test_gather_is_bitwise_the_one_thread_product():
     X = _sparse(600, 500, 3 * MIN_NNZ_PER_THREAD / (600 * 500))
     B = np.random.default_rng(2).random((4, 500))
     rows = RowBlockProduct(X)
     with threadpool_limits(2):
-        threaded = rows.dot_transposed(B)
+        [threaded] = rows.dot_transposed([B])
     assert len(rows._row_blocks(2)) == 2
     np.testing.assert_array_equal(threaded, (X @ B.T).T)
 

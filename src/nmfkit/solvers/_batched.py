@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 
-from .._array_api import contiguous_copy, get_namespace, is_numpy
 from .._objective import Penalties
 from ._alternating import (
     _QUIET,
@@ -340,7 +339,7 @@ def stacked_products(data: Any, requests: Sequence[Any], is_W: bool) -> list[Any
     products: list[Any] = []
     for chunk in _chunks(others, limit):
         with np.errstate(**(_QUIET if quiet else {})):
-            products.extend(_one_stacked_product(data, chunk, is_W))
+            products.extend(data.products(chunk, is_W))
     return products
 
 
@@ -359,19 +358,3 @@ def _chunks(others, limit):
         chunks[-1].append(other)
         rows += r
     return chunks
-
-
-def _one_stacked_product(data, others, is_W):
-    if len(others) == 1:
-        return [data.product(others[0], is_W)]
-    xp = get_namespace(others[0])
-    stacked = np.concatenate(others) if is_numpy(xp) else xp.concat(others)
-    product = data.product(stacked, is_W)
-    del stacked
-    bounds = np.cumsum([0] + [int(other.shape[0]) for other in others])
-    # copies, not views: a reduction over a view that starts inside the
-    # stacked product (the objective) may sum in another order (alignment)
-    return [
-        contiguous_copy(xp, product[a:b])
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-    ]

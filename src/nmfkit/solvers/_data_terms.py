@@ -23,11 +23,13 @@ new class here plus the rules that understand its subproblem.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._array_api import contiguous_copy, get_namespace, is_numpy
 from .._objective import FrobeniusFit, masked_fit, sampled_product
 from ._fused import fusable, fused_w_pass
 from ._sparse_products import SparseProducts
@@ -65,6 +67,31 @@ class CompleteData:
         if is_W:
             return other @ self.X.T
         return other @ self.X
+
+    def products(self, others: Sequence[Any], is_W: bool) -> list[Any]:
+        """:meth:`product` of every factor of ``others`` (batched fits), from
+        one product with the factors stacked; each result C-contiguous.
+
+        Sparse X: every entry is the sum of the separate product, in the same
+        order (:meth:`~nmfkit.solvers._sparse_products.SparseProducts.products`).
+        Dense X: one wide BLAS product, whose rows may differ from the separate
+        products' in the last bits (BLAS's blocking).
+        """
+        if self.sparse:
+            return self._sparse.products(others, is_W)
+        if len(others) == 1:
+            return [self.product(others[0], is_W)]
+        xp = get_namespace(others[0])
+        stacked = np.concatenate(others) if is_numpy(xp) else xp.concat(others)
+        product = self.product(stacked, is_W)
+        del stacked
+        bounds = np.cumsum([0] + [int(other.shape[0]) for other in others])
+        # copies, not views: a reduction over a view that starts inside the
+        # stacked product (the objective) may sum in another order (alignment)
+        return [
+            contiguous_copy(xp, product[a:b])
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
 
     @staticmethod
     def subproblem(other: Any, gram: Any, is_W: bool) -> Any:

@@ -31,6 +31,7 @@ calling thread.
 from __future__ import annotations
 
 import atexit
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
@@ -93,7 +94,8 @@ class RowBlockProduct:
     >>> import scipy.sparse as sp
     >>> A = sp.random(300, 200, density=0.1, format="csr", random_state=0)
     >>> B = np.random.default_rng(0).random((200, 4))
-    >>> bool(np.array_equal(RowBlockProduct(A).dot_transposed(B.T), (A @ B).T))
+    >>> [AB] = RowBlockProduct(A).dot_transposed([B.T])
+    >>> bool(np.array_equal(AB, (A @ B).T))
     True
     """
 
@@ -120,13 +122,14 @@ class RowBlockProduct:
     def _threads(self) -> int:
         return min(blas_threads(), max(1, self.A.nnz // MIN_NNZ_PER_THREAD))
 
-    def dot_transposed(self, Bt: Any) -> np.ndarray:
-        """``(A @ Bt.T).T``, C-contiguous of shape (r, n), for ``Bt`` (r, p)."""
+    def dot_transposed(self, factors: Sequence[Any]) -> list[np.ndarray]:
+        """``(A @ Bt.T).T``, C-contiguous of shape (r, n), for every ``Bt``
+        (r, p) of ``factors``, from one product with the factors side by side."""
         A = self.A
-        B = np.ascontiguousarray(Bt.T)
+        B, bounds = _side_by_side(factors)
         threads = self._threads()
         if threads == 1:
-            return np.ascontiguousarray((A @ B).T)
+            return _split_transposed(A @ B, bounds)
         out = np.empty((B.shape[1], A.shape[0]), dtype=np.result_type(A.dtype, B))
 
         def run(item):
@@ -134,15 +137,20 @@ class RowBlockProduct:
             out[:, start:stop] = (block @ B).T
 
         self._map(run, threads)
-        return out
+        if len(factors) == 1:
+            return [out]
+        # copies, not views: a reduction over a view that starts inside the
+        # stacked product (the objective) may sum in another order (alignment)
+        return [out[a:b].copy() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
-    def transposed_dot_transposed(self, Bt: Any) -> np.ndarray:
-        """``(A^T @ Bt.T).T``, C-contiguous of shape (r, p), for ``Bt`` (r, n)."""
+    def transposed_dot_transposed(self, factors: Sequence[Any]) -> list[np.ndarray]:
+        """``(A^T @ Bt.T).T``, C-contiguous of shape (r, p), for every ``Bt``
+        (r, n) of ``factors``, from one product with the factors side by side."""
         A = self.A
-        B = np.ascontiguousarray(Bt.T)
+        B, bounds = _side_by_side(factors)
         threads = self._threads()
         if threads == 1:
-            return np.ascontiguousarray((A.T @ B).T)
+            return _split_transposed(A.T @ B, bounds)
         partials: dict = {}
 
         def run(item):
@@ -154,7 +162,7 @@ class RowBlockProduct:
         total = parts[0]
         for part in parts[1:]:
             total += part
-        return np.ascontiguousarray(total.T)
+        return _split_transposed(total, bounds)
 
     def _map(self, run, threads):
         pool = _pool(threads)
@@ -171,6 +179,28 @@ def _row_view(A, start, stop):
     block.indices = A.indices[lo:hi]
     block.indptr = (A.indptr[start : stop + 1] - lo).astype(A.indices.dtype)
     return block
+
+
+def _side_by_side(factors):
+    """The transposes of ``factors`` (each ``r_i x m``) side by side in one
+    C-contiguous ``m x sum r_i`` array, and the column bounds of each: one
+    copy of every factor (the product's stacked operand), none for a single
+    factor that is a transposed view already."""
+    bounds = np.cumsum([0] + [int(f.shape[0]) for f in factors])
+    if len(factors) == 1:
+        return np.ascontiguousarray(factors[0].T), bounds
+    B = np.empty((factors[0].shape[1], bounds[-1]), dtype=np.result_type(*factors))
+    for factor, a, b in zip(factors, bounds[:-1], bounds[1:], strict=True):
+        B[:, a:b] = factor.T
+    return B, bounds
+
+
+def _split_transposed(C, bounds):
+    """``C[:, a:b].T`` of every column range, each a C-contiguous copy."""
+    return [
+        np.ascontiguousarray(C[:, a:b].T)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 class SparseProducts:
@@ -204,6 +234,17 @@ class SparseProducts:
 
     def product(self, other: Any, is_W: bool) -> np.ndarray:
         """``H X^T`` (``r x n``) when ``is_W`` (``other`` is H), else ``W^T X``."""
+        return self.products([other], is_W)[0]
+
+    def products(self, others: Sequence[Any], is_W: bool) -> list[np.ndarray]:
+        """:meth:`product` of every factor of ``others``, from one product.
+
+        The factors go side by side into one operand and each result is
+        copied out of the one product: two copies of the stacked numbers,
+        as many as a single product makes. Every entry of a result is the
+        sum that the single product computes, in the same order, so the
+        results are bitwise those of the separate products.
+        """
         if is_W != self.transposed:  # a gather from the short side
-            return self.rows.dot_transposed(other)
-        return self.rows.transposed_dot_transposed(other)  # a scatter into it
+            return self.rows.dot_transposed(others)
+        return self.rows.transposed_dot_transposed(others)  # a scatter into it

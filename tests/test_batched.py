@@ -372,6 +372,24 @@ def test_default_max_batch_bounds_the_memory():
     assert default_max_batch((10**7, 10**6), [100], 8) == 1
 
 
+def test_sparse_batches_hold_what_one_stacked_product_takes(monkeypatch):
+    rows = CompleteData.STACK_BYTES // (11314 * 8)  # 20 Newsgroups' shorter side
+    assert default_max_batch((11314, 39117), [10], 8, sparse=True) == rows // 10
+    assert default_max_batch((11314, 39117), [10], 8) > rows // 10
+    assert default_max_batch((10**6, 10**6), [100], 8, sparse=True) == 1
+    # NMF(n_init) on sparse X: batches of two rank-3 fits for a budget of 7
+    # rows of 45 float64, each batch one stacked product, the models unchanged
+    monkeypatch.setattr(CompleteData, "STACK_BYTES", 7 * 45 * 8)
+    spy = _ProductSpy(monkeypatch)
+    params = dict(n_components=3, init="random", max_iter=20, tol=0)
+    a, Wa, b, Wb = _n_init_pair(_sparse(), **params)
+    # batches of 2, 2 and 1 one after another: no pair after the single fit
+    # (one batch of 5 would interleave products of 6, 6 and 3 rows)
+    assert max(spy.rows) == 6
+    assert 6 not in spy.rows[spy.rows.index(3) :]
+    _assert_same_models(a, Wa, b, Wb, rtol=0)
+
+
 def test_invalid_data_and_parameters_raise_as_for_one_fit():
     with pytest.raises(ValueError, match="Negative values"):
         NMF(3, n_init=3).fit(-_low_rank())

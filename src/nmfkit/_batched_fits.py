@@ -36,7 +36,8 @@ fit's W blocks, ``R x n_samples x n_components`` numbers).
 Memory: the fits of a batch are alive together, about ``R x (n_samples +
 n_features) x n_components`` numbers per copy of the factors (module text of
 :mod:`nmfkit.solvers._batched`); by default a batch holds as many fits as
-:data:`BATCH_BYTES` allows.
+:data:`BATCH_BYTES` allows, and for a sparse X no more than one stacked
+product takes (:func:`default_max_batch`).
 
 Ctrl-C (``on_interrupt="keep"``) stops the fits of the running batch, each
 keeping its last iteration (as an interrupted single fit does, with a
@@ -51,6 +52,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import solvers
 from ._array_api import numpy_dtype
@@ -64,6 +66,7 @@ from .reliability._fit_runner import (
 )
 from .reliability._interrupt import InterruptGuard
 from .solvers._batched import batched_rule, fit_alternating_batched
+from .solvers._data_terms import CompleteData
 
 __all__ = [
     "BATCH_BYTES",
@@ -82,9 +85,16 @@ _PER_FIT = ("n_components", "random_state")
 
 
 def default_max_batch(
-    shape: tuple[int, int], ranks: Sequence[int], itemsize: int
+    shape: tuple[int, int], ranks: Sequence[int], itemsize: int, *, sparse: bool = False
 ) -> int:
     """Fits per batch so that a batch holds at most :data:`BATCH_BYTES` of factors.
+
+    For a sparse X, also no more fits than one stacked product takes
+    (:meth:`~nmfkit.solvers._data_terms.CompleteData.max_stacked_rows`, at
+    the largest rank): the products of more fits are cut into several
+    stacked products anyway, so a larger batch shares nothing more of the
+    passes over X, while every fit it adds is one more set of factors that
+    the lockstep rounds cycle through, pushing the others' out of the cache.
 
     Parameters
     ----------
@@ -94,6 +104,8 @@ def default_max_batch(
         The ranks of the fits (the largest one counts).
     itemsize : int
         Bytes per number (8 for float64).
+    sparse : bool, default=False
+        Whether X is a sparse matrix.
 
     Returns
     -------
@@ -101,7 +113,11 @@ def default_max_batch(
         At least 1.
     """
     per_fit = _COPIES * (shape[0] + shape[1]) * max(ranks) * itemsize
-    return max(1, BATCH_BYTES // max(1, per_fit))
+    fits = BATCH_BYTES // max(1, per_fit)
+    if sparse:
+        rows = CompleteData.sparse_stacked_rows(min(shape), itemsize)
+        fits = min(fits, rows // max(ranks))
+    return max(1, fits)
 
 
 def _shared_params(model):
@@ -183,7 +199,8 @@ def fit_transform_batched(
         The data of every fit.
     max_batch : int or None, default=None
         Largest number of fits run together; None: as many as
-        :data:`BATCH_BYTES` of factors allow (:func:`default_max_batch`).
+        :data:`BATCH_BYTES` of factors allow, and for a sparse X as one
+        stacked product takes (:func:`default_max_batch`).
 
     Returns
     -------
@@ -226,7 +243,9 @@ def fit_transform_batched(
         penalties.append(rescaling.penalties(model._penalties(X)))
     if max_batch is None:
         ranks = [H.shape[0] for _, H in starts]
-        max_batch = default_max_batch(X.shape, ranks, numpy_dtype(X).itemsize)
+        max_batch = default_max_batch(
+            X.shape, ranks, numpy_dtype(X).itemsize, sparse=sp.issparse(X)
+        )
     rule = batched_rule(specs[0].fit)
     results = []
     for begin in range(0, len(models), max_batch):

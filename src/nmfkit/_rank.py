@@ -29,8 +29,14 @@ Hoyer sparseness of W and H of its best fit.
 The fits of X itself (every rank's best-of-``n_runs`` fits, all ranks
 together) share X and run batched, one pass over X per step for all
 (:mod:`nmfkit._batched_fits`; the same fits as one after another, to
-rounding). The cross-validation fits are not batched: each fold hides other
-entries, so they fit different partially observed matrices.
+rounding). The cross-validation fits run one after another: they fit
+partially observed matrices, and batching would share nothing of their
+passes. Their default solver (masked HALS, :mod:`nmfkit.solvers._masked_hals`)
+updates every component from the fit's own residual at the observed entries
+and never forms a product with X; masked MU forms one, ``H (M * X)^T``, beside
+two products of its own model (``W H`` at the observed entries and its
+product with H), so the fits of one fold (every rank) could share at most a
+third of their work.
 """
 
 from __future__ import annotations

@@ -80,7 +80,9 @@ def fit_replicates(
         Largest number of replicates run together (memory: about
         ``max_batch x (n_samples + n_features) x rank`` numbers per copy of
         the factors); None: as many as
-        :data:`~nmfkit._batched_fits.BATCH_BYTES` allow.
+        :data:`~nmfkit._batched_fits.BATCH_BYTES` allow, and for a sparse X
+        as one stacked product takes
+        (:func:`~nmfkit._batched_fits.default_max_batch`).
     **nmf_params
         Parameters of :class:`nmfkit.NMF` (``init="random"`` unless given).
         Their ConvergenceWarning is counted in ``n_unconverged``, not issued.

@@ -121,8 +121,13 @@ class CompleteData:
         """
         if not self.sparse:
             return None
-        row_bytes = self._sparse.short_side * other.dtype.itemsize
-        return max(1, self.STACK_BYTES // row_bytes)
+        return self.sparse_stacked_rows(self._sparse.short_side, other.dtype.itemsize)
+
+    @classmethod
+    def sparse_stacked_rows(cls, short_side: int, itemsize: int) -> int:
+        """:meth:`max_stacked_rows` of a sparse X whose shorter side is
+        ``short_side``, for factors of ``itemsize`` bytes per number."""
+        return max(1, cls.STACK_BYTES // (short_side * itemsize))
 
     def replica(self) -> CompleteData:
         """The same X for another fit (batched fits): X and its copies

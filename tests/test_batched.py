@@ -390,6 +390,29 @@ def test_sparse_batches_hold_what_one_stacked_product_takes(monkeypatch):
     _assert_same_models(a, Wa, b, Wb, rtol=0)
 
 
+@pytest.mark.parametrize("case", ["1e-12", "1e12", "dominant entry"])
+def test_sparse_batched_restarts_at_extreme_scales(case):
+    X = _sparse(seed=5)
+    params = dict(n_components=3, init="random", max_iter=30)
+    if case == "dominant entry":
+        top = X.max()
+        X = X.tolil()
+        X[4, 7] = 1e8 * top
+        X = X.tocsr()
+        a, Wa, b, Wb = _n_init_pair(X, **params)
+    else:
+        scale = float(case)
+        a, Wa, b, Wb = _n_init_pair(X * scale, **params)
+        unit, W_unit, _, _ = _n_init_pair(X, **params)
+        # the fits solve X / s: the same iterates, scaled
+        assert a.n_iter_ == unit.n_iter_
+        np.testing.assert_allclose(
+            Wa @ a.components_, scale * (W_unit @ unit.components_), rtol=1e-9
+        )
+    assert np.all(np.isfinite(Wa)) and np.all(np.isfinite(a.components_))
+    _assert_same_models(a, Wa, b, Wb, rtol=0)
+
+
 def test_invalid_data_and_parameters_raise_as_for_one_fit():
     with pytest.raises(ValueError, match="Negative values"):
         NMF(3, n_init=3).fit(-_low_rank())
